@@ -1,0 +1,125 @@
+"""The vocabulary every layer shares: contacts, follow-up results, problems and rule settings.
+
+Plain frozen dataclasses and enums only, so the pure core, the adapters and the tests can all
+import this module without pulling in any I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class HowMet(StrEnum):
+    """The relationship a contact started from; it picks the follow-up steps."""
+
+    NETWORKING_EVENT = "networking event"
+    JOB_APPLICATION = "job application"
+    INFORMATIONAL_INTERVIEW = "informational interview"
+    REFERRAL = "referral"
+    KEEP_IN_TOUCH = "keep in touch"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Stage(StrEnum):
+    """What the user typed in the Status column (blank means ACTIVE)."""
+
+    ACTIVE = "active"
+    WAITING = "waiting for reply"
+    DECLINED = "declined"
+    PAUSED = "paused"
+    CLOSED = "closed"
+    DO_NOT_CONTACT = "do not contact"
+
+
+class Status(StrEnum):
+    """The computed follow-up status; the value is the JSON spelling."""
+
+    OVERDUE = "overdue"
+    DUE_TODAY = "due-today"
+    UPCOMING = "upcoming"
+    SCHEDULED = "scheduled"
+    WAITING = "waiting"
+    PAUSED = "paused"
+    CLOSED = "closed"
+    NEEDS_INFO = "needs-info"
+
+    @property
+    def label(self) -> str:
+        """The spelling written into the workbook's Follow-up status column."""
+        return self.value.replace("-", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One row of the contacts sheet, already parsed; bad cells fell back to defaults."""
+
+    row: int
+    name: str
+    company: str = ""
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+    linkedin: str = ""
+    how_met: HowMet = HowMet.KEEP_IN_TOUCH
+    met_on: date | None = None
+    last_contact: date | None = None
+    follow_ups: int = 0
+    priority: str = "B"
+    cadence: int | None = None
+    follow_up_on: date | None = None
+    stage: Stage = Stage.ACTIVE
+    referred_by: str = ""
+    notes: str = ""
+    last_reminded: date | None = None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What the rules decided for one contact on one day."""
+
+    next_date: date | None
+    status: Status
+    days_overdue: int
+    action: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A cell the program could not use: where it is, what it holds and how to fix it."""
+
+    sheet: str
+    cell: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        shown = f" ({self.value!r})" if self.value else ""
+        return f"{self.sheet}!{self.cell}{shown}: {self.message}"
+
+
+def _default_steps() -> dict[HowMet, tuple[int, ...]]:
+    return {
+        HowMet.NETWORKING_EVENT: (2,),
+        HowMet.JOB_APPLICATION: (7, 7),
+        HowMet.INFORMATIONAL_INTERVIEW: (1, 21),
+        HowMet.REFERRAL: (2,),
+        HowMet.KEEP_IN_TOUCH: (),
+    }
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Every number the rules use; config.toml's [rules] (and lookahead_days) fill it in."""
+
+    steps: dict[HowMet, tuple[int, ...]] = field(default_factory=_default_steps)
+    cadence: dict[str, int] = field(default_factory=lambda: {"A": 30, "B": 90, "C": 180})
+    stop_after_steps: frozenset[HowMet] = frozenset({HowMet.JOB_APPLICATION})
+    nudge_days: int = 7
+    declined_days: int = 180
+    skip_weekends: bool = True
+    lookahead_days: int = 7

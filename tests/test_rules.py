@@ -1,0 +1,386 @@
+"""The rules core against SPEC.md's worked examples and the edge cases around them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from followup.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
+from followup.rules import follow_up
+
+TODAY = date(2026, 3, 11)  # a Wednesday, as in SPEC.md
+DEFAULTS = RuleSettings()
+
+NE = HowMet.NETWORKING_EVENT
+JA = HowMet.JOB_APPLICATION
+II = HowMet.INFORMATIONAL_INTERVIEW
+RE = HowMet.REFERRAL
+KT = HowMet.KEEP_IN_TOUCH
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def contact(**fields: object) -> Contact:
+    return Contact(row=2, name="Ada Lovelace", **fields)  # type: ignore[arg-type]
+
+
+def run(today: date = TODAY, settings: RuleSettings = DEFAULTS, **fields: object) -> FollowUp:
+    return follow_up(contact(**fields), today, settings)
+
+
+# SPEC.md "Worked examples": fields, next follow-up, status, days overdue.
+WORKED_EXAMPLES = [
+    ({"how_met": NE, "met_on": d("2026-03-09")}, "2026-03-11", Status.DUE_TODAY, 0),
+    ({"how_met": NE, "met_on": d("2026-03-05")}, "2026-03-09", Status.OVERDUE, 2),
+    (
+        {"how_met": NE, "met_on": d("2026-01-10"), "last_contact": d("2026-01-12")},
+        "2026-04-13",
+        Status.SCHEDULED,
+        0,
+    ),
+    ({"how_met": JA, "met_on": d("2026-03-06")}, "2026-03-13", Status.UPCOMING, 0),
+    (
+        {"how_met": JA, "met_on": d("2026-02-20"), "last_contact": d("2026-02-27")},
+        "2026-03-06",
+        Status.OVERDUE,
+        5,
+    ),
+    (
+        {
+            "how_met": JA,
+            "met_on": d("2026-02-01"),
+            "last_contact": d("2026-02-15"),
+            "follow_ups": 2,
+        },
+        None,
+        Status.CLOSED,
+        0,
+    ),
+    ({"how_met": II, "met_on": d("2026-03-10")}, "2026-03-11", Status.DUE_TODAY, 0),
+    (
+        {"how_met": II, "met_on": d("2026-02-01"), "last_contact": d("2026-02-02")},
+        "2026-02-23",
+        Status.OVERDUE,
+        16,
+    ),
+    (
+        {"how_met": KT, "last_contact": d("2026-02-01"), "priority": "A"},
+        "2026-03-03",
+        Status.OVERDUE,
+        8,
+    ),
+    (
+        {"how_met": KT, "last_contact": d("2026-01-01"), "priority": "C"},
+        "2026-06-30",
+        Status.SCHEDULED,
+        0,
+    ),
+    (
+        {"how_met": KT, "last_contact": d("2026-03-01"), "cadence": 14},
+        "2026-03-16",
+        Status.UPCOMING,
+        0,
+    ),
+    ({"how_met": RE, "met_on": d("2026-03-10")}, "2026-03-12", Status.UPCOMING, 0),
+    (
+        {"how_met": KT, "last_contact": d("2026-01-05"), "follow_up_on": d("2026-03-20")},
+        "2026-03-20",
+        Status.SCHEDULED,
+        0,
+    ),
+    (
+        {"how_met": NE, "met_on": d("2026-03-01"), "stage": Stage.PAUSED},
+        None,
+        Status.PAUSED,
+        0,
+    ),
+    (
+        {"how_met": JA, "met_on": d("2026-03-01"), "stage": Stage.CLOSED},
+        None,
+        Status.CLOSED,
+        0,
+    ),
+    ({"how_met": NE}, None, Status.NEEDS_INFO, 0),
+    (
+        {"how_met": KT, "last_contact": d("2025-09-01"), "stage": Stage.DECLINED},
+        "2026-03-02",
+        Status.OVERDUE,
+        9,
+    ),
+    (
+        {
+            "how_met": NE,
+            "met_on": d("2026-03-02"),
+            "last_contact": d("2026-03-06"),
+            "stage": Stage.WAITING,
+        },
+        "2026-03-13",
+        Status.WAITING,
+        0,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "next_date", "status", "days_overdue"),
+    WORKED_EXAMPLES,
+    ids=[f"row{i + 1}" for i in range(len(WORKED_EXAMPLES))],
+)
+def test_spec_worked_examples(
+    fields: dict[str, object], next_date: str | None, status: Status, days_overdue: int
+) -> None:
+    result = run(**fields)
+    assert result.next_date == (d(next_date) if next_date else None)
+    assert result.status is status
+    assert result.days_overdue == days_overdue
+    assert result.action
+
+
+def test_last_contact_before_met_on_anchors_on_met_on() -> None:
+    # Last contact 2026-03-01 predates Met on, so the first step counts from Met on.
+    result = run(how_met=NE, met_on=d("2026-03-10"), last_contact=d("2026-03-01"))
+    assert result.next_date == d("2026-03-12")
+    assert result.status is Status.UPCOMING
+    assert "thank-you" in result.action
+
+
+def test_follow_ups_column_beyond_implied_touches_moves_to_next_step() -> None:
+    # Dates imply one touch; the column says two, so the application is done.
+    job = run(how_met=JA, met_on=d("2026-03-02"), last_contact=d("2026-03-09"), follow_ups=2)
+    assert (job.next_date, job.status) == (None, Status.CLOSED)
+    # Informational interview with no Last contact but one recorded touch: step 2 (21 days).
+    info = run(how_met=II, met_on=d("2026-03-02"), follow_ups=1)
+    assert info.next_date == d("2026-03-23")
+    assert info.action == (
+        "Send a short update on how you used their advice"
+        " in a handwritten note (or find their email)."
+    )
+
+
+def test_without_skip_weekends_a_saturday_stays() -> None:
+    settings = replace(DEFAULTS, skip_weekends=False)
+    result = run(settings=settings, how_met=NE, met_on=d("2026-03-05"))
+    assert result.next_date == d("2026-03-07")  # Saturday
+    assert (result.status, result.days_overdue) == (Status.OVERDUE, 4)
+
+
+def test_explicit_sunday_follow_up_on_is_not_moved() -> None:
+    result = run(how_met=KT, last_contact=d("2026-03-01"), follow_up_on=d("2026-03-15"))
+    assert result.next_date == d("2026-03-15")  # Sunday
+    assert result.status is Status.UPCOMING
+
+
+def test_explicit_follow_up_on_wins_over_stop_after_steps() -> None:
+    result = run(how_met=JA, met_on=d("2026-02-01"), follow_ups=2, follow_up_on=d("2026-03-10"))
+    assert (result.next_date, result.status, result.days_overdue) == (
+        d("2026-03-10"),
+        Status.OVERDUE,
+        1,
+    )
+    assert result.action.startswith("Check in")
+
+
+def test_cadence_overrides_priority() -> None:
+    result = run(how_met=KT, last_contact=d("2026-03-02"), priority="C", cadence=10)
+    assert result.next_date == d("2026-03-12")
+    assert result.status is Status.UPCOMING
+
+
+def test_blank_priority_uses_b_cadence() -> None:
+    result = run(how_met=KT, last_contact=d("2026-01-05"))
+    assert result.next_date == d("2026-04-06")  # 2026-01-05 + 90 days is a Sunday
+    assert result.status is Status.SCHEDULED
+
+
+def test_custom_settings() -> None:
+    settings = RuleSettings(
+        steps={NE: (3, 10), KT: ()},
+        cadence={"A": 14, "B": 45, "C": 60},
+        stop_after_steps=frozenset(),
+        nudge_days=3,
+        declined_days=30,
+        skip_weekends=True,
+        lookahead_days=14,
+    )
+    # Second networking step is 10 days: 2026-03-09 + 10 = Thu 2026-03-19, inside 14 days.
+    second = run(
+        settings=settings, how_met=NE, met_on=d("2026-03-01"), last_contact=d("2026-03-09")
+    )
+    assert (second.next_date, second.status) == (d("2026-03-19"), Status.UPCOMING)
+    # After both steps (column says 2), the B cadence of 45 days applies.
+    done = run(
+        settings=settings,
+        how_met=NE,
+        met_on=d("2026-02-01"),
+        last_contact=d("2026-03-02"),
+        follow_ups=2,
+    )
+    assert (done.next_date, done.status) == (d("2026-04-16"), Status.SCHEDULED)
+    # How we met with no configured steps goes straight to cadence.
+    info = run(settings=settings, how_met=II, met_on=d("2026-03-10"), priority="A")
+    assert info.next_date == d("2026-03-24")
+    # Nudge and declined days come from the settings too.
+    nudge = run(settings=settings, last_contact=d("2026-03-09"), stage=Stage.WAITING)
+    assert (nudge.next_date, nudge.status) == (d("2026-03-12"), Status.WAITING)
+    declined = run(settings=settings, last_contact=d("2026-02-09"), stage=Stage.DECLINED)
+    assert (declined.next_date, declined.status, declined.days_overdue) == (
+        d("2026-03-11"),
+        Status.DUE_TODAY,
+        0,
+    )
+
+
+def test_lookahead_boundary() -> None:
+    settings = replace(DEFAULTS, lookahead_days=2)
+    inside = run(settings=settings, how_met=KT, last_contact=d("2026-03-01"), cadence=12)
+    outside = run(settings=settings, how_met=KT, last_contact=d("2026-03-01"), cadence=13)
+    assert (inside.next_date, inside.status) == (d("2026-03-13"), Status.UPCOMING)
+    assert (outside.next_date, outside.status) == (d("2026-03-16"), Status.SCHEDULED)
+
+
+def test_waiting_far_ahead_is_still_waiting() -> None:
+    settings = replace(DEFAULTS, nudge_days=30)
+    result = run(settings=settings, last_contact=d("2026-03-10"), stage=Stage.WAITING)
+    assert (result.next_date, result.status) == (d("2026-04-09"), Status.WAITING)
+
+
+def test_waiting_overdue_shows_overdue() -> None:
+    result = run(
+        how_met=NE,
+        met_on=d("2026-02-20"),
+        last_contact=d("2026-02-25"),
+        stage=Stage.WAITING,
+        email="ada@example.com",
+    )
+    assert result.next_date == d("2026-03-04")
+    assert (result.status, result.days_overdue) == (Status.OVERDUE, 7)
+    assert result.action == "Send one polite nudge by email, then give them space."
+
+
+def test_waiting_due_today_is_due_today() -> None:
+    result = run(last_contact=d("2026-03-04"), stage=Stage.WAITING)
+    assert (result.next_date, result.status) == (TODAY, Status.DUE_TODAY)
+
+
+def test_do_not_contact_is_closed_even_with_a_date() -> None:
+    result = run(
+        how_met=NE,
+        met_on=d("2026-03-09"),
+        follow_up_on=d("2026-03-11"),
+        stage=Stage.DO_NOT_CONTACT,
+        email="ada@example.com",
+    )
+    assert (result.next_date, result.status, result.days_overdue) == (None, Status.CLOSED, 0)
+    assert "Do not contact" in result.action
+    assert "email" not in result.action
+
+
+def test_paused_ignores_follow_up_on() -> None:
+    result = run(last_contact=d("2026-03-01"), follow_up_on=d("2026-03-11"), stage=Stage.PAUSED)
+    assert (result.next_date, result.status) == (None, Status.PAUSED)
+
+
+def test_needs_info_action_asks_for_a_date() -> None:
+    result = run(how_met=RE, stage=Stage.WAITING)
+    assert (result.next_date, result.status, result.days_overdue) == (None, Status.NEEDS_INFO, 0)
+    assert result.action == (
+        "Add a Met on or Last contact date so followup can schedule this contact."
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "channel"),
+    [
+        (
+            {"email": "ada@example.com", "linkedin": "linkedin.com/in/ada", "phone": "555"},
+            "by email",
+        ),
+        ({"linkedin": "linkedin.com/in/ada", "phone": "555"}, "in a LinkedIn message"),
+        ({"phone": "+44 20 7946 0000"}, "by phone"),
+        ({"email": "   "}, "in a handwritten note (or find their email)"),
+    ],
+    ids=["email", "linkedin", "phone", "none"],
+)
+def test_action_channel_follows_the_data(fields: dict[str, str], channel: str) -> None:
+    result = run(how_met=NE, met_on=d("2026-03-09"), **fields)
+    assert result.action == (
+        f"Send a short thank-you {channel}: say you enjoyed meeting and offer to help."
+    )
+
+
+def test_actions_follow_relationship_and_step() -> None:
+    email = {"email": "ada@example.com"}
+    first = run(how_met=JA, met_on=d("2026-03-06"), **email).action
+    second = run(how_met=JA, met_on=d("2026-03-02"), last_contact=d("2026-03-09"), **email).action
+    info = run(how_met=II, met_on=d("2026-03-10"), **email).action
+    cadence = run(how_met=KT, last_contact=d("2026-03-01"), **email).action
+    declined = run(last_contact=d("2026-03-01"), stage=Stage.DECLINED, **email).action
+    assert first.startswith("Send a polite follow-up by email: restate your interest")
+    assert second.startswith("One last brief check-in by email;")
+    assert info == "Send a thank-you by email: name one piece of advice you will act on."
+    assert cadence.startswith("Check in by email with something useful")
+    assert declined == "A light touch by email with something useful for them; no ask."
+    assert len({first, second, info, cadence, declined}) == 5
+
+
+def test_referral_action_names_the_referrer() -> None:
+    named = run(how_met=RE, met_on=d("2026-03-10"), referred_by="Grace Hopper", email="a@b.c")
+    unnamed = run(how_met=RE, met_on=d("2026-03-10"))
+    assert named.action == (
+        "Thank Grace Hopper for the introduction, then send a short introduction note by email."
+    )
+    assert unnamed.action.startswith("Thank whoever referred you")
+
+
+def test_job_application_closed_after_steps_says_give_them_space() -> None:
+    result = run(how_met=JA, met_on=d("2026-02-01"), last_contact=d("2026-02-15"), follow_ups=2)
+    assert "give them space" in result.action
+
+
+def test_empty_stop_after_steps_sends_job_application_to_cadence() -> None:
+    settings = replace(DEFAULTS, stop_after_steps=frozenset())
+    result = run(
+        settings=settings,
+        how_met=JA,
+        met_on=d("2026-02-01"),
+        last_contact=d("2026-02-15"),
+        follow_ups=2,
+        priority="A",
+    )
+    assert result.next_date == d("2026-03-17")  # 2026-02-15 + 30 days, a Tuesday
+    assert result.status is Status.UPCOMING
+    assert result.action.startswith("Check in")
+
+
+def test_year_boundary() -> None:
+    # 2025-12-29 + 7 = 2026-01-05 (Monday); today in early January.
+    result = run(
+        today=d("2026-01-02"), how_met=JA, met_on=d("2025-12-22"), last_contact=d("2025-12-29")
+    )
+    assert (result.next_date, result.status) == (d("2026-01-05"), Status.UPCOMING)
+    # 2025-12-31 + 2 = Fri 2026-01-02, overdue by 5 on 2026-01-07.
+    late = run(today=d("2026-01-07"), how_met=NE, met_on=d("2025-12-31"))
+    assert (late.next_date, late.status, late.days_overdue) == (
+        d("2026-01-02"),
+        Status.OVERDUE,
+        5,
+    )
+    # A Saturday 2027-01-02 computed across the year moves to Monday 2027-01-04.
+    weekend = run(today=d("2026-12-20"), how_met=KT, last_contact=d("2026-12-03"), cadence=30)
+    assert weekend.next_date == d("2027-01-04")
+    assert weekend.status is Status.SCHEDULED
+
+
+def test_no_met_on_counts_steps_as_done() -> None:
+    # Only a Last contact: the networking step is taken as done, so the B cadence (90) applies.
+    result = run(how_met=NE, last_contact=d("2026-03-09"))
+    assert result.next_date == d("2026-06-08")  # 2026-06-07 is a Sunday
+    assert result.status is Status.SCHEDULED
+    assert result.action.startswith("Check in")
+    # The same for a job application: its steps are done, so it is Closed.
+    job = run(how_met=JA, last_contact=d("2026-03-09"))
+    assert (job.next_date, job.status) == (None, Status.CLOSED)
