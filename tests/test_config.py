@@ -1,0 +1,96 @@
+"""The config schema: defaults, validation messages that name the key, and the shipped file."""
+
+from pathlib import Path
+
+import pytest
+
+from followup.config import SCHEMA, load_config, render_config
+from followup.errors import ConfigError
+from followup.model import HowMet, RuleSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_config_is_the_rendered_schema():
+    assert (ROOT / "config.toml").read_text(encoding="utf-8") == render_config()
+
+
+def test_empty_file_gives_spec_defaults(tmp_path):
+    config = load_config(write(tmp_path, ""))
+    assert config.workbook == tmp_path / "contacts.xlsx"
+    assert config.outbox == tmp_path / "outbox"
+    assert config.smtp is None
+    assert config.rules == RuleSettings()
+    assert config.backups == 7
+
+
+def test_rendered_config_loads_to_the_defaults(tmp_path):
+    config = load_config(write(tmp_path, render_config()))
+    assert config.rules == RuleSettings()
+    assert {k.dotted for k in SCHEMA} >= {"workbook.path", "smtp.security", "rules.steps"}
+
+
+def test_rules_override(tmp_path):
+    config = load_config(
+        write(
+            tmp_path,
+            '[rules]\nsteps = {"networking event" = [3, 10]}\ncadence = {A = 14}\n'
+            "stop_after_steps = []\nskip_weekends = false\n[digest]\nlookahead_days = 3\n",
+        )
+    )
+    assert config.rules.steps[HowMet.NETWORKING_EVENT] == (3, 10)
+    assert config.rules.steps[HowMet.JOB_APPLICATION] == (7, 7)
+    assert config.rules.cadence == {"A": 14, "B": 90, "C": 180}
+    assert config.rules.stop_after_steps == frozenset()
+    assert config.rules.skip_weekends is False
+    assert config.rules.lookahead_days == 3
+
+
+def test_smtp_defaults_port_by_security(tmp_path):
+    config = load_config(
+        write(tmp_path, '[digest]\nto = "me@example.org"\n[smtp]\nhost = "h"\nsecurity = "ssl"\n')
+    )
+    assert config.smtp is not None
+    assert (config.smtp.port, config.smtp.security, config.smtp.sender) == (
+        465,
+        "ssl",
+        "me@example.org",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[workbook]\ndate_order = 'YMD'\n", "[workbook] date_order must be one of"),
+        ("[workbook]\nbackups = -1\n", "[workbook] backups must be a whole number"),
+        ("[digest]\ntime = 'breakfast'\n", "[digest] time must be a time of day"),
+        ("[digest]\ntimezone = 'Mars/Olympus'\n", "[digest] timezone must be a timezone name"),
+        ("[smtp]\nsecurity = 'tls13'\n", "[smtp] security must be one of"),
+        ("[smtp]\nhost = 'smtp.example.org'\n", "[digest] to is empty"),
+        ("[rules]\nsteps = {dinner = [2]}\n", "'dinner' is not a relationship"),
+        ("[rules]\ncadence = {D = 3}\n", "'D' is not a priority"),
+        ("[rules]\nsteps = {referral = [0]}\n", "each 1 or more"),
+        ("[digest]\nsend_when_empty = 'yes'\n", "must be true or false"),
+        ("[workbok]\npath = 'x.xlsx'\n", "unknown key workbok"),
+        ("[smtp]\npassword = 'secret'\n", "unknown key smtp.password"),
+        ("[rules\n", "is not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_file_and_key(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert expected in str(raised.value)
+    assert str(path) in str(raised.value)
+    assert raised.value.exit_code == 2
+
+
+def test_missing_file_says_how_to_create_one(tmp_path):
+    with pytest.raises(ConfigError, match="followup init"):
+        load_config(tmp_path / "nope.toml")
