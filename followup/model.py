@@ -35,6 +35,10 @@ class Stage(StrEnum):
     CLOSED = "closed"
     DO_NOT_CONTACT = "do not contact"
 
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
 
 class Status(StrEnum):
     """The computed follow-up status; the value is the JSON spelling."""
