@@ -1,0 +1,249 @@
+"""Parsers from one raw cell value, as python-calamine returns it, to a typed contact field.
+
+Bad data is a value here, not an exception: every parser returns the parsed value, `None` for a
+blank cell (the field's default applies) or an `Invalid` whose message says, in plain English,
+what is wrong and how to fix it. The reader turns an `Invalid` into a `Problem` with the cell's
+address, so one odd cell never stops a run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Literal, TypeVar
+
+from followup.model import HowMet, Stage
+
+CellValue = str | int | float | bool | date | time | timedelta
+"""What python-calamine puts in a cell (a datetime is a date); an empty cell is ""."""
+
+DateOrder = Literal["MDY", "DMY"]
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A cell that could not be read; `message` says what is wrong and how to fix it."""
+
+    message: str
+
+
+T = TypeVar("T")
+Parsed = T | Invalid | None
+
+
+def is_blank(value: CellValue | None) -> bool:
+    """An empty cell, or one holding only spaces (which looks empty in Excel too)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_text(value: CellValue) -> str | None:
+    """A text field as the user sees it: a whole number without ".0", text as typed.
+
+    Text is only stripped at both ends, so a phone number or ID stored as text keeps its
+    leading zeros.
+    """
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        # Whole numbers without ".0"; others to Excel's 15 significant digits (0.3, not 0.30…04).
+        return str(int(value)) if value.is_integer() else f"{value:.15g}"
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_MONTHS: dict[str, int] = {
+    spelling: number
+    for number, name in enumerate(_MONTH_NAMES, start=1)
+    for spelling in (name, name[:3])
+} | {"sept": 9}
+
+_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_NUMERIC = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})")
+_DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?")
+_YEAR = re.compile(r"\d{4}|\d{2}")
+_SEPARATORS = re.compile(r"[\s,./-]+")
+
+_HOW_TO_TYPE = "Type it as 2026-03-11 or 11 Mar 2026, or format the cell as a date."
+_ORDER_NAMES = {"MDY": "month/day/year", "DMY": "day/month/year"}
+
+
+def _year(text: str) -> int:
+    """A written year; two digits mean this century (26 -> 2026)."""
+    return 2000 + int(text) if len(text) == 2 else int(text)
+
+
+def _make_date(year: int, month: int, day: int, text: str) -> date | Invalid:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return Invalid(f"{text} is not a real date (check the day and month). {_HOW_TO_TYPE}")
+
+
+def _numeric_date(match: re.Match[str], date_order: DateOrder, text: str) -> date | Invalid:
+    """3/11/2026 in the configured order; says so when only the other order would make sense."""
+    first, second, year = int(match[1]), int(match[2]), _year(match[3])
+    month, day = (first, second) if date_order == "MDY" else (second, first)
+    parsed = _make_date(year, month, day, text)
+    if isinstance(parsed, Invalid) and not isinstance(_make_date(year, day, month, text), Invalid):
+        other = "DMY" if date_order == "MDY" else "MDY"
+        return Invalid(
+            f"{text} is not a date in {_ORDER_NAMES[date_order]} order. {_HOW_TO_TYPE} "
+            f'If your dates are {_ORDER_NAMES[other]}, set date_order = "{other}" under '
+            "[workbook] in config.toml."
+        )
+    return parsed
+
+
+def _month_name_date(text: str) -> date | Invalid | None:
+    """11 Mar 2026, March 11, 2026, Mar 11 2026, 11-Mar-26 and the like; None if not that shape."""
+    parts = [part for part in _SEPARATORS.split(text.casefold()) if part]
+    if len(parts) != 3 or not _YEAR.fullmatch(parts[2]):
+        return None
+    if parts[0] in _MONTHS:
+        month_part, day_part = parts[0], parts[1]
+    elif parts[1] in _MONTHS:
+        day_part, month_part = parts[0], parts[1]
+    else:
+        return None
+    day = _DAY.fullmatch(day_part)
+    if day is None:
+        return None
+    return _make_date(_year(parts[2]), _MONTHS[month_part], int(day[1]), text)
+
+
+def parse_date(value: CellValue, date_order: DateOrder = "MDY") -> Parsed[date]:
+    """A date from a date cell (either date system; calamine converts), ISO text, numeric text in
+    `date_order`, or month-name text. A bare number is refused: it is more likely a typo than a
+    date serial, and guessing would hide it.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return Invalid(f"Not a date. {_HOW_TO_TYPE}")
+    text = value.strip()
+    if match := _ISO.fullmatch(text):
+        return _make_date(int(match[1]), int(match[2]), int(match[3]), text)
+    if match := _NUMERIC.fullmatch(text):
+        return _numeric_date(match, date_order, text)
+    return _month_name_date(text) or Invalid(f"Not a date. {_HOW_TO_TYPE}")
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def _whole_number(value: CellValue, minimum: int, refusal: str) -> Parsed[int]:
+    """A whole number ≥ minimum from a number cell or number text ("2", "2.0")."""
+    if is_blank(value):
+        return None
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not float(number).is_integer() or number < minimum:
+        return Invalid(refusal)
+    return int(number)
+
+
+def parse_count(value: CellValue) -> Parsed[int]:
+    """Follow-ups made so far: a whole number, 0 or more."""
+    return _whole_number(
+        value, 0, "Needs the number of follow-ups made so far: a whole number, 0 or more, like 2."
+    )
+
+
+def parse_cadence(value: CellValue) -> Parsed[int]:
+    """Days between follow-ups: a whole number, 1 or more."""
+    return _whole_number(
+        value,
+        1,
+        "Needs a number of days: a whole number, 1 or more, like 30; "
+        "or leave it blank to use the priority's cadence.",
+    )
+
+
+# --- choices -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1024)  # a column holds a handful of distinct choices, typed again on every row
+def _choice_key(text: str) -> str:
+    """Compare choices ignoring case, punctuation and extra spaces ("Keep-in-touch")."""
+    return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
+
+
+def _choice(value: CellValue, choices: dict[str, T], refusal: str) -> Parsed[T]:
+    if is_blank(value):
+        return None
+    found = choices.get(_choice_key(str(value)))
+    return Invalid(refusal) if found is None else found
+
+
+_PRIORITIES = {"a": "A", "b": "B", "c": "C"}
+
+_HOW_MET: dict[str, HowMet] = {
+    **{how.value: how for how in HowMet},
+    "event": HowMet.NETWORKING_EVENT,
+    "application": HowMet.JOB_APPLICATION,
+    "info interview": HowMet.INFORMATIONAL_INTERVIEW,
+    "informational": HowMet.INFORMATIONAL_INTERVIEW,
+    "referral": HowMet.REFERRAL,
+    "network": HowMet.KEEP_IN_TOUCH,
+}
+
+_STAGES: dict[str, Stage] = {
+    **{stage.value: stage for stage in Stage},
+    "waiting": Stage.WAITING,
+}
+
+
+def parse_priority(value: CellValue) -> Parsed[str]:
+    """A, B or C in any case; blank (None) means the default, B."""
+    return _choice(value, _PRIORITIES, "Not a priority. Use A, B or C, or leave it blank for B.")
+
+
+def parse_how_met(value: CellValue) -> Parsed[HowMet]:
+    """The relationship, by its full name or SPEC's short forms; blank means Keep in touch."""
+    return _choice(
+        value,
+        _HOW_MET,
+        "Not a kind of contact. Use Networking event, Job application, Informational "
+        "interview, Referral or Keep in touch (blank means Keep in touch).",
+    )
+
+
+def parse_stage(value: CellValue) -> Parsed[Stage]:
+    """The Status column; blank (None) means Active."""
+    return _choice(
+        value,
+        _STAGES,
+        "Not a status. Use Active, Waiting for reply, Declined, Paused, Closed or "
+        "Do not contact, or leave it blank for Active.",
+    )

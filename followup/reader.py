@@ -1,0 +1,359 @@
+"""Read the contacts sheet once, with python-calamine, into contacts, problems and positions.
+
+Everything later stages need comes from this one pass: the parsed contacts, every problem found
+(with the cell to fix), where each known column sits, and the current values of the columns we
+own (so the writer can skip a save when nothing changed). Bad cells never raise; only a workbook
+that cannot be read at all raises `WorkbookError`.
+
+Where reading stops: the contacts are the rows below the header. Blank rows are skipped, never
+the end of the list (people leave gaps). Reading stops at a second table below the contacts:
+after at least one blank row, a row of two or more text cells, one of which is a header (a known
+column name, or a header of this sheet's own header row). A contact row hardly ever consists of
+column names only, while another table's header row almost always does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import python_calamine as calamine
+
+from followup.cells import (
+    CellValue,
+    DateOrder,
+    Invalid,
+    Parsed,
+    is_blank,
+    parse_cadence,
+    parse_count,
+    parse_date,
+    parse_how_met,
+    parse_priority,
+    parse_stage,
+    parse_text,
+)
+from followup.columns import OWNED_COLUMNS, cell_address, match_header, normalize_header
+from followup.errors import WorkbookError
+from followup.model import Contact, Problem
+
+HEADER_SEARCH_ROWS = 20
+"""SPEC: the header row is the first of the first 20 rows that holds a Name header."""
+
+_OWNED_KEYS = frozenset(column.key for column in OWNED_COLUMNS)
+
+# Our own column: a value we cannot read there is simply treated as "never reminded".
+_SILENT_FIELDS = frozenset({"last_reminded"})
+
+
+@dataclass(frozen=True)
+class SheetContents:
+    """Everything read from the contacts sheet; rows and columns are 1-based worksheet numbers."""
+
+    sheet: str
+    header_row: int
+    columns: dict[str, int]  # Column.key -> column number, for user and owned columns found
+    last_header_col: int  # the last non-empty header cell
+    contacts: tuple[Contact, ...]  # one per data row that has a name
+    problems: tuple[Problem, ...]
+    owned: dict[int, dict[str, object]]  # contact row -> {owned key: current raw value}
+
+
+def read_contacts(
+    path: Path,
+    sheet: str | None = None,
+    date_order: DateOrder = "MDY",
+    *,
+    today: date | None = None,
+) -> SheetContents:
+    """Read the contacts sheet (`sheet`, or the first with a Name header) of the workbook.
+
+    `today` enables the "date in the future" check; without it that check is skipped, so this
+    function never depends on the clock.
+    """
+    try:
+        with calamine.CalamineWorkbook.from_path(path) as workbook:
+            name, found, header_row = _find_contacts_sheet(workbook, sheet, path)
+            grid = found.to_python(skip_empty_area=False)
+    except calamine.PasswordError as error:
+        raise WorkbookError(
+            f"{path} is password-protected, so it cannot be read. Remove the password in Excel "
+            "(File > Info > Protect Workbook > Encrypt with Password) and save it again."
+        ) from error
+    except OSError as error:
+        if not path.exists():
+            raise WorkbookError(
+                f"The workbook {path} does not exist. Check [workbook] path in config.toml, "
+                "or run `followup init` to create one."
+            ) from error
+        raise WorkbookError(
+            f"Cannot open the workbook {path}: {error.strerror or error}. "
+            "Check that the file exists and that you may read it."
+        ) from error
+    except calamine.CalamineError as error:
+        raise WorkbookError(
+            f"{path} is not an Excel workbook, or it is damaged ({error}). Open it in Excel "
+            "or LibreOffice and save it as an .xlsx workbook."
+        ) from error
+    return _SheetReader(name, grid, header_row, date_order, today).read()
+
+
+def _find_contacts_sheet(
+    workbook: calamine.CalamineWorkbook, wanted: str | None, path: Path
+) -> tuple[str, calamine.CalamineSheet, int]:
+    """The sheet to read and its header row: the configured one, else the first with a Name.
+
+    Visible worksheets are tried before hidden ones, since a hidden sheet is more likely a
+    lookup list than the user's contacts.
+    """
+    if wanted is not None:
+        by_folded = {name.casefold(): name for name in workbook.sheet_names}
+        if wanted.casefold() not in by_folded:
+            raise WorkbookError(
+                f'{path} has no sheet called "{wanted}"; its sheets are '
+                f"{', '.join(repr(name) for name in workbook.sheet_names)}. Fix [workbook] sheet "
+                "in config.toml, or remove it to use the first sheet with a Name column."
+            )
+        candidates = [by_folded[wanted.casefold()]]
+    else:
+        worksheets = [
+            meta
+            for meta in workbook.sheets_metadata
+            if meta.typ == calamine.SheetTypeEnum.WorkSheet
+        ]
+        worksheets.sort(key=lambda meta: meta.visible != calamine.SheetVisibleEnum.Visible)
+        candidates = [meta.name for meta in worksheets]
+    for name in candidates:
+        sheet = workbook.get_sheet_by_name(name)
+        header_row = _header_row(sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS))
+        if header_row is not None:
+            return name, sheet, header_row
+    where = f'the sheet "{candidates[0]}"' if wanted is not None else "any sheet"
+    raise WorkbookError(
+        f"There is no Name column in {where} of {path}. The contacts sheet needs a header row "
+        f"(within the first {HEADER_SEARCH_ROWS} rows) with a column called Name; add it, or "
+        "run `followup init` to start from the template."
+    )
+
+
+def _header_row(rows: Sequence[Sequence[CellValue]]) -> int | None:
+    """The 1-based number of the first row holding a Name header, if any."""
+    for number, values in enumerate(rows, start=1):
+        if any(_column_key(value) == "name" for value in values):
+            return number
+    return None
+
+
+def _column_key(value: CellValue) -> str | None:
+    """The known column a header cell names, if it names one."""
+    text = parse_text(value)
+    column = match_header(text) if text is not None else None
+    return column.key if column is not None else None
+
+
+def _field_parsers(date_order: DateOrder) -> dict[str, Callable[[CellValue], Parsed[object]]]:
+    """How to read each known column (Column.key -> parser); the date order is the config's."""
+    read_date = partial(parse_date, date_order=date_order)
+    return {
+        "name": parse_text,
+        "company": parse_text,
+        "role": parse_text,
+        "email": parse_text,
+        "phone": parse_text,
+        "linkedin": parse_text,
+        "how_met": parse_how_met,
+        "met_on": read_date,
+        "last_contact": read_date,
+        "follow_ups": parse_count,
+        "priority": parse_priority,
+        "cadence": parse_cadence,
+        "follow_up_on": read_date,
+        "stage": parse_stage,
+        "referred_by": parse_text,
+        "notes": parse_text,
+        "last_reminded": read_date,
+    }
+
+
+def _fold(text: str) -> str:
+    """Compare names, companies and emails ignoring case and extra spaces."""
+    return " ".join(text.casefold().split())
+
+
+class _SheetReader:
+    """One pass over the rows below the header; collects contacts and problems as it goes."""
+
+    def __init__(
+        self,
+        sheet: str,
+        grid: list[list[CellValue]],
+        header_row: int,
+        date_order: DateOrder,
+        today: date | None,
+    ) -> None:
+        self.sheet = sheet
+        self.grid = grid
+        self.header_row = header_row
+        self.today = today
+        self.problems: list[Problem] = []
+        self.columns: dict[str, int] = {}
+        self.headers: dict[str, str] = {}  # Column.key -> the header as the user typed it
+        self.last_header_col = 0
+        self.header_words: set[str] = set()  # every header of this sheet, normalized
+        self._map_header(grid[header_row - 1])
+        parsers = _field_parsers(date_order)
+        self.fields = [
+            (key, col - 1, parsers[key]) for key, col in self.columns.items() if key in parsers
+        ]
+        self.owned_indexes = {
+            key: col - 1 for key, col in self.columns.items() if key in _OWNED_KEYS
+        }
+        self.by_email: dict[str, Contact] = {}
+        self.by_name: dict[tuple[str, str], Contact] = {}
+
+    def _problem(self, row: int, index: int, value: CellValue, message: str) -> None:
+        self.problems.append(
+            Problem(self.sheet, cell_address(row, index + 1), parse_text(value) or "", message)
+        )
+
+    def _map_header(self, values: Sequence[CellValue]) -> None:
+        """Find the known columns; a repeated one is reported and ignored (the first wins)."""
+        for index, value in enumerate(values):
+            text = parse_text(value)
+            if text is None:
+                continue
+            self.last_header_col = index + 1
+            self.header_words.add(normalize_header(text))
+            key = _column_key(text)
+            if key is None:
+                continue
+            if key in self.columns:
+                first = cell_address(self.header_row, self.columns[key])
+                self._problem(
+                    self.header_row,
+                    index,
+                    text,
+                    f"A second {self.headers[key]} column: only the first one ({first}) is "
+                    "read. Rename or delete this one.",
+                )
+                continue
+            self.columns[key] = index + 1
+            self.headers[key] = text
+
+    def read(self) -> SheetContents:
+        contacts: list[Contact] = []
+        owned: dict[int, dict[str, object]] = {}
+        after_gap = False
+        for row, values in enumerate(self.grid[self.header_row :], start=self.header_row + 1):
+            if all(is_blank(value) for value in values):
+                after_gap = True
+                continue
+            if after_gap and self._looks_like_header(values):
+                break
+            after_gap = False
+            contact = self._read_row(row, values)
+            if contact is not None:
+                contacts.append(contact)
+                owned[row] = {key: values[index] for key, index in self.owned_indexes.items()}
+        return SheetContents(
+            sheet=self.sheet,
+            header_row=self.header_row,
+            columns=dict(self.columns),
+            last_header_col=self.last_header_col,
+            contacts=tuple(contacts),
+            problems=tuple(self.problems),
+            owned=owned,
+        )
+
+    def _looks_like_header(self, values: Iterable[CellValue]) -> bool:
+        """Another table's header row: two or more text cells, one of them a column name."""
+        filled = [value for value in values if not is_blank(value)]
+        return (
+            len(filled) >= 2
+            and all(isinstance(value, str) for value in filled)
+            and any(
+                _column_key(value) is not None or normalize_header(str(value)) in self.header_words
+                for value in filled
+            )
+        )
+
+    def _read_row(self, row: int, values: Sequence[CellValue]) -> Contact | None:
+        """The row's contact, or None for a row without a name (a problem if it has data)."""
+        fields: dict[str, Any] = {}
+        for key, index, parse in self.fields:
+            parsed = parse(values[index])
+            if isinstance(parsed, Invalid):
+                if key not in _SILENT_FIELDS:
+                    self._problem(
+                        row, index, values[index], f"{self.headers[key]}: {parsed.message}"
+                    )
+            elif parsed is not None:
+                fields[key] = parsed
+        if "name" not in fields:
+            owned = set(self.owned_indexes.values())
+            if any(not is_blank(value) for index, value in enumerate(values) if index not in owned):
+                self._problem(
+                    row,
+                    self.columns["name"] - 1,
+                    "",
+                    f"Row {row} has data but no {self.headers['name']}: type the person's name, "
+                    "or clear the row.",
+                )
+            return None
+        contact = Contact(row=row, **fields)
+        self._check_dates(contact, values)
+        self._check_duplicate(contact)
+        return contact
+
+    def _check_dates(self, contact: Contact, values: Sequence[CellValue]) -> None:
+        """Dates that read fine but cannot be right; the row is still computed as typed."""
+        met_on, last_contact = contact.met_on, contact.last_contact
+        if met_on is not None and last_contact is not None and last_contact < met_on:
+            index = self.columns["last_contact"] - 1
+            self._problem(
+                contact.row,
+                index,
+                values[index],
+                f"{self.headers['last_contact']} is before {self.headers['met_on']} "
+                f"({met_on.isoformat()}): check both dates. Until then follow-ups count "
+                f"from {self.headers['met_on']}.",
+            )
+        if self.today is None:
+            return
+        for key, day in (("met_on", met_on), ("last_contact", last_contact)):
+            if day is not None and day > self.today:
+                index = self.columns[key] - 1
+                self._problem(
+                    contact.row,
+                    index,
+                    values[index],
+                    f"{self.headers[key]} is in the future: type the date it happened "
+                    "(to be reminded on a later date, use Follow up on).",
+                )
+
+    def _check_duplicate(self, contact: Contact) -> None:
+        """Report a later row that repeats an email, or a name and company (both still run)."""
+        earlier: Contact | None = None
+        reason = ""
+        email = _fold(contact.email)
+        if email:
+            first = self.by_email.setdefault(email, contact)
+            if first is not contact:
+                earlier, reason = first, "the same email"
+        first = self.by_name.setdefault((_fold(contact.name), _fold(contact.company)), contact)
+        if earlier is None and first is not contact:
+            earlier = first
+            reason = "the same name and company" if contact.company else "the same name"
+        if earlier is None:
+            return
+        self._problem(
+            contact.row,
+            self.columns["name"] - 1,
+            contact.name,
+            f"Looks like a duplicate of row {earlier.row} ({earlier.name}): {reason}. Both rows "
+            "are followed up; merge them into one row, or delete one.",
+        )
