@@ -1,0 +1,99 @@
+"""The outbox folder: where every digest is written, so that none is ever lost.
+
+Layout, inside `[digest] outbox` (default `outbox/`):
+
+    outbox/
+      2026-03-11 Follow-ups.html  a digest delivered to disk (no [smtp] host): open in a browser
+      2026-03-11 Follow-ups.eml   the same digest as an email (Outlook, Apple Mail, Thunderbird)
+      pending/                    digests waiting for the SMTP server; the next run sends them first
+      sent/                       a copy of every digest the SMTP server accepted
+
+Every .eml has a .html twin with the same name. A second digest on the same day (`--force`) is
+"2026-03-11 Follow-ups 2.eml", and so on. A digest meant for SMTP is written to pending/ before
+it is sent and moved to sent/ only once the server has accepted it, so a crash, a timeout or a
+refused login leaves it in pending/. Files are written whole or not at all (see atomic.py).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import cast
+
+from followup.atomic import write_atomic
+
+_NAME = re.compile(r"(\d{4}-\d{2}-\d{2}) Follow-ups(?: (\d+))?\.eml")
+
+
+class Outbox:
+    """The outbox folder and its pending/ and sent/ subfolders (created when first needed)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.pending_folder = folder / "pending"
+        self.sent_folder = folder / "sent"
+
+    def keep(self, message: EmailMessage, day: date) -> Path:
+        """Deliver to disk: write the digest into the outbox folder itself; return the .eml."""
+        return _write(message, _free_name(day, self.folder))
+
+    def add(self, message: EmailMessage, day: date) -> Path:
+        """Queue the digest in pending/ for SMTP; return its .eml."""
+        return _write(message, _free_name(day, self.pending_folder, self.sent_folder))
+
+    def pending(self) -> list[Path]:
+        """The queued .eml files, oldest first."""
+        if not self.pending_folder.is_dir():
+            return []
+        return sorted(self.pending_folder.glob("*.eml"), key=_age)
+
+    def mark_sent(self, path: Path) -> Path:
+        """Move a pending digest (and its .html) to sent/; return where the .eml is now."""
+        self.sent_folder.mkdir(parents=True, exist_ok=True)
+        target = self.sent_folder / path.name
+        path.replace(target)
+        html = path.with_suffix(".html")
+        if html.exists():
+            html.replace(target.with_suffix(".html"))
+        return target
+
+    @staticmethod
+    def load(path: Path) -> EmailMessage:
+        """Read back a saved digest, exactly as it was written."""
+        with path.open("rb") as file:
+            # policy.default makes the parser build an EmailMessage.
+            return cast(EmailMessage, BytesParser(policy=policy.default).parse(file))
+
+
+def _free_name(day: date, folder: Path, *also: Path) -> Path:
+    """The first "<day> Follow-ups[ n].eml" that is not taken in `folder` nor in `also`."""
+    n = 1
+    while True:
+        name = f"{day.isoformat()} Follow-ups{f' {n}' if n > 1 else ''}.eml"
+        taken = (
+            (f / name).exists() or (f / name).with_suffix(".html").exists() for f in (folder, *also)
+        )
+        if not any(taken):
+            return folder / name
+        n += 1
+
+
+def _write(message: EmailMessage, eml: Path) -> Path:
+    """The .html first, so that a queued .eml always has its readable twin."""
+    body = message.get_body(preferencelist=("html",))
+    if body is not None:
+        write_atomic(eml.with_suffix(".html"), body.get_content().encode("utf-8"))
+    write_atomic(eml, bytes(message))
+    return eml
+
+
+def _age(path: Path) -> tuple[str, int, str]:
+    """Sort key: the day in the name, then the number after it (2 before 10)."""
+    match = _NAME.fullmatch(path.name)
+    if match:
+        return match[1], int(match[2] or 1), path.name
+    return path.name, 0, path.name

@@ -1,0 +1,88 @@
+"""The program's memory between runs: which day a digest was last delivered, and when.
+
+It is what keeps delivery to at most one digest a day, whether cron, the schedule loop or a
+person runs the job. The file is small JSON written atomically:
+
+    {"last_delivered_day": "2026-03-11", "last_delivered_at": "2026-03-11T07:30:02+00:00"}
+
+An unreadable file never stops a run: it is renamed to `<name>.bad` and the run starts afresh.
+The worst that can happen is a second digest that day, never a lost one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from followup.atomic import write_atomic
+
+STATE_FILE = "state.json"
+
+
+@dataclass
+class State:
+    """What the last delivery was; `warning` says why a broken state file was set aside."""
+
+    path: Path
+    last_day: date | None = None
+    last_at: datetime | None = None
+    warning: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> State:
+        """Read the state file; a missing one is a fresh start, a broken one is set aside."""
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls(path, *_parse(raw))
+        except FileNotFoundError:
+            return cls(path)
+        except (OSError, ValueError) as err:
+            return cls(path, warning=_set_aside(path, err))
+
+    def delivered_on(self, day: date) -> bool:
+        """True when a digest for `day` was already delivered."""
+        return self.last_day == day
+
+    def record_delivery(self, day: date, when: datetime) -> None:
+        """Remember that the digest for `day` was delivered at `when` (call save() after)."""
+        self.last_day = day
+        self.last_at = when
+
+    def save(self) -> None:
+        """Write the state atomically; raises OSError if the folder cannot be written."""
+        data = {
+            "last_delivered_day": self.last_day.isoformat() if self.last_day else None,
+            "last_delivered_at": self.last_at.isoformat() if self.last_at else None,
+        }
+        write_atomic(self.path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+
+
+def _parse(raw: Any) -> tuple[date | None, datetime | None]:
+    """The two values, or ValueError when the file is not what save() writes."""
+    if not isinstance(raw, dict):
+        raise ValueError("not a JSON object")
+    day, at = raw.get("last_delivered_day"), raw.get("last_delivered_at")
+    if not isinstance(day, str | None) or not isinstance(at, str | None):
+        raise ValueError("dates must be text")
+    return (
+        date.fromisoformat(day) if day else None,
+        datetime.fromisoformat(at) if at else None,
+    )
+
+
+def _set_aside(path: Path, err: Exception) -> str:
+    """Move a broken state file out of the way and say so in one line."""
+    aside = path.with_name(f"{path.name}.bad")
+    try:
+        path.replace(aside)
+    except OSError:
+        kept = "it will be replaced"
+    else:
+        kept = f"it was renamed to {aside.name}"
+    return (
+        f"Could not read {path} ({err}); {kept} and followup starts afresh, "
+        "so today's digest may be sent twice."
+    )

@@ -1,0 +1,253 @@
+"""The digest: sections, subject, the plain-text part, escaping and links, the email."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from followup.digest import build_digest, to_message, worth_sending
+from followup.model import Contact, FollowUp, HowMet, Problem, Stage, Status
+
+TODAY = date(2026, 3, 11)  # a Wednesday
+
+
+def entry(
+    name: str, status: Status, days: int = 0, row: int = 2, action: str = "Say hello.", **fields
+) -> tuple[Contact, FollowUp]:
+    """A contact due `days` from today (negative: overdue) with the given status."""
+    next_date = TODAY + timedelta(days=days)
+    return Contact(row=row, name=name, **fields), FollowUp(next_date, status, max(0, -days), action)
+
+
+def hrefs(page: str) -> list[str]:
+    return [html.unescape(h) for h in re.findall(r'href="([^"]*)"', page)]
+
+
+def test_sections_in_order_most_overdue_first_and_quiet_statuses_left_out() -> None:
+    entries = [
+        entry("Soon", Status.UPCOMING, 3, row=2),
+        entry("Today", Status.DUE_TODAY, 0, row=3),
+        entry("Bit late", Status.OVERDUE, -2, row=4),
+        entry("Very late", Status.OVERDUE, -16, row=5),
+        entry("Later", Status.SCHEDULED, 30, row=6),
+        entry("Waiting", Status.WAITING, 2, row=7),
+        entry("Paused", Status.PAUSED, row=8),
+    ]
+    problem = Problem("Contacts", "G7", "31/02/2026", "Not a date.")
+    digest = build_digest(entries, [problem], TODAY)
+
+    for part in (digest.text, digest.html):
+        order = [part.index(s) for s in ("Very late", "Bit late", "Today", "Soon", "Contacts!G7")]
+        assert order == sorted(order)
+        assert "Later" not in part and "Waiting" not in part and "Paused" not in part
+    headings = re.findall(r"^([A-Z ]+) \(\d+\)$", digest.text, re.MULTILINE)
+    assert headings == ["OVERDUE", "DUE TODAY", "COMING UP", "WORKBOOK PROBLEMS"]
+    assert digest.listed_rows == (5, 4, 3, 2)
+    assert digest.day == TODAY
+
+
+@pytest.mark.parametrize(
+    ("overdue", "due", "problems", "subject"),
+    [
+        (2, 3, 0, "Follow-ups for Wed 11 Mar: 2 overdue, 3 due today"),
+        (1, 0, 0, "Follow-ups for Wed 11 Mar: 1 overdue"),
+        (0, 1, 0, "Follow-ups for Wed 11 Mar: 1 due today"),
+        (0, 0, 0, "Follow-ups for Wed 11 Mar: nothing due"),
+        (0, 0, 1, "Follow-ups for Wed 11 Mar: nothing due, 1 workbook problem"),
+        (1, 0, 2, "Follow-ups for Wed 11 Mar: 1 overdue, 2 workbook problems"),
+    ],
+)
+def test_subject_names_the_day_and_counts(
+    overdue: int, due: int, problems: int, subject: str
+) -> None:
+    entries = [entry(f"O{i}", Status.OVERDUE, -1) for i in range(overdue)]
+    entries += [entry(f"D{i}", Status.DUE_TODAY) for i in range(due)]
+    entries.append(entry("Upcoming", Status.UPCOMING, 2))
+    found = [Problem("Contacts", f"G{i}", "x", "Bad.") for i in range(problems)]
+    assert build_digest(entries, found, TODAY).subject == subject
+
+
+def test_a_person_says_who_how_you_met_how_late_and_what_to_do() -> None:
+    person = entry(
+        "Ann Lee",
+        Status.OVERDUE,
+        -2,
+        action="Send a short thank-you by email.",
+        company="Acme",
+        role="Engineer",
+        how_met=HowMet.NETWORKING_EVENT,
+        met_on=TODAY - timedelta(days=9),
+        referred_by="Sam",
+        notes="Likes jazz",
+    )
+    text = build_digest([person], [], TODAY).text
+    for expected in (
+        "Ann Lee",
+        "Engineer at Acme",
+        "Networking event, 9 days ago",
+        "2 days overdue",
+        "Send a short thank-you by email.",
+        "Referred by Sam",
+        "Notes: Likes jazz",
+    ):
+        assert expected in text
+
+
+def test_text_part_is_plain_text_and_nothing_due_says_so() -> None:
+    person = entry("Ann", Status.DUE_TODAY, email="ann@example.com", linkedin="https://x.test/a")
+    for digest in (
+        build_digest([person], [Problem("Contacts", "B3", "D", "Priority must be A.")], TODAY),
+        build_digest([], [], TODAY),
+    ):
+        assert not re.search(r"</?[a-zA-Z!]", digest.text)
+        assert "&amp;" not in digest.text and "%20" not in digest.text
+    assert "Nobody to follow up with today" in build_digest([], [], TODAY).text
+
+
+def test_notices_come_first_and_are_escaped() -> None:
+    notice = "Your workbook was open in Excel <Microsoft>, so statuses will be written next time"
+    digest = build_digest([entry("Ann", Status.DUE_TODAY)], [], TODAY, notices=[notice])
+    assert digest.text.index(notice) < digest.text.index("Ann")
+    assert "Excel &lt;Microsoft&gt;" in digest.html
+    assert digest.html.index("Excel &lt;") < digest.html.index("Ann")
+
+
+def test_every_workbook_string_is_escaped_in_html() -> None:
+    script = '<script>alert("x")</script>'
+    person = entry(
+        script,
+        Status.OVERDUE,
+        -1,
+        company='Smith & "Sons"',
+        role="<b>Boss</b>",
+        notes="<img src=x onerror=alert(1)>",
+        referred_by="Tom & Jerry",
+        email="ann@example.com",
+        phone="<i>555</i>",
+        action="Say <hi>.",
+    )
+    problem = Problem("Contacts", "C4", "<svg onload=alert(1)>", "Bad <value>.")
+    page = build_digest([person], [problem], TODAY).html
+    for raw in ("<script", "<b>", "<img", "<svg", "<i>", "<hi>", "<value>", 'Smith & "'):
+        assert raw not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "Smith &amp; &quot;Sons&quot;" in page
+    assert "Tom &amp; Jerry" in page
+
+
+@pytest.mark.parametrize(
+    "linkedin",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "https://www.linkedin.com/in/a b",
+        "//evil.example/x",
+    ],
+)
+def test_only_http_links_are_made_from_linkedin(linkedin: str) -> None:
+    page = build_digest([entry("Ann", Status.DUE_TODAY, linkedin=linkedin)], [], TODAY).html
+    assert hrefs(page) == []
+    assert "LinkedIn: " in page
+
+
+@pytest.mark.parametrize(
+    ("linkedin", "href"),
+    [
+        ("https://www.linkedin.com/in/ann", "https://www.linkedin.com/in/ann"),
+        ("http://linkedin.com/in/ann?x=1&y=2", "http://linkedin.com/in/ann?x=1&y=2"),
+        ("www.linkedin.com/in/ann", "https://www.linkedin.com/in/ann"),
+    ],
+)
+def test_linkedin_urls_become_links(linkedin: str, href: str) -> None:
+    page = build_digest([entry("Ann", Status.DUE_TODAY, linkedin=linkedin)], [], TODAY).html
+    assert hrefs(page) == [href]
+
+
+def test_mailto_drafts_a_short_gracious_note_with_every_part_encoded() -> None:
+    person = entry(
+        "Dr. Ann O'Neil",
+        Status.DUE_TODAY,
+        email="ann+work@example.com",
+        how_met=HowMet.REFERRAL,
+        referred_by="Tom & Jerry?",
+    )
+    page = build_digest([person], [], TODAY, your_name="Sam Smith").html
+    [href] = hrefs(page)
+    assert href.startswith("mailto:")
+    assert not re.search(r"[\s<>\"']", href)
+    parts = urlsplit(href)
+    assert parts.path == "ann%2Bwork@example.com"
+    fields = parse_qs(parts.query, strict_parsing=True)
+    assert set(fields) == {"subject", "body"}
+    assert fields["subject"] == ["Introduction via Tom & Jerry?"]
+    [body] = fields["body"]
+    assert body.startswith("Hi Ann,\r\n")
+    assert "Tom & Jerry?" in body
+    assert body.endswith("Best wishes,\r\nSam Smith")
+    assert len(body) < 400
+
+
+def test_waiting_contacts_get_a_gentle_nudge_draft() -> None:
+    person = entry("Bo", Status.OVERDUE, -1, email="bo@example.com", stage=Stage.WAITING)
+    [href] = hrefs(build_digest([person], [], TODAY).html)
+    assert parse_qs(urlsplit(href).query)["subject"] == ["Following up"]
+
+
+def test_phone_becomes_a_tel_link_and_an_odd_email_stays_text() -> None:
+    person = entry("Ann", Status.DUE_TODAY, phone="+1 (555) 010-0100", email="ann at example")
+    digest = build_digest([person], [], TODAY)
+    assert hrefs(digest.html) == ["tel:+15550100100"]
+    assert "Email: ann at example" in digest.html
+    assert "Phone: +1 (555) 010-0100" in digest.text
+
+
+def test_digest_is_the_same_for_the_same_input() -> None:
+    entries = [entry("Ann", Status.OVERDUE, -3), entry("Bo", Status.UPCOMING, 2)]
+    assert build_digest(entries, [], TODAY) == build_digest(entries, [], TODAY)
+
+
+@pytest.mark.parametrize(
+    ("status", "problems", "expected"),
+    [
+        (Status.OVERDUE, 0, True),
+        (Status.DUE_TODAY, 0, True),
+        (Status.UPCOMING, 0, False),
+        (Status.SCHEDULED, 0, False),
+        (Status.WAITING, 0, False),
+        (Status.UPCOMING, 1, True),
+    ],
+)
+def test_worth_sending(status: Status, problems: int, expected: bool) -> None:
+    found = [Problem("Contacts", "A2", "", "A row without a name.")] * problems
+    assert worth_sending([entry("Ann", status)], found) is expected
+
+
+def test_to_message_is_multipart_alternative_text_then_html() -> None:
+    person = entry("Zoë Núñez", Status.DUE_TODAY, company="Café <Crème>")
+    digest = build_digest([person], [], TODAY)
+    when = datetime(2026, 3, 11, 7, 30, tzinfo=UTC)
+    message = to_message(digest, "Me <me@example.com>", "me@example.com", when)
+
+    again = BytesParser(policy=policy.default).parsebytes(bytes(message))
+    assert again.get_content_type() == "multipart/alternative"
+    plain, rich = again.iter_parts()
+    assert (plain.get_content_type(), rich.get_content_type()) == ("text/plain", "text/html")
+    assert plain.get_content_charset() == rich.get_content_charset() == "utf-8"
+    assert plain.get_content() == digest.text
+    assert rich.get_content() == digest.html
+    assert again["Subject"] == digest.subject
+    assert again["From"] == "Me <me@example.com>"
+    assert again["To"] == "me@example.com"
+    assert again["Date"] == "Wed, 11 Mar 2026 07:30:00 +0000"
+    assert again["Message-ID"].endswith("@example.com>")
+    assert bytes(message).isascii()

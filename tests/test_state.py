@@ -1,0 +1,59 @@
+"""The state file: one digest a day, and a broken file never stops a run."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from followup.state import State
+
+DAY = date(2026, 3, 11)
+WHEN = datetime(2026, 3, 11, 7, 30, 2, tzinfo=UTC)
+
+
+def test_a_missing_file_is_a_fresh_start(tmp_path: Path) -> None:
+    state = State.load(tmp_path / "state.json")
+    assert not state.delivered_on(DAY)
+    assert state.warning == ""
+    assert state.last_day is None and state.last_at is None
+
+
+def test_a_delivery_is_remembered_across_runs(tmp_path: Path) -> None:
+    path = tmp_path / "outbox" / "state.json"
+    state = State.load(path)
+    state.record_delivery(DAY, WHEN)
+    state.save()
+
+    again = State.load(path)
+    assert again.delivered_on(DAY)
+    assert not again.delivered_on(date(2026, 3, 12))
+    assert (again.last_day, again.last_at) == (DAY, WHEN)
+    assert [p.name for p in path.parent.iterdir()] == ["state.json"]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b"",
+        b"[]",
+        b'{"last_delivered_day": "yesterday"}',
+        b'{"last_delivered_day": 20260311}',
+        b'{"last_delivered_day": "2026-03-11", "last_delivered_at": "soon"}',
+        b"\xff\xfe\x00garbage",
+    ],
+)
+def test_a_broken_file_is_set_aside_and_the_run_goes_on(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "state.json"
+    path.write_bytes(content)
+
+    state = State.load(path)
+    assert not state.delivered_on(DAY)
+    assert str(path) in state.warning and "state.json.bad" in state.warning
+    assert (tmp_path / "state.json.bad").read_bytes() == content
+
+    state.record_delivery(DAY, WHEN)
+    state.save()
+    assert State.load(path).delivered_on(DAY)
