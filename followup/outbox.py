@@ -51,6 +51,13 @@ class Outbox:
             return []
         return sorted(self.pending_folder.glob("*.eml"), key=_age)
 
+    def withdraw(self, day: date) -> None:
+        """Drop queued digests of `day`: a fresher digest of the same day replaces them."""
+        for eml in self.pending():
+            if eml.name.startswith(day.isoformat()):
+                eml.with_suffix(".html").unlink(missing_ok=True)
+                eml.unlink()
+
     def mark_sent(self, path: Path) -> Path:
         """Move a pending digest (and its .html) to sent/; return where the .eml is now."""
         self.sent_folder.mkdir(parents=True, exist_ok=True)

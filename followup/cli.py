@@ -1,0 +1,202 @@
+"""The `followup` command: a thin click layer over the job, one function per command.
+
+This module and the scheduler are the only places that ask the clock what day it is; every
+command accepts --today so that tests and users can ask "what would happen on that day?".
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from followup import job
+from followup.config import Config, config_path, load_config, render_config
+from followup.errors import FollowupError, UsageError
+from followup.model import Status
+from followup.starter import create_workbook
+
+_URGENCY = list(Status)
+
+
+class Context:
+    """What every command needs: the validated config and the run's day and time."""
+
+    def __init__(self, config_option: str | None, today_option: date | None) -> None:
+        self.path = config_path(config_option)
+        self._today = today_option
+
+    @functools.cached_property
+    def config(self) -> Config:
+        return load_config(self.path)
+
+    @property
+    def now(self) -> datetime:
+        now = datetime.now(self.config.timezone).replace(microsecond=0)
+        if self._today:
+            return datetime.combine(self._today, now.timetz())
+        return now
+
+    @property
+    def today(self) -> date:
+        return self._today or self.now.date()
+
+
+def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD.") from None
+
+
+def command(group: click.Group, **settings: Any) -> Callable[[Callable[..., None]], click.Command]:
+    """A subcommand with the shared --config and --today options, passing a Context first."""
+
+    def decorate(func: Callable[..., None]) -> click.Command:
+        @functools.wraps(func)
+        def wrapper(config: str | None, today: date | None, **kwargs: Any) -> None:
+            func(Context(config, today), **kwargs)
+
+        wrapper = click.option(
+            "--today",
+            metavar="YYYY-MM-DD",
+            callback=_parse_day,
+            help="Act as if today were this date.",
+        )(wrapper)
+        wrapper = click.option(
+            "--config",
+            metavar="PATH",
+            help="Config file (default ./config.toml, or $FOLLOWUP_CONFIG).",
+        )(wrapper)
+        return group.command(**settings)(wrapper)
+
+    return decorate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="followup")
+def cli() -> None:
+    """Reads your contacts workbook and emails you who to follow up with today.
+
+    Start with `followup run`: it creates contacts.xlsx with examples the first time.
+    """
+
+
+@command(cli)
+@click.option("--dry-run", is_flag=True, help="Write and send nothing; print the digest.")
+@click.option("--force", is_flag=True, help="Send a digest even if one was sent today.")
+def run(ctx: Context, dry_run: bool, force: bool) -> None:
+    """The daily job: read, compute, deliver the digest, write the status columns."""
+    report = job.run_daily(ctx.config, ctx.today, ctx.now, dry_run=dry_run, force=force)
+    if dry_run and report.digest:
+        click.echo(f"Subject: {report.digest.subject}\n\n{report.digest.text}")
+    for message in report.messages:
+        click.echo(message)
+
+
+@command(cli)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON as described in SPEC.md.")
+def status(ctx: Context, as_json: bool) -> None:
+    """Show who is due, as a table or JSON. Writes nothing."""
+    evaluation = job.evaluate(ctx.config, ctx.today)
+    if as_json:
+        click.echo(json.dumps(_status_json(evaluation, ctx.today), indent=2, ensure_ascii=False))
+    else:
+        click.echo(_status_table(evaluation))
+
+
+@command(cli)
+def preview(ctx: Context) -> None:
+    """Render today's digest to an HTML file and print its path. Sends nothing."""
+    evaluation = job.evaluate(ctx.config, ctx.today)
+    digest = job.digest_for(ctx.config, evaluation, ctx.today)
+    out = ctx.config.outbox / f"preview-{ctx.today.isoformat()}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(digest.html, encoding="utf-8")
+    click.echo(out)
+
+
+@command(cli)
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--empty", is_flag=True, help="No example contacts.")
+def init(ctx: Context, path: Path | None, empty: bool) -> None:
+    """Create a contacts workbook from the template, and a config.toml if there is none."""
+    workbook = path or Path("contacts.xlsx")
+    if workbook.exists():
+        raise UsageError(f"{workbook} already exists; choose another PATH.")
+    create_workbook(workbook, ctx.today, examples=not empty)
+    click.echo(f"Created {workbook}.")
+    if not ctx.path.exists():
+        ctx.path.write_text(render_config(workbook.as_posix()), encoding="utf-8")
+        click.echo(f"Created {ctx.path}; edit [digest] to and [smtp] to get the digest by email.")
+
+
+def _status_json(evaluation: job.Evaluation, today: date) -> dict[str, Any]:
+    return {
+        "today": today.isoformat(),
+        "contacts": [
+            {
+                "row": c.row,
+                "name": c.name,
+                "company": c.company,
+                "email": c.email,
+                "how_met": c.how_met.value,
+                "status": f.status.value,
+                "next_follow_up": f.next_date.isoformat() if f.next_date else None,
+                "days_overdue": f.days_overdue,
+                "action": f.action,
+            }
+            for c, f in evaluation.entries
+        ],
+        "problems": [
+            {"sheet": p.sheet, "cell": p.cell, "value": p.value, "message": p.message}
+            for p in evaluation.contents.problems
+        ],
+    }
+
+
+def _status_table(evaluation: job.Evaluation) -> str:
+    rows = sorted(
+        evaluation.entries,
+        key=lambda e: (_URGENCY.index(e[1].status), -e[1].days_overdue, e[1].next_date or date.max),
+    )
+    table = [("Row", "Name", "Status", "Next", "Action")]
+    for c, f in rows:
+        label = f.status.label + (f" ({f.days_overdue}d)" if f.days_overdue else "")
+        table.append((str(c.row), c.name, label, str(f.next_date or ""), f.action))
+    widths = [max(len(r[i]) for r in table) for i in range(4)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)) + "  " + r[4]
+        for r in table
+    ]
+    problems = evaluation.contents.problems
+    if problems:
+        lines += ["", f"{len(problems)} workbook problem{'s' * (len(problems) != 1)}:"]
+        lines += [f"  {p}" for p in problems]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning our errors into a message and an exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except FollowupError as err:
+        click.echo(f"followup: {err}", err=True)
+        sys.exit(err.exit_code)
+    sys.exit(0)

@@ -1,0 +1,84 @@
+"""Getting the day's digest to the user: to disk, or by SMTP with the outbox as a safety net.
+
+Every digest is written to the outbox before any attempt to send it, queued digests go out
+oldest first before today's, and a day counts as delivered only once its digest reached the
+user. A failure is returned, not raised, so the job can still write the workbook first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from followup import mailer
+from followup.config import Config
+from followup.digest import Digest, to_message
+from followup.errors import ConfigError, DeliveryError
+from followup.outbox import Outbox
+from followup.state import STATE_FILE, State
+
+_SENDER_WITHOUT_SMTP = "followup <followup@localhost>"
+
+
+@dataclass
+class Outcome:
+    """What delivery did: the digest that reached the user (if any), notes, and any failure."""
+
+    delivered: Digest | None = None
+    messages: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def deliver(config: Config, digest: Digest | None, now: datetime, *, force: bool) -> Outcome:
+    """Deliver `digest` unless one was already delivered that day (or `force`), plus the queue."""
+    state = State.load(config.state_dir / STATE_FILE)
+    outcome = Outcome(messages=[state.warning] if state.warning else [])
+    if digest and state.delivered_on(digest.day) and not force:
+        outcome.messages.append(
+            f"Today's digest was already delivered at {state.last_at:%H:%M}; "
+            "`followup run --force` sends another."
+        )
+        digest = None
+    outbox = Outbox(config.outbox)
+    if config.smtp is None:
+        if digest:
+            sender = _SENDER_WITHOUT_SMTP
+            eml = outbox.keep(to_message(digest, sender, config.to or sender, now), digest.day)
+            outcome.delivered = digest
+            outcome.messages.append(f"Digest written to {eml.with_suffix('.html')}")
+    else:
+        _send_queue(config, outbox, digest, now, outcome)
+    if outcome.delivered:
+        state.record_delivery(outcome.delivered.day, now)
+        state.save()
+    return outcome
+
+
+def _send_queue(
+    config: Config, outbox: Outbox, digest: Digest | None, now: datetime, outcome: Outcome
+) -> None:
+    """Queue today's digest, then send everything pending, oldest first, each at most once."""
+    assert config.smtp is not None
+    todays: Path | None = None
+    if digest:
+        outbox.withdraw(digest.day)  # an undelivered earlier digest of today is superseded
+        message = to_message(digest, config.smtp.sender, config.to, now)
+        todays = outbox.add(message, digest.day)
+    queue = outbox.pending()
+    if not queue:
+        return
+    try:
+        password = mailer.resolve_password(config.smtp)
+        for path in queue:
+            mailer.send(Outbox.load(path), config.smtp, password)
+            outbox.mark_sent(path)
+            if path == todays:
+                outcome.delivered = digest
+            outcome.messages.append(f"Sent {path.stem} to {config.to}.")
+    except (DeliveryError, ConfigError) as err:  # no password is a failed delivery too
+        left = len(outbox.pending())
+        outcome.error = (
+            f"{err} {left} digest{'s' * (left != 1)} kept in {outbox.pending_folder}; "
+            "the next run sends them first."
+        )
