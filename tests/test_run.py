@@ -8,6 +8,8 @@ results are the spec's own table.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -267,3 +269,21 @@ def test_init_creates_a_workbook_and_config(tmp_path: Path) -> None:
     assert 'path = "mine.xlsx"' in (tmp_path / "config.toml").read_text(encoding="utf-8")
     again = followup(tmp_path, "init", "mine.xlsx")
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_concurrent_runs_deliver_one_digest_and_write_once(messy: Path) -> None:
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "followup", "run", "--today", TODAY],
+            cwd=messy,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [run.communicate(timeout=60) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    assert len(outbox_messages(messy / "outbox")) == 1
+    writes = [out for out, _err in outputs if "Wrote " in out]
+    assert len(writes) == 1, outputs
