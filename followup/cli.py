@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -139,6 +140,80 @@ def init(ctx: Context, path: Path | None, empty: bool) -> None:
         click.echo(f"Created {ctx.path}; edit [digest] to and [smtp] to get the digest by email.")
 
 
+@command(cli)
+def password(ctx: Context) -> None:
+    """Store the SMTP password in the system keyring; it is asked twice and never shown."""
+    from followup import doctor as checkup
+    from followup import mailer
+
+    smtp = ctx.config.smtp
+    if smtp is None:
+        raise UsageError(f"[smtp] host is empty in {ctx.path}: set [smtp] host and user first.")
+    if not smtp.user:
+        raise UsageError(
+            f"[smtp] user is empty in {ctx.path}, so {smtp.host} is used without a login "
+            "and needs no password."
+        )
+    problem = checkup.keyring_problem(smtp)
+    if problem:  # say so before asking for a password that cannot be kept
+        raise UsageError(
+            f"Cannot store the password: {problem}. Set the environment variable "
+            f"{mailer.PASSWORD_ENV} where followup runs instead."
+        )
+    secret = click.prompt(
+        f"SMTP password for {smtp.user} at {smtp.host}", hide_input=True, confirmation_prompt=True
+    )
+    mailer.store_password(smtp, secret)
+    click.echo("Stored in the system keyring. `followup doctor` checks that it logs in.")
+    if os.environ.get(mailer.PASSWORD_ENV):
+        click.echo(f"Note: {mailer.PASSWORD_ENV} is set here, and it wins over the keyring.")
+
+
+@command(cli)
+def doctor(ctx: Context) -> None:
+    """Check config, workbook, password, SMTP login and recent digests; say what to fix.
+
+    Exits 0 when every check passes, 1 when one fails, 2 when the config is broken.
+    """
+    from followup import doctor as checkup
+
+    checks = checkup.diagnose(ctx.path, lambda _config: ctx.today)
+    click.echo(checkup.render(checks, sys.stdout.encoding))
+    checkup.verdict(checks)
+
+
+@command(cli)
+def schedule(ctx: Context) -> None:
+    """Stay running and do `run` once a day at [digest] time. Ctrl-C stops it.
+
+    A digest missed while this was not running (or the computer slept) is sent at once.
+    """
+    from followup import scheduler
+
+    if ctx._today:
+        raise UsageError("`followup schedule` follows the real clock; it takes no --today.")
+    config = ctx.config
+    log_file = scheduler.start_logging(config.state_dir)
+
+    def daily_run(now: datetime) -> None:
+        for message in job.run_daily(config, now.date(), now).messages:
+            scheduler.log.info(message)
+
+    loop = scheduler.DailyScheduler(daily_run, config.send_time, config.timezone, config.state_dir)
+    stop = scheduler.stop_on_signals()
+    click.echo(f"Logging to {log_file}")
+    click.echo(f"Next run: {loop.describe_next_run()}. Press Ctrl-C to stop.")
+    loop.run(stop)
+
+
+@command(cli, name="cron-line")
+def cron_line(ctx: Context) -> None:
+    """Print a crontab line that runs followup daily at [digest] time from this install."""
+    from followup import scheduler
+
+    click.echo(scheduler.cron_line(ctx.config, sys.executable, ctx.now))
+
+
 def _status_json(evaluation: job.Evaluation, today: date) -> dict[str, Any]:
     return {
         "today": today.isoformat(),
@@ -187,9 +262,7 @@ def _status_table(evaluation: job.Evaluation) -> str:
 def main() -> None:
     """Entry point: run the CLI, turning our errors into a message and an exit code."""
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
+        code = cli.main(standalone_mode=False)
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
@@ -199,4 +272,4 @@ def main() -> None:
     except FollowupError as err:
         click.echo(f"followup: {err}", err=True)
         sys.exit(err.exit_code)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
