@@ -21,7 +21,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from itertools import count
 from pathlib import Path
 from typing import NamedTuple
@@ -51,6 +51,8 @@ def patch_sheet(
     Everything but the sheet part (and, when needed, styles.xml and a growing table part) is
     copied unchanged. `dst` is removed again if anything fails.
     """
+    if dst.resolve() == src.resolve():
+        raise ValueError("patch_sheet writes a new file; dst must not be the workbook itself")
     edits = _group_by_row(cells)
     try:
         with _open_zip(src) as archive:
@@ -186,15 +188,21 @@ class _Rel(NamedTuple):
     target: str | None  # part path; None for external targets
 
 
-def _rels(package: _Package, part: str) -> list[_Rel]:
-    """The relationships of `part` ("" for the package), with targets resolved to part paths."""
+def _rels(package: _Package, part: str, kind: str = "") -> list[_Rel]:
+    """The relationships of `part` ("" for the package), with targets resolved to part paths.
+
+    `kind` ("/table") skips the others early: a sheet can have 65,000 hyperlink relationships.
+    """
     folder, name = posixpath.split(part)
     entry = package.entry(posixpath.join(folder, "_rels", f"{name}.rels"))
     if entry is None:
         return []
     text, _ = package.read_text(entry)
     rels = []
-    for attrs in _tag_attrs(text, "Relationship"):
+    for match in _tag_pattern("Relationship").finditer(text):
+        if kind not in match[1]:
+            continue
+        attrs = dict(_attr_items(match[1]))
         target = attrs.get("Target", "")
         if attrs.get("TargetMode") == "External":
             path = None
@@ -307,7 +315,11 @@ def _write_zip(archive: zipfile.ZipFile, dst: Path, changes: dict[str, bytes]) -
         with zipfile.ZipFile(dst, "w") as out:
             for info in archive.infolist():
                 data = pending.pop(info.filename, None)
-                out.writestr(_copy_info(info), archive.read(info) if data is None else data)
+                copy = _copy_info(info)
+                out.writestr(copy, archive.read(info) if data is None else data)
+                # zipfile turns attributes of 0 into rw-------; they only go in the directory
+                # written on close, so this puts back what the original said.
+                copy.external_attr = info.external_attr
             for name, data in pending.items():  # parts that did not exist yet
                 out.writestr(
                     zipfile.ZipInfo(name, datetime.now().timetuple()[:6]),
@@ -353,15 +365,11 @@ class _Element:
     inner_end: int
     end: int
     self_closing: bool
+    prefix: str = ""  # the namespace prefix with its colon ("x:"), or ""
 
     @property
     def local(self) -> str:
-        return self.name.rpartition(":")[2]
-
-    @property
-    def prefix(self) -> str:
-        """The namespace prefix with its colon ("x:"), or "" for the default namespace."""
-        return self.name[: len(self.name) - len(self.local)]
+        return self.name[len(self.prefix) :]
 
     def start_tag(self, attrs: str) -> str:
         """This element's start tag with other attributes (self-closing if it was)."""
@@ -385,10 +393,12 @@ def _elements(text: str, pos: int, end: int) -> Iterator[_Element]:
 def _element(text: str, name: str, match: re.Match[str], end: int) -> _Element:
     """The element whose start tag `match` found (attributes and slash are its last two groups)."""
     attrs, slash = match.group(match.re.groups - 1, match.re.groups)
+    prefix = name[: name.find(":") + 1]
+    start, tag_end = match.span()
     if slash:
-        return _Element(name, attrs, match.start(), match.end(), match.end(), match.end(), True)
-    close_start, close_end = _find_close(text, name, match.end(), end)
-    return _Element(name, attrs, match.start(), match.end(), close_start, close_end, False)
+        return _Element(name, attrs, start, tag_end, tag_end, tag_end, True, prefix)
+    close_start, close_end = _find_close(text, name, tag_end, end)
+    return _Element(name, attrs, start, tag_end, close_start, close_end, False, prefix)
 
 
 @cache
@@ -409,11 +419,19 @@ def _outside_markup(
     text: str, pattern: re.Pattern[str], start: int, end: int
 ) -> Iterator[re.Match[str]]:
     """Matches of `pattern` between `start` and `end` that are not inside comments or CDATA."""
-    matches = pattern.finditer(text, start, end)
     if text.find("<!", start, end) < 0:
-        return matches
-    spans = list(_markup_spans(text, start, end))
-    return (m for m in matches if not any(a <= m.start() < b for a, b in spans))
+        yield from pattern.finditer(text, start, end)
+        return
+    spans = _markup_spans(text, start, end)
+    span_start, span_end = next(spans, (end, end))
+    while match := pattern.search(text, start, end):
+        while span_end <= match.start():
+            span_start, span_end = next(spans, (end, end))
+        if span_start <= match.start():
+            start = span_end
+            continue
+        yield match
+        start = match.end()
 
 
 def _markup_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -440,14 +458,16 @@ def _closer(name: str) -> re.Pattern[str]:
 
 def _find_close(text: str, name: str, pos: int, end: int) -> tuple[int, int]:
     """Start and end of the end tag of `name`, ignoring look-alikes inside CDATA or comments."""
-    while True:
-        match = _closer(name).search(text, pos, end)
-        if match is None:
-            raise _Malformed(f"an XML element <{name}> is never closed")
+    closer = _closer(name)
+    match = closer.search(text, pos, end)
+    while match:
         markup = text.find("<!", pos, match.start())
         if markup < 0:
-            return match.start(), match.end()
+            return match.span()
         pos = _skip_markup(text, markup)
+        if pos > match.start():
+            match = closer.search(text, pos, end)
+    raise _Malformed(f"an XML element <{name}> is never closed")
 
 
 def _root(text: str) -> _Element:
@@ -600,12 +620,11 @@ class _SheetPatch:
         if match is None:
             raise _Malformed("its sheet has no cell data (no <sheetData>)")
         self.data = next(_elements(text, match.start(), len(text)))
-        head = text[: self.data.start]
         self.column_styles = [
-            (int(a.get("min", 0)), int(a.get("max", 0)), _style_index(a.get("style")))
-            for a in _tag_attrs(head, "col")
+            (_int(a.get("min"), 0), _int(a.get("max"), 0), _style_index(a.get("style")))
+            for a in _tag_attrs(text, "col", 0, self.data.start)
         ]
-        self.arrays = _array_formula_areas(text, self.data)
+        self.arrays = _array_formula_areas(text, self.data, _start_tag_of(f"{self.data.prefix}f"))
 
     def run(self) -> str:
         """The new sheet XML."""
@@ -632,8 +651,6 @@ class _SheetPatch:
         edits: list[tuple[int, int, str]] = []
         index, previous = 0, 0
         for match in _outside_markup(text, _start_tag_of(name), data.inner_start, data.inner_end):
-            if index == len(pending):
-                break
             number = _int(_attr(match[1], "r"), previous + 1)
             if number <= previous:
                 raise _Malformed(f"row {number} of its sheet comes after row {previous}")
@@ -666,18 +683,16 @@ class _SheetPatch:
         """The row with its edited cells replaced and the missing ones inserted in column order."""
         text, edits = self.text, self.edits[number]
         row_style = _style_index(_attr(row.attrs, "s")) if _truthy(row, "customFormat") else None
-        starts, cols = self._cells(row, number)
-        after_cells = _elements(text, starts[-1], row.inner_end) if starts else iter(())
-        append_at = next(after_cells).end if starts else row.inner_start
+        starts, cols = self._cells(row, number, min(edits))
         splices: list[tuple[int, int, str]] = []
         inserted: list[int] = []
         for col in sorted(edits):
             i = bisect_left(cols, col)
             if i < len(cols) and cols[i] == col:
-                cell = next(_elements(text, starts[i], row.inner_end))
+                cell = self._cell_at(row, starts[i])
                 splices.append((cell.start, cell.end, self._replaced_cell(cell, number, col)))
             elif new := self._new_cell(row.prefix, number, col, edits[col], row_style):
-                at = starts[i] if i < len(starts) else append_at
+                at = starts[i] if i < len(starts) else self._after_cells(row, starts)
                 splices.append((at, at, new))
                 inserted.append(col)
         attrs = _widened_spans(row.attrs, inserted)
@@ -688,7 +703,42 @@ class _SheetPatch:
         end_tag = f"</{row.name}>" if row.self_closing else text[row.inner_end : row.end]
         return start_tag + _splice(text, row.inner_start, row.inner_end, splices) + end_tag
 
-    def _cells(self, row: _Element, number: int) -> tuple[list[int], list[int]]:
+    def _cell_at(self, row: _Element, start: int) -> _Element:
+        name = f"{row.prefix}c"
+        return _element(self.text, name, _start_tag_of(name).match(self.text, start), row.inner_end)
+
+    def _after_cells(self, row: _Element, starts: list[int]) -> int:
+        """Where a cell right of all others goes: after the last cell, before any <extLst>."""
+        return self._cell_at(row, starts[-1]).end if starts else row.inner_start
+
+    def _cells(self, row: _Element, number: int, first_col: int) -> tuple[list[int], list[int]]:
+        """Where the row's cells start and their columns, walking back from the last cell.
+
+        The walk stops at the first cell left of `first_col`: the edits are usually the last
+        columns, so the cells before them need not be read at all.
+        """
+        text, tag, pattern = self.text, f"<{row.prefix}c", _cell_tag(row.prefix)
+        markup = list(_markup_spans(text, row.inner_start, row.inner_end))  # usually none
+        starts: list[int] = []
+        cols: list[int] = []
+        end = row.inner_end
+        while (at := text.rfind(tag, row.inner_start, end)) >= 0:
+            end = at
+            match = pattern.match(text, at)
+            if match is None or any(a <= at < b for a, b in markup):
+                continue
+            if not match[2]:  # without `r` a cell's column depends on the cells before it
+                return self._all_cells(row, number)
+            col = _column_number(match[2].rstrip("0123456789"))
+            if cols and col >= cols[-1]:
+                raise _Malformed(f"the cells of row {number} of its sheet are out of order")
+            starts.append(at)
+            cols.append(col)
+            if col < first_col:
+                break
+        return starts[::-1], cols[::-1]
+
+    def _all_cells(self, row: _Element, number: int) -> tuple[list[int], list[int]]:
         """Where each cell of the row starts, and its column (from `r`, else the next column)."""
         starts: list[int] = []
         cols: list[int] = []
@@ -715,10 +765,7 @@ class _SheetPatch:
 
     def _replaced_cell(self, cell: _Element, row: int, col: int) -> str:
         """The cell with the new value and its own style, or unchanged if it holds a formula."""
-        children = _elements(self.text, cell.inner_start, cell.inner_end)
-        if any(child.local == "f" for child in children) or any(
-            area.contains(row, col) for area in self.arrays
-        ):
+        if self._has_formula(cell) or any(area.contains(row, col) for area in self.arrays):
             self.skipped.append((row, col))
             return self.text[cell.start : cell.end]
         value = self.edits[row][col]
@@ -726,6 +773,16 @@ class _SheetPatch:
             self.written[(row, col)] = value
         style = _style_index(_attr(cell.attrs, "s"))
         return self.writer.cell(cell.prefix, cell_address(row, col), style, value)
+
+    def _has_formula(self, cell: _Element) -> bool:
+        tag = f"<{cell.prefix}f"
+        if self.text.find(tag, cell.inner_start, cell.inner_end) < 0:
+            return False
+        pattern = _start_tag_of(tag[1:])
+        return (
+            next(_outside_markup(self.text, pattern, cell.inner_start, cell.inner_end), None)
+            is not None
+        )
 
     def _column_style(self, col: int) -> int:
         """The style Excel gives a new cell in this column: the column's own format, if any."""
@@ -760,12 +817,12 @@ def _widened_spans(attrs: str, inserted: list[int]) -> str:
     return _set_attr(attrs, "spans", f"{min(bounds + inserted)}:{max(bounds + inserted)}")
 
 
-def _array_formula_areas(text: str, data: _Element) -> list[_Area]:
+def _array_formula_areas(text: str, data: _Element, formula: re.Pattern[str]) -> list[_Area]:
     """Ranges filled by array formulas or data tables: writing inside one would break it."""
     areas = []
-    for attrs in _tag_attrs(text, "f", data.inner_start, data.inner_end):
-        if attrs.get("t") in ("array", "dataTable"):
-            area = _parse_area(attrs.get("ref"))
+    for match in _outside_markup(text, formula, data.inner_start, data.inner_end):
+        if match[1] and _attr(match[1], "t") in ("array", "dataTable"):
+            area = _parse_area(_attr(match[1], "ref"))
             if area:
                 areas.append(area)
     return areas
@@ -807,8 +864,8 @@ class _CellWriter:
                 style, value = self.styles().date_style(style), serial
         kind, body = "", ""
         if isinstance(value, str):
-            text = _escape(_xstring(value))
             kind = ' t="inlineStr"'
+            text = _cell_text(value)
             body = f'<{prefix}is><{prefix}t xml:space="preserve">{text}</{prefix}t></{prefix}is>'
         elif value is not None:
             body = f"<{prefix}v>{value!r}</{prefix}v>"
@@ -816,6 +873,12 @@ class _CellWriter:
         if not body:
             return f'<{prefix}c r="{ref}"{styled}/>'
         return f'<{prefix}c r="{ref}"{styled}{kind}>{body}</{prefix}c>'
+
+
+@lru_cache(maxsize=4096)
+def _cell_text(value: str) -> str:
+    """Escaped cell text; cached because a sheet repeats the same statuses and actions."""
+    return _escape(_xstring(value))
 
 
 def _serial(value: date, date1904: bool) -> int | float | None:
@@ -834,26 +897,25 @@ def _serial(value: date, date1904: bool) -> int | float | None:
 
 # --- styles ----------------------------------------------------------------------------------
 
-_STYLE_SECTIONS = (
-    "numFmts",
-    "fonts",
-    "fills",
-    "borders",
-    "cellStyleXfs",
-    "cellXfs",
-    "cellStyles",
-    "dxfs",
-    "tableStyles",
-    "colors",
-    "extLst",
+_STYLE_SECTIONS = (  # the order the schema requires
+    *("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles"),
+    *("dxfs", "tableStyles", "colors", "extLst"),
 )
+# What Excel writes into an empty workbook's styles.xml, as (children, count) per section.
 _DEFAULT_SECTIONS = {
-    "fonts": '<{p}font><{p}sz val="11"/><{p}name val="Calibri"/></{p}font>',
-    "fills": '<{p}fill><{p}patternFill patternType="none"/></{p}fill>'
-    '<{p}fill><{p}patternFill patternType="gray125"/></{p}fill>',
-    "borders": "<{p}border><{p}left/><{p}right/><{p}top/><{p}bottom/><{p}diagonal/></{p}border>",
+    "fonts": ('<{p}font><{p}sz val="11"/><{p}name val="Calibri"/></{p}font>', 1),
+    "fills": (
+        '<{p}fill><{p}patternFill patternType="none"/></{p}fill>'
+        '<{p}fill><{p}patternFill patternType="gray125"/></{p}fill>',
+        2,
+    ),
+    "borders": (
+        "<{p}border><{p}left/><{p}right/><{p}top/><{p}bottom/><{p}diagonal/></{p}border>",
+        1,
+    ),
+    "cellStyleXfs": ('<{p}xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>', 1),
+    "cellStyles": ('<{p}cellStyle name="Normal" xfId="0" builtinId="0"/>', 1),
 }
-_DEFAULT_COUNTS = {"fonts": 1, "fills": 2, "borders": 1}
 _BUILTIN_DATE_FORMATS = {
     14: "mm-dd-yy",
     15: "d-mmm-yy",
@@ -901,7 +963,9 @@ class _Xf:
         return f"<{prefix}xf{attrs}>{self.inner}</{prefix}xf>"
 
 
-_DEFAULT_XF = _Xf((("numFmtId", "0"), ("fontId", "0"), ("fillId", "0"), ("borderId", "0")))
+_DEFAULT_XF = _Xf(
+    (("numFmtId", "0"), ("fontId", "0"), ("fillId", "0"), ("borderId", "0"), ("xfId", "0"))
+)
 
 
 @dataclass
@@ -925,16 +989,19 @@ class _Styles:
         }
         self.formats: dict[int, str] = {}
         if numfmts := self.sections.get("numFmts"):
-            for attrs in _tag_attrs(self.text[numfmts.start : numfmts.end], "numFmt"):
+            for attrs in _tag_attrs(self.text, "numFmt", numfmts.start, numfmts.end):
                 self.formats[_style_index(attrs.get("numFmtId"))] = attrs.get("formatCode", "")
         used = [_style_index(a.get("numFmtId")) for a in _tag_attrs(self.text, "numFmt")]
         self.next_format = max([163, *used]) + 1
         self.xfs = self._existing_xfs()
+        # Without any cellXfs every cell shows as a plain xf 0, which render() must then add.
+        self.adds_default = not self.xfs
+        self.xfs = self.xfs or [_DEFAULT_XF]
 
     def _existing_xfs(self) -> list[_Xf]:
         section = self.sections.get("cellXfs")
         if section is None:
-            return [_DEFAULT_XF]  # every cell then uses a plain xf 0, which render() adds
+            return []
         return [
             _Xf(tuple(_attr_items(el.attrs)), self.text[el.inner_start : el.inner_end])
             for el in _elements(self.text, section.inner_start, section.inner_end)
@@ -994,21 +1061,28 @@ class _Styles:
         if not self.new_xfs:
             return None
         p = self.root.prefix
-        edits = []
+        additions: dict[str, tuple[str, int]] = {}
         if self.new_formats:
-            children = "".join(
-                f'<{p}numFmt numFmtId="{fmt}" formatCode="{_escape(code, quote=True)}"/>'
-                for fmt, code in self.new_formats
+            additions["numFmts"] = (
+                "".join(
+                    f'<{p}numFmt numFmtId="{fmt}" formatCode="{_escape(code, quote=True)}"/>'
+                    for fmt, code in self.new_formats
+                ),
+                len(self.formats),
             )
-            edits += self._append("numFmts", children, len(self.formats))
         new_xfs = self.new_xfs
-        if "cellXfs" not in self.sections:
-            for name, children in _DEFAULT_SECTIONS.items():
+        if self.adds_default:
+            for name, (children, count) in _DEFAULT_SECTIONS.items():
                 if name not in self.sections:
-                    edits += self._append(name, children.format(p=p), _DEFAULT_COUNTS[name])
+                    additions[name] = (children.format(p=p), count)
             new_xfs = self.xfs + new_xfs
-        xml = "".join(xf.xml(p) for xf in new_xfs)
-        edits += self._append("cellXfs", xml, len(self.all_xfs()))
+        additions["cellXfs"] = ("".join(xf.xml(p) for xf in new_xfs), len(self.all_xfs()))
+        edits = [
+            edit
+            for section in _STYLE_SECTIONS
+            if section in additions
+            for edit in self._append(section, *additions[section])
+        ]
         return _splice(self.text, 0, len(self.text), edits)
 
     def _append(self, section: str, children: str, count: int) -> list[tuple[int, int, str]]:
@@ -1051,6 +1125,8 @@ class _StylesFile:
 
     def styles(self) -> _Styles:
         if self._styles is None:
+            if self.entry is None and self.book.styles is not None:
+                raise _Malformed("its styles part is missing")
             if self.entry is None:
                 strict = self.sheet_rel.type.startswith("http://purl.oclc.org/")
                 text = (
@@ -1172,25 +1248,24 @@ class _Table:
                 attrs = _set_attr(child.attrs, "ref", area._replace(right=right).ref())
                 edits.append((child.start, child.inner_start, child.start_tag(attrs)))
             elif child.local == "tableColumns" and not child.self_closing:
-                columns = _tag_attrs(text, "tableColumn", child.start, child.end)
-                ids = [_style_index(attrs.get("id")) for attrs in columns]
-                first = max(ids, default=0) + 1
-                columns = "".join(
+                existing = _tag_attrs(text, "tableColumn", child.start, child.end)
+                first = max((_style_index(a.get("id")) for a in existing), default=0) + 1
+                added = "".join(
                     f'<{child.prefix}tableColumn id="{first + i}" '
                     f'name="{_escape(name, quote=True)}"/>'
                     for i, name in enumerate(names)
                 )
-                count = _set_attr(child.attrs, "count", str(len(self.names) + len(names)))
+                attrs = _set_attr(child.attrs, "count", str(len(self.names) + len(names)))
                 edits += [
-                    (child.start, child.inner_start, f"<{child.name}{count}>"),
-                    (child.inner_end, child.inner_end, columns),
+                    (child.start, child.inner_start, f"<{child.name}{attrs}>"),
+                    (child.inner_end, child.inner_end, added),
                 ]
         return _splice(text, 0, len(text), edits)
 
 
 def _load_tables(package: _Package, sheet_part: str) -> list[_Table]:
     tables = []
-    for rel in _rels(package, sheet_part):
+    for rel in _rels(package, sheet_part, "/table"):
         entry = package.entry(rel.target or "") if rel.type.endswith("/table") else None
         if entry is None:
             continue

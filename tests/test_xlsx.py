@@ -1,0 +1,460 @@
+"""The surgical writer: new cell values land, and nothing else in the workbook moves.
+
+The workbooks are built with xlsxwriter (and re-saved by LibreOffice), and the real-world corpus
+is patched file by file: every other zip part must stay byte-identical, unchanged rows must keep
+their exact XML, and calamine, openpyxl and LibreOffice must read the values back.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+from xlsx_helpers import (
+    FIRST_FREE_COL,
+    LAST_ROW,
+    changed_parts,
+    entry_facts,
+    parts,
+    replace_part,
+    rich_workbook,
+    sheet_rows,
+    soffice_convert,
+)
+
+from followup.errors import WorkbookError
+from followup.xlsx import CellValue, patch_sheet
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
+SHEET = "xl/worksheets/sheet1.xml"
+OWNED = ["Next follow-up", "Follow-up status", "Suggested action", "Last reminded"]
+INJECTION = '=HYPERLINK("http://x")'
+
+
+def owned_cells() -> dict[tuple[int, int], CellValue]:
+    """What a run writes: the four headers, then a date, text (one of them formula-like), blank."""
+    cells: dict[tuple[int, int], CellValue] = {
+        (1, FIRST_FREE_COL + i): header for i, header in enumerate(OWNED)
+    }
+    for row in range(2, LAST_ROW + 1):
+        cells[(row, FIRST_FREE_COL)] = date(2026, 3, 9 + row)
+        cells[(row, FIRST_FREE_COL + 1)] = "Overdue"
+        cells[(row, FIRST_FREE_COL + 2)] = INJECTION if row == 2 else f"Write to #{row} <&>"
+        cells[(row, FIRST_FREE_COL + 3)] = None
+    return cells
+
+
+def read(path: Path, sheet: str | int = 0) -> list[list[object]]:
+    """The sheet as calamine reads it, from A1."""
+    book = CalamineWorkbook.from_path(str(path))
+    found = (
+        book.get_sheet_by_index(sheet) if isinstance(sheet, int) else book.get_sheet_by_name(sheet)
+    )
+    return found.to_python(skip_empty_area=False)
+
+
+def cell(rows: list[list[object]], row: int, col: int) -> object:
+    """1-based lookup that is None outside the read area."""
+    try:
+        return rows[row - 1][col - 1]
+    except IndexError:
+        return None
+
+
+def corpus_copy(name: str, folder: Path) -> Path:
+    """A writable copy of a corpus workbook (the corpus itself is read-only)."""
+    if not (CORPUS / name).is_file():
+        pytest.skip("the real-world corpus is not here")
+    return Path(shutil.copy(CORPUS / name, folder / name))
+
+
+def patched(src: Path, cells: dict[tuple[int, int], CellValue], sheet: str = "Contacts") -> Path:
+    dst = src.with_name(f"{src.stem}-patched{src.suffix}")
+    patch_sheet(src, dst, sheet, cells)
+    return dst
+
+
+@pytest.fixture(params=["table", "autofilter"])
+def rich(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    return rich_workbook(tmp_path / "rich.xlsx", table=request.param == "table")
+
+
+@pytest.fixture(scope="module")
+def resaved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rich workbook after LibreOffice opened and saved it."""
+    folder = tmp_path_factory.mktemp("resaved")
+    original = rich_workbook(folder / "rich.xlsx")
+    converted = soffice_convert([original], "xlsx", folder / "lo")
+    if converted is None:
+        pytest.skip("LibreOffice is not installed")
+    return converted[0]
+
+
+# --- fidelity --------------------------------------------------------------------------------
+
+
+def test_only_the_sheet_and_needed_parts_change(rich: Path) -> None:
+    after = patched(rich, owned_cells())
+    table_grows = {"xl/tables/table1.xml"} if "xl/tables/table1.xml" in parts(rich) else set()
+    # The workbook's date style is reused, so styles.xml stays as it was.
+    assert changed_parts(rich, after) == {SHEET, *table_grows}
+    assert entry_facts(after) == entry_facts(rich)
+
+
+def test_unchanged_rows_and_the_rest_of_the_sheet_keep_their_bytes(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx")
+    after = patched(src, {(3, FIRST_FREE_COL): "Due today"})
+    old, new = parts(src)[SHEET].decode(), parts(after)[SHEET].decode()
+    old_rows, new_rows = sheet_rows(old), sheet_rows(new)
+    widened = old_rows.pop(3).replace('spans="1:7"', 'spans="1:8"')
+    assert new_rows.pop(3).startswith(widened.removesuffix("</row>"))
+    assert new_rows == old_rows
+    # Sheet views, conditional formats (the 2010 data bar), validation, sparkline: all kept.
+    assert new[new.index("</sheetData>") :] == old[old.index("</sheetData>") :]
+    head = old[: old.index("<sheetData>")].replace('ref="A1:G5"', 'ref="A1:H5"')
+    assert new[: new.index("<sheetData>")] == head
+
+
+def test_values_read_back_as_written(rich: Path) -> None:
+    rows = read(patched(rich, owned_cells()), "Contacts")
+    assert rows[0][FIRST_FREE_COL - 1 :] == OWNED
+    assert cell(rows, 2, FIRST_FREE_COL) == date(2026, 3, 11)
+    assert cell(rows, 5, FIRST_FREE_COL) == date(2026, 3, 14)
+    assert cell(rows, 2, FIRST_FREE_COL + 2) == INJECTION
+    assert cell(rows, 3, FIRST_FREE_COL + 2) == "Write to #3 <&>"
+    assert cell(rows, 4, FIRST_FREE_COL + 1) == "Overdue"
+    assert cell(rows, 2, FIRST_FREE_COL + 3) in ("", None)
+    assert cell(rows, 2, 1) == "Ann Lee"
+    assert cell(rows, 3, 7) == 0.0
+
+
+def test_user_cells_keep_formula_cached_value_and_style(rich: Path) -> None:
+    after = patched(rich, owned_cells())
+    for data_only in (False, True):
+        before_book = openpyxl.load_workbook(rich, data_only=data_only)
+        after_book = openpyxl.load_workbook(after, data_only=data_only)
+        for name in ("Contacts", "Summary"):
+            old, new = before_book[name], after_book[name]
+            for row in old.iter_rows():
+                for old_cell in row:
+                    new_cell = new[old_cell.coordinate]
+                    assert new_cell.value == old_cell.value, old_cell.coordinate
+                    assert new_cell.number_format == old_cell.number_format
+                    assert new_cell._style == old_cell._style  # same font, fill, border...
+        assert after_book["Contacts"].freeze_panes == "B2"
+        assert after_book["Contacts"]["A2"].comment.text == "Met at the spring meetup"
+        assert len(after_book["Contacts"].data_validations.dataValidation) == 1
+        assert "Everyone" in after_book.defined_names
+    formulas = openpyxl.load_workbook(after)
+    assert formulas["Summary"]["B2"].value == "=SUM(Contacts!F2:F5)"
+    assert formulas["Contacts"][f"C{LAST_ROW}"].value == "di@example.com"
+    written = formulas["Contacts"].cell(2, FIRST_FREE_COL + 2)
+    assert (written.value, written.data_type) == (INJECTION, "s")
+    assert formulas["Contacts"].cell(2, FIRST_FREE_COL).is_date
+
+
+def test_the_table_grows_over_the_new_headers(tmp_path: Path) -> None:
+    after = patched(rich_workbook(tmp_path / "rich.xlsx"), owned_cells())
+    table = openpyxl.load_workbook(after)["Contacts"].tables["People"]
+    assert table.ref == "A1:K5"
+    assert table.autoFilter.ref == "A1:K5"
+    assert [c.name for c in table.tableColumns][-4:] == OWNED
+    assert [c.id for c in table.tableColumns] == list(range(1, 12))
+
+
+def test_a_table_is_left_alone_unless_headers_touch_it(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx")
+    after = patched(src, {(1, FIRST_FREE_COL + 1): "Gap first", (2, FIRST_FREE_COL): "x"})
+    assert changed_parts(src, after) == {SHEET}
+
+
+def test_renaming_a_table_header_is_skipped(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx")
+    dst = tmp_path / "out.xlsx"
+    result = patch_sheet(src, dst, "Contacts", {(1, 2): "Employer", (1, 3): "Email"})
+    assert result.skipped == ("B1",)
+    assert read(dst)[0][:3] == ["Name", "Company", "Email"]
+
+
+def test_formula_cells_are_not_overwritten(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx", table=False)
+    dst = tmp_path / "out.xlsx"
+    result = patch_sheet(src, dst, "Contacts", {(2, 7): "typed over", (2, 6): 5})
+    assert result.skipped == ("G2",)
+    book = openpyxl.load_workbook(dst)
+    assert (book["Contacts"]["G2"].value, book["Contacts"]["F2"].value) == ("=F2*10", 5)
+
+
+def test_cells_inside_an_array_formula_are_not_overwritten(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    src = tmp_path / "array.xlsx"
+    workbook = xlsxwriter.Workbook(src)
+    sheet = workbook.add_worksheet("Contacts")
+    sheet.write_column(0, 0, [1, 2, 3])
+    sheet.write_array_formula("B1:B3", "{=A1:A3*2}")
+    workbook.close()
+    dst = tmp_path / "out.xlsx"
+    result = patch_sheet(src, dst, "Contacts", {(1, 2): "x", (2, 2): "y", (2, 3): "ok"})
+    assert result.skipped == ("B1", "B2")
+    assert cell(read(dst), 2, 3) == "ok"
+
+
+def test_libreoffice_resaved_workbook_patches_cleanly(resaved: Path) -> None:
+    after = patched(resaved, owned_cells())
+    assert changed_parts(resaved, after) <= {SHEET, "xl/styles.xml", "xl/tables/table1.xml"}
+    assert entry_facts(after) == entry_facts(resaved)
+    rows = read(after, "Contacts")
+    assert rows[0][FIRST_FREE_COL - 1 :] == OWNED
+    assert cell(rows, 3, FIRST_FREE_COL) == date(2026, 3, 12)
+    assert cell(rows, 2, FIRST_FREE_COL + 2) == INJECTION
+    assert openpyxl.load_workbook(after)["Summary"]["A2"].value == "=COUNTA(Contacts!A2:A5)"
+
+
+def test_libreoffice_shows_the_written_values(tmp_path: Path, resaved: Path) -> None:
+    ours = patched(rich_workbook(tmp_path / "rich.xlsx"), owned_cells())
+    theirs = shutil.copy(patched(resaved, owned_cells()), tmp_path / "resaved-patched.xlsx")
+    csvs = soffice_convert([ours, Path(theirs)], "csv", tmp_path / "csv")
+    assert csvs is not None
+    for csv in csvs:
+        lines = csv.read_text(encoding="utf-8").splitlines()
+        assert lines[0].split(",")[FIRST_FREE_COL - 1 :] == OWNED
+        assert lines[1].startswith("Ann Lee,Acme,ann@example.com,2026-03-02,A,1,10,2026-03-11,")
+        assert '"=HYPERLINK(""http://x"")"' in lines[1]
+        assert "Write to #3 <&>" in lines[2]
+
+
+# --- cells, rows and styles ------------------------------------------------------------------
+
+
+def test_rows_are_inserted_in_order_and_the_dimension_grows(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx", table=False)
+    cells: dict[tuple[int, int], CellValue] = {(9, 1): "after a gap", (7, 2): 7, (12, 3): 1.5}
+    dst = patched(src, cells)
+    xml = parts(dst)[SHEET].decode()
+    assert list(sheet_rows(xml)) == [1, 2, 3, 4, 5, 7, 9, 12]
+    assert '<dimension ref="A1:G12"/>' in xml
+    rows = read(dst)
+    assert (cell(rows, 9, 1), cell(rows, 7, 2), cell(rows, 12, 3)) == ("after a gap", 7.0, 1.5)
+
+
+def test_cells_are_inserted_between_existing_ones_and_spans_widen(tmp_path: Path) -> None:
+    src = tmp_path / "gaps.xlsx"
+    shutil.copy(rich_workbook(tmp_path / "rich.xlsx", table=False), src)
+    dst = patched(src, {(2, 8): "H", (2, 30): "AD", (3, 2): "replaced"})
+    xml = sheet_rows(parts(dst)[SHEET].decode())
+    assert xml[2].index('r="G2"') < xml[2].index('r="H2"') < xml[2].index('r="AD2"')
+    assert 'spans="1:30"' in xml[2]
+    assert 'spans="1:7"' in xml[3]
+    rows = read(dst)
+    assert (cell(rows, 2, 8), cell(rows, 2, 30), cell(rows, 3, 2)) == ("H", "AD", "replaced")
+
+
+def test_none_empties_a_cell_but_keeps_its_style(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx", table=False)
+    dst = patched(src, {(2, 4): None, (3, 4): "", (40, 4): None})
+    book = openpyxl.load_workbook(dst)["Contacts"]
+    assert (book["D2"].value, book["D3"].value) == (None, None)
+    assert book["D2"].number_format == "yyyy-mm-dd"
+    assert 'r="D2" s="2"/>' in parts(dst)[SHEET].decode()
+    assert 40 not in sheet_rows(parts(dst)[SHEET].decode())
+
+
+def test_text_is_escaped_and_stripped_of_characters_xml_cannot_hold(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx", table=False)
+    nasty = "a\x00b\x1f <tag> & \"q\" 'x' _x000D_ ü 🙂 +1 -2 @me"
+    dst = patched(src, {(2, 8): nasty, (3, 8): "=1+1", (4, 8): "  padded  "})
+    rows = read(dst)
+    assert cell(rows, 2, 8) == nasty.replace("\x00", "").replace("\x1f", "")
+    assert (cell(rows, 3, 8), cell(rows, 4, 8)) == ("=1+1", "  padded  ")
+    assert openpyxl.load_workbook(dst)["Contacts"]["H3"].data_type == "s"
+
+
+def test_new_date_cells_keep_the_columns_look(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    src = tmp_path / "styled.xlsx"
+    workbook = xlsxwriter.Workbook(src)
+    sheet = workbook.add_worksheet("Contacts")
+    sheet.set_column(1, 1, 14, workbook.add_format({"bg_color": "#FFFF00", "bold": True}))
+    sheet.write_column(0, 0, ["Name", "Ann", "Bo"])
+    workbook.close()
+    dst = patched(src, {(2, 2): date(2026, 3, 11), (3, 2): date(2026, 3, 12), (3, 3): "plain"})
+    sheet_after = openpyxl.load_workbook(dst)["Contacts"]
+    for ref in ("B2", "B3"):
+        assert sheet_after[ref].is_date
+        assert sheet_after[ref].number_format == "yyyy-mm-dd"
+        assert sheet_after[ref].fill.fgColor.rgb == "FFFFFF00"
+        assert sheet_after[ref].font.b
+    assert sheet_after["C3"].number_format == "General"
+    styles = parts(dst)["xl/styles.xml"].decode()
+    assert styles.count('formatCode="yyyy-mm-dd"') == 1
+    # A second run reuses the style it added instead of adding another.
+    again = tmp_path / "again.xlsx"
+    patch_sheet(dst, again, "Contacts", {(4, 2): date(2026, 3, 13)})
+    assert changed_parts(dst, again) == {SHEET}
+
+
+def test_a_date_over_a_non_date_cell_gets_a_date_format(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx", table=False)
+    dst = patched(src, {(2, 1): date(2026, 3, 11)})  # A2 held text with the default style
+    assert openpyxl.load_workbook(dst)["Contacts"]["A2"].number_format == "yyyy-mm-dd"
+    assert cell(read(dst), 2, 1) == date(2026, 3, 11)
+
+
+def test_dates_use_the_1904_system_when_the_workbook_does(tmp_path: Path) -> None:
+    src = corpus_copy("date_1904.xlsx", tmp_path)
+    dst = tmp_path / "out.xlsx"
+    patch_sheet(src, dst, "Sheet1", {(1, 4): date(2026, 3, 11), (2, 4): date(1904, 1, 2)})
+    rows = read(dst)
+    assert (cell(rows, 1, 4), cell(rows, 2, 4)) == (date(2026, 3, 11), date(1904, 1, 2))
+    assert "<v>44630</v>" in parts(dst)[SHEET].decode()  # 2026-03-11 counted from 1904
+
+
+def test_dates_excel_cannot_hold_are_written_as_text(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx", table=False)
+    dst = patched(src, {(2, 8): date(1899, 12, 31), (3, 8): date(1900, 3, 1)})
+    assert "<v>61</v>" in parts(dst)[SHEET].decode()  # Excel's phantom 29 Feb 1900
+    assert cell(read(dst), 2, 8) == "1899-12-31"
+
+
+def test_a_workbook_without_styles_gets_one(tmp_path: Path) -> None:
+    src = corpus_copy("inlineStr_cdata.xlsx", tmp_path)
+    dst = patched(src, {(3, 1): date(2026, 3, 11)}, "Sheet1")
+    added = changed_parts(src, dst)
+    assert added == {SHEET, "xl/styles.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+    assert cell(read(dst), 3, 1) == date(2026, 3, 11)
+    assert openpyxl.load_workbook(dst)["Sheet1"]["A3"].number_format == "yyyy-mm-dd"
+
+
+def test_cdata_comments_and_cells_without_references(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<dimension ref="A1:B3"/><sheetData><!-- <row r="7"> -->'
+        '<row r="1"><c t="inlineStr"><is><t><![CDATA[</c></row><row r="5">]]></t></is></c>'
+        "<c><v>2</v></c></row>"
+        "<row><c><v>3</v></c></row>"
+        '<row r="3" spans="1:2"/>'
+        "</sheetData></worksheet>"
+    )
+    replace_part(src, SHEET, xml.encode())
+    dst = patched(src, {(1, 3): "C1", (2, 1): "A2", (3, 2): "B3", (5, 1): "A5"})
+    rows = read(dst)
+    assert rows[:3] == [['</c></row><row r="5">', 2.0, "C1"], ["A2", "", ""], ["", "B3", ""]]
+    assert cell(rows, 5, 1) == "A5"
+    text = parts(dst)[SHEET].decode()
+    assert text.count("<row") == 4 + 2  # plus the look-alikes in the comment and the CDATA
+    assert '<dimension ref="A1:C5"/>' in text
+
+
+def test_namespace_prefixes_are_kept(tmp_path: Path) -> None:
+    src = corpus_copy("richtext-namespaced.xlsx", tmp_path)
+    dst = patched(src, {(5, 2): "new", (2, 14): date(2026, 3, 11)}, "Sheet1")
+    xml = parts(dst)[SHEET].decode()
+    assert '<x:row r="5"><x:c r="B5" t="inlineStr"><x:is><x:t xml:space="preserve">new' in xml
+    assert cell(read(dst), 2, 14) == date(2026, 3, 11)
+
+
+# --- refusing what cannot be patched ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"Name,Email\nAnn,a@x\n", "not an Excel workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old-style .xls"),
+    ],
+)
+def test_files_that_are_not_workbooks(tmp_path: Path, content: bytes, message: str) -> None:
+    src = tmp_path / "contacts.xlsx"
+    src.write_bytes(content)
+    with pytest.raises(WorkbookError, match=message):
+        patch_sheet(src, tmp_path / "out.xlsx", "Contacts", {(1, 1): "x"})
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_password_protected_workbook(tmp_path: Path) -> None:
+    with pytest.raises(WorkbookError, match="password-protected") as error:
+        patch_sheet(corpus_copy("pass_protected.xlsx", tmp_path), tmp_path / "o.xlsx", "S", {})
+    assert error.value.exit_code == 3
+
+
+def test_missing_sheet_and_chart_sheet(tmp_path: Path) -> None:
+    src = corpus_copy("any_sheets.xlsx", tmp_path)
+    with pytest.raises(WorkbookError, match=r"no sheet named 'People'.*'Visible', 'Hidden'"):
+        patch_sheet(src, tmp_path / "out.xlsx", "People", {(1, 1): "x"})
+    with pytest.raises(WorkbookError, match="is a chart sheet"):
+        patch_sheet(src, tmp_path / "out.xlsx", "Chart", {(1, 1): "x"})
+    with pytest.raises(WorkbookError, match="Cannot open"):
+        patch_sheet(tmp_path / "nope.xlsx", tmp_path / "out.xlsx", "Sheet1", {})
+
+
+def test_the_workbook_is_never_its_own_destination(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx")
+    before = src.read_bytes()
+    with pytest.raises(ValueError, match="new file"):
+        patch_sheet(src, tmp_path / "." / "rich.xlsx", "Contacts", {(1, 1): "x"})
+    assert src.read_bytes() == before
+
+
+def test_out_of_order_rows_are_refused_not_guessed(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    xml = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="4"><c r="A4"><v>4</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'
+        "</sheetData></worksheet>"
+    )
+    replace_part(src, SHEET, xml.encode())
+    with pytest.raises(WorkbookError, match="row 2 of its sheet comes after row 4"):
+        patch_sheet(src, tmp_path / "out.xlsx", "Contacts", {(2, 1): "x"})
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+# --- the real-world corpus -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in CORPUS.iterdir()) if CORPUS.is_dir() else [], ids=str
+)
+def test_corpus_workbook_patches_or_is_refused_clearly(tmp_path: Path, name: str) -> None:
+    src = corpus_copy(name, tmp_path)
+    original = src.read_bytes()
+    dst = tmp_path / f"patched-{name}"
+    try:
+        book = CalamineWorkbook.from_path(str(src))
+        sheet = book.get_sheet_by_index(0)
+        first, free = sheet.name, sheet.total_width + 2
+    except Exception:  # calamine cannot read it either: the writer must refuse it cleanly
+        first, free = "Sheet1", 2
+    cells: dict[tuple[int, int], CellValue] = {
+        (1, free): "Next follow-up",
+        (2, free): date(2026, 3, 11),
+        (3, free): INJECTION,
+    }
+    try:
+        result = patch_sheet(src, dst, first, cells)
+    except WorkbookError as error:
+        assert str(error) and "Traceback" not in str(error)
+        assert not dst.exists()
+        return
+    finally:
+        assert src.read_bytes() == original
+    assert result.skipped == ()
+    assert entry_facts(dst)[: len(entry_facts(src))] == entry_facts(src)
+    names = {n.replace("\\", "/").rsplit("/", 1)[-1] for n in changed_parts(src, dst)}
+    sheets = {n for n in names if re.fullmatch(r"sheet\d+\.xml", n)}
+    added_styles = len(entry_facts(dst)) > len(entry_facts(src))
+    pointers = {"workbook.xml.rels", "[Content_Types].xml"} if added_styles else set()
+    assert len(sheets) == 1
+    assert names - sheets <= {"styles.xml", "table1.xml", *pointers}
+    rows = read(dst, first)
+    assert [cell(rows, r, free) for r in (1, 2, 3)] == [cells[(r, free)] for r in (1, 2, 3)]
