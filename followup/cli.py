@@ -82,7 +82,29 @@ def command(group: click.Group, **settings: Any) -> Callable[[Callable[..., None
     return decorate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FollowupGroup(click.Group):
+    """Turns the program's own errors into their message and exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FollowupError as err:
+            click.echo(f"followup: {err}", err=True)
+            ctx.exit(err.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as err:
+            if os.environ.get("FOLLOWUP_DEBUG"):
+                raise
+            click.echo(
+                f"followup: unexpected error ({type(err).__name__}: {err}). Nothing was left "
+                "half-written. Run again with FOLLOWUP_DEBUG=1 to see where, and please report it.",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+@click.group(cls=FollowupGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="followup")
 def cli() -> None:
     """Reads your contacts workbook and emails you who to follow up with today.
@@ -260,16 +282,5 @@ def _status_table(evaluation: job.Evaluation) -> str:
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning our errors into a message and an exit code."""
-    try:
-        code = cli.main(standalone_mode=False)
-    except click.ClickException as err:
-        err.show()
-        sys.exit(err.exit_code)
-    except click.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
-    except FollowupError as err:
-        click.echo(f"followup: {err}", err=True)
-        sys.exit(err.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+    """Entry point of the `followup` command and `python -m followup`."""
+    cli(prog_name="followup")
