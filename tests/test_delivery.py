@@ -17,11 +17,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import keyring
-import keyring.backend
 import pytest
 from cli_helpers import followup, sheet_values, write_config
 from click.testing import CliRunner
+from keyrings import MemoryKeyring
 from smtp_server import free_port, silent_server, smtp_server
 from workbooks import make_workbook
 
@@ -267,32 +266,6 @@ def _contents(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 # --- followup password ---------------------------------------------------------------------
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that lives for one test (no file-based backend is installed here)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.delenv(mailer.PASSWORD_ENV, raising=False)
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def test_password_stores_what_was_typed_twice_and_never_shows_it(

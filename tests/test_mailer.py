@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from followup.config import SmtpSettings
 from followup.digest import Digest, build_digest, to_message
 from followup.errors import ConfigError, DeliveryError
 from followup.model import Contact, FollowUp, Status
+from tests.keyrings import MemoryKeyring
 from tests.smtp_server import HOST, free_port, hangup_server, silent_server, smtp_server
 
 USER = "me@example.com"
@@ -224,31 +224,6 @@ def test_tls_refuses_a_certificate_it_cannot_verify(certificate: tuple[Path, Pat
 
 
 # --- the password --------------------------------------------------------------------------
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    """An empty keyring and no password variable for one test; the real keyring comes back."""
-    monkeypatch.delenv(mailer.PASSWORD_ENV, raising=False)
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture
