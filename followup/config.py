@@ -51,6 +51,12 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+def _at_least_one(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("must be a whole number, 1 or more")
+    return value
+
+
 def _one_of(*choices: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str) or value.lower() not in choices:
@@ -164,6 +170,27 @@ SCHEMA: tuple[Key, ...] = (
     ),
     Key("digest", "send_when_empty", False, "Send a digest even when nobody is due.", _BOOL),
     Key("digest", "outbox", "outbox", "Folder for digests written to disk or not yet sent.", _TEXT),
+    Key(
+        "digest",
+        "max_items",
+        15,
+        "Most people listed in one digest; the rest are counted. 0: no limit.",
+        _positive_int,
+    ),
+    Key(
+        "digest",
+        "templates",
+        "",
+        "Folder of your own drafts: each .txt replaces the built-in of that name.",
+        _TEXT,
+    ),
+    Key(
+        "digest",
+        "attach_calendar",
+        False,
+        "Attach followup.ics (the coming follow-ups) to the digest.",
+        _BOOL,
+    ),
     Key("smtp", "host", "", "SMTP server; empty: digests are only written to the outbox.", _TEXT),
     Key(
         "smtp",
@@ -213,6 +240,20 @@ SCHEMA: tuple[Key, ...] = (
     ),
     Key(
         "rules",
+        "max_unanswered",
+        _RULES.max_unanswered,
+        "Unanswered follow-ups (Waiting for reply) before giving them space.",
+        _at_least_one,
+    ),
+    Key(
+        "rules",
+        "rest_days",
+        _RULES.rest_days,
+        "Then days of space before one light, no-ask check-in.",
+        _positive_int,
+    ),
+    Key(
+        "rules",
         "skip_weekends",
         _RULES.skip_weekends,
         "Move computed dates off Saturday and Sunday.",
@@ -249,7 +290,10 @@ class Config:
     send_time: time
     timezone: ZoneInfo | None
     send_when_empty: bool
+    attach_calendar: bool
     outbox: Path
+    max_items: int
+    templates: Path | None
     smtp: SmtpSettings | None
     rules: RuleSettings
 
@@ -337,7 +381,10 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
         send_time=v["digest.time"],
         timezone=v["digest.timezone"],
         send_when_empty=v["digest.send_when_empty"],
+        attach_calendar=v["digest.attach_calendar"],
         outbox=base / v["digest.outbox"],
+        max_items=v["digest.max_items"],
+        templates=base / v["digest.templates"] if v["digest.templates"] else None,
         smtp=smtp,
         rules=RuleSettings(
             steps=v["rules.steps"],
@@ -345,6 +392,8 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
             stop_after_steps=v["rules.stop_after_steps"],
             nudge_days=v["rules.nudge_days"],
             declined_days=v["rules.declined_days"],
+            max_unanswered=v["rules.max_unanswered"],
+            rest_days=v["rules.rest_days"],
             skip_weekends=v["rules.skip_weekends"],
             lookahead_days=v["digest.lookahead_days"],
         ),

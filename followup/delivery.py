@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 from followup import mailer
@@ -30,8 +31,18 @@ class Outcome:
     error: str = ""
 
 
-def deliver(config: Config, digest: Digest | None, now: datetime, *, force: bool) -> Outcome:
-    """Deliver `digest` unless one was already delivered that day (or `force`), plus the queue."""
+def deliver(
+    config: Config,
+    digest: Digest | None,
+    now: datetime,
+    *,
+    force: bool,
+    calendar: bytes | None = None,
+) -> Outcome:
+    """Deliver `digest` unless one was already delivered that day (or `force`), plus the queue.
+
+    `calendar`, when given, is attached to today's digest as followup.ics.
+    """
     state = State.load(config.state_dir / STATE_FILE)
     outcome = Outcome(messages=[state.warning] if state.warning else [])
     if digest and state.delivered_on(digest.day) and not force:
@@ -44,11 +55,12 @@ def deliver(config: Config, digest: Digest | None, now: datetime, *, force: bool
     if config.smtp is None:
         if digest:
             sender = _SENDER_WITHOUT_SMTP
-            eml = outbox.keep(to_message(digest, sender, config.to or sender, now), digest.day)
+            message = to_message(digest, sender, config.to or sender, now)
+            eml = outbox.keep(_attach(message, calendar), digest.day)
             outcome.delivered = digest
             outcome.messages.append(f"Digest written to {eml.with_suffix('.html')}")
     else:
-        _send_queue(config, outbox, digest, now, outcome)
+        _send_queue(config, outbox, digest, now, outcome, calendar)
     if outcome.delivered:
         state.record_delivery(outcome.delivered.day, now)
         state.save()
@@ -56,7 +68,12 @@ def deliver(config: Config, digest: Digest | None, now: datetime, *, force: bool
 
 
 def _send_queue(
-    config: Config, outbox: Outbox, digest: Digest | None, now: datetime, outcome: Outcome
+    config: Config,
+    outbox: Outbox,
+    digest: Digest | None,
+    now: datetime,
+    outcome: Outcome,
+    calendar: bytes | None,
 ) -> None:
     """Queue today's digest, then send everything pending, oldest first, each at most once."""
     assert config.smtp is not None
@@ -64,7 +81,7 @@ def _send_queue(
     if digest:
         outbox.withdraw(digest.day)  # an undelivered earlier digest of today is superseded
         message = to_message(digest, config.smtp.sender, config.to, now)
-        todays = outbox.add(message, digest.day)
+        todays = outbox.add(_attach(message, calendar), digest.day)
     queue = outbox.pending()
     if not queue:
         return
@@ -82,3 +99,12 @@ def _send_queue(
             f"{err} {left} digest{'s' * (left != 1)} kept in {outbox.pending_folder}; "
             "the next run sends them first."
         )
+
+
+def _attach(message: EmailMessage, calendar: bytes | None) -> EmailMessage:
+    """Add the .ics of the coming follow-ups ([digest] attach_calendar) to the digest."""
+    if calendar:
+        from followup.calendar_export import FILENAME  # icalendar loads only when used
+
+        message.add_attachment(calendar, maintype="text", subtype="calendar", filename=FILENAME)
+    return message

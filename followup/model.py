@@ -80,6 +80,8 @@ class Contact:
     referred_by: str = ""
     notes: str = ""
     last_reminded: date | None = None
+    logged_touches: int = 0
+    """Follow-ups the Log sheet records since Met on; the job fills it in, it is no column."""
 
 
 @dataclass(frozen=True)
@@ -125,5 +127,7 @@ class RuleSettings:
     stop_after_steps: frozenset[HowMet] = frozenset({HowMet.JOB_APPLICATION})
     nudge_days: int = 7
     declined_days: int = 180
+    max_unanswered: int = 2
+    rest_days: int = 90
     skip_weekends: bool = True
     lookahead_days: int = 7

@@ -2,6 +2,12 @@
 
 Pure on purpose: the caller passes `today` and the settings, so every rule can be tested with
 plain values and the adapters (workbook, digest, CLI) stay the only code that does I/O.
+
+The courtesy guard (issue 6): a Waiting for reply contact with `max_unanswered` follow-ups
+already made is not nudged again. Its one gentle reopen date, anchor + `rest_days` (or Follow
+up on, when set), is the FollowUp's next_date from the start, so the workbook shows when the
+rest ends; until that day the status is Closed with a "give them space" action, and from that
+day on it is Due today or Overdue like any other date, with a light, no-ask check-in.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ _STEP_ACTIONS: dict[HowMet, tuple[str, ...]] = {
         "Thank {referrer} for the introduction, then send a short introduction note {by}.",
     ),
 }
+_LIGHT_CHECK_IN = "A light check-in {by} with something useful; no ask."
+_RESTING_ACTION = "No reply after {count} follow-up{s}: give them space until {until}."
 _CADENCE_ACTION = (
     "Check in {by} with something useful: an article, an introduction or congratulations."
 )
@@ -63,7 +71,8 @@ def follow_up(contact: Contact, today: date, settings: RuleSettings) -> FollowUp
     if contact.stage in _STOPPED:
         return FollowUp(None, _STOPPED[contact.stage], 0, _STAGE_ACTIONS[contact.stage])
 
-    delay, template = _plan(contact, settings)
+    resting = is_resting(contact, settings)
+    delay, template = (settings.rest_days, _LIGHT_CHECK_IN) if resting else _plan(contact, settings)
     if contact.follow_up_on is not None:
         next_date = contact.follow_up_on
         if delay is None:  # the user asked for a reminder after the steps ran out
@@ -76,12 +85,30 @@ def follow_up(contact: Contact, today: date, settings: RuleSettings) -> FollowUp
             return FollowUp(None, Status.CLOSED, 0, _STEPS_DONE_ACTION)
         next_date = _skip_weekend(anchor + timedelta(days=delay), settings)
 
+    if resting and next_date > today:
+        count = _unanswered(contact)
+        action = _RESTING_ACTION.format(count=count, s="s" * (count != 1), until=next_date)
+        return FollowUp(next_date, Status.CLOSED, 0, action)
     status = _classify(next_date, today, contact.stage, settings)
     days_overdue = (today - next_date).days if status is Status.OVERDUE else 0
     action = template.format(
         by=_channel(contact), referrer=contact.referred_by.strip() or "whoever referred you"
     )
     return FollowUp(next_date, status, days_overdue, action)
+
+
+def step_index(contact: Contact, settings: RuleSettings) -> int | None:
+    """Which of the relationship's steps the next follow-up is (0: the first), or None once
+    they are done. Drafts pick their wording by it, so a draft always matches the action."""
+    steps = settings.steps.get(contact.how_met, ())
+    touches = _touches(contact, len(steps))
+    return touches if touches < len(steps) else None
+
+
+def is_resting(contact: Contact, settings: RuleSettings) -> bool:
+    """The courtesy guard: a Waiting contact already followed up `max_unanswered` times gets
+    no more nudges, only one light check-in after the rest."""
+    return contact.stage is Stage.WAITING and _unanswered(contact) >= settings.max_unanswered
 
 
 def _anchor(contact: Contact) -> date | None:
@@ -93,14 +120,24 @@ def _anchor(contact: Contact) -> date | None:
 
 
 def _touches(contact: Contact, step_count: int) -> int:
-    """Follow-ups already made: the column, or what the dates imply if that is more."""
+    """Follow-ups already made: the column, the Log or what the dates imply, whichever is most."""
     if contact.met_on is None:
         implied = step_count  # nothing to count steps from, so treat them as done
     elif contact.last_contact is not None and contact.last_contact > contact.met_on:
         implied = 1
     else:
         implied = 0
-    return max(contact.follow_ups, implied)
+    return max(contact.follow_ups, contact.logged_touches, implied)
+
+
+def touches_made(contact: Contact) -> int:
+    """Follow-ups made so far, as far as the data shows (`followup done` records one more)."""
+    return _touches(contact, 0)
+
+
+def _unanswered(contact: Contact) -> int:
+    """Follow-ups made to someone who has not replied, for the courtesy guard."""
+    return _touches(contact, 0)  # no steps to assume done when Met on is missing
 
 
 def _plan(contact: Contact, settings: RuleSettings) -> tuple[int | None, str]:
@@ -108,10 +145,9 @@ def _plan(contact: Contact, settings: RuleSettings) -> tuple[int | None, str]:
     if contact.stage in (Stage.DECLINED, Stage.WAITING):
         days = settings.declined_days if contact.stage is Stage.DECLINED else settings.nudge_days
         return days, _STAGE_ACTIONS[contact.stage]
-    steps = settings.steps.get(contact.how_met, ())
-    touches = _touches(contact, len(steps))
-    if touches < len(steps):
-        return steps[touches], _step_action(contact.how_met, touches)
+    step = step_index(contact, settings)
+    if step is not None:
+        return settings.steps[contact.how_met][step], _step_action(contact.how_met, step)
     if contact.how_met in settings.stop_after_steps:
         return None, _STEPS_DONE_ACTION
     cadence = contact.cadence or settings.cadence.get(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from followup.config import load_config
+from followup.errors import ConfigError
 from followup.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
 from followup.rules import follow_up
 
@@ -384,3 +387,101 @@ def test_no_met_on_counts_steps_as_done() -> None:
     # The same for a job application: its steps are done, so it is Closed.
     job = run(how_met=JA, last_contact=d("2026-03-09"))
     assert (job.next_date, job.status) == (None, Status.CLOSED)
+
+
+# The courtesy guard (issue 6 point 3): Waiting for reply, no nudge after max_unanswered.
+WAITING = {"stage": Stage.WAITING, "email": "ada@example.com"}
+LIGHT = "A light check-in by email with something useful; no ask."
+
+
+def test_one_unanswered_follow_up_still_gets_its_nudge() -> None:
+    result = run(met_on=d("2026-03-02"), last_contact=d("2026-03-06"), follow_ups=1, **WAITING)
+    assert (result.next_date, result.status) == (d("2026-03-13"), Status.WAITING)
+    assert result.action == "Send one polite nudge by email, then give them space."
+
+
+def test_two_unanswered_follow_ups_close_until_the_reopen_date() -> None:
+    # 2026-03-04 + 90 days = Tue 2026-06-02: Closed until then, with that date shown.
+    result = run(last_contact=d("2026-03-04"), follow_ups=2, **WAITING)
+    assert (result.next_date, result.status, result.days_overdue) == (
+        d("2026-06-02"),
+        Status.CLOSED,
+        0,
+    )
+    assert result.action == "No reply after 2 follow-ups: give them space until 2026-06-02."
+    # The day before the reopen date it is still resting.
+    eve = run(today=d("2026-06-01"), last_contact=d("2026-03-04"), follow_ups=2, **WAITING)
+    assert (eve.next_date, eve.status) == (d("2026-06-02"), Status.CLOSED)
+
+
+def test_reopen_date_reached_is_due_with_a_light_no_ask_action() -> None:
+    due = run(today=d("2026-06-02"), last_contact=d("2026-03-04"), follow_ups=2, **WAITING)
+    assert (due.next_date, due.status, due.days_overdue) == (d("2026-06-02"), Status.DUE_TODAY, 0)
+    assert due.action == LIGHT
+    late = run(today=d("2026-06-05"), last_contact=d("2026-03-04"), follow_ups=2, **WAITING)
+    assert (late.status, late.days_overdue, late.action) == (Status.OVERDUE, 3, LIGHT)
+
+
+def test_reopen_date_moves_off_the_weekend() -> None:
+    # 2026-03-08 + 90 days = Sat 2026-06-06, moved to Mon 2026-06-08.
+    result = run(last_contact=d("2026-03-08"), follow_ups=2, **WAITING)
+    assert result.next_date == d("2026-06-08")
+    assert result.action.endswith("give them space until 2026-06-08.")
+
+
+def test_the_action_counts_the_follow_ups_actually_made() -> None:
+    result = run(last_contact=d("2026-03-04"), follow_ups=4, **WAITING)
+    assert result.action.startswith("No reply after 4 follow-ups: give them space")
+
+
+def test_custom_max_unanswered_and_rest_days() -> None:
+    settings = replace(DEFAULTS, max_unanswered=3, rest_days=30)
+    nudge = run(settings=settings, last_contact=d("2026-03-06"), follow_ups=2, **WAITING)
+    assert (nudge.next_date, nudge.status) == (d("2026-03-13"), Status.WAITING)
+    rest = run(settings=settings, last_contact=d("2026-03-06"), follow_ups=3, **WAITING)
+    assert (rest.next_date, rest.status) == (d("2026-04-06"), Status.CLOSED)  # Sun 04-05 moved
+    assert rest.action == "No reply after 3 follow-ups: give them space until 2026-04-06."
+
+
+def test_one_allowed_follow_up_counts_the_touch_the_dates_imply() -> None:
+    # Last contact after Met on is one follow-up even with the column blank.
+    settings = replace(DEFAULTS, max_unanswered=1, rest_days=30)
+    result = run(settings=settings, met_on=d("2026-03-02"), last_contact=d("2026-03-06"), **WAITING)
+    assert (result.next_date, result.status) == (d("2026-04-06"), Status.CLOSED)
+    assert result.action.startswith("No reply after 1 follow-up: give them space")
+
+
+def test_follow_up_on_replaces_the_reopen_date() -> None:
+    resting = {"last_contact": d("2026-03-04"), "follow_ups": 2, **WAITING}
+    later = run(follow_up_on=d("2026-04-20"), **resting)
+    assert (later.next_date, later.status) == (d("2026-04-20"), Status.CLOSED)
+    assert later.action.endswith("give them space until 2026-04-20.")
+    due = run(follow_up_on=d("2026-03-11"), **resting)
+    assert (due.next_date, due.status, due.action) == (TODAY, Status.DUE_TODAY, LIGHT)
+
+
+def test_the_guard_leaves_everyone_but_waiting_alone() -> None:
+    # Many follow-ups on an Active keep-in-touch contact: the cadence applies as usual.
+    active = run(how_met=KT, last_contact=d("2026-03-01"), follow_ups=5, cadence=14)
+    assert (active.next_date, active.status) == (d("2026-03-16"), Status.UPCOMING)
+    declined = run(last_contact=d("2025-09-01"), follow_ups=5, stage=Stage.DECLINED)
+    assert (declined.next_date, declined.status) == (d("2026-03-02"), Status.OVERDUE)
+
+
+def test_light_touches_never_ask() -> None:
+    declined = run(last_contact=d("2025-09-01"), stage=Stage.DECLINED, email="a@b.c").action
+    reopened = run(today=d("2026-06-02"), last_contact=d("2026-03-04"), follow_ups=2, **WAITING)
+    for action in (declined, reopened.action):
+        assert action.endswith("no ask.")
+        assert "?" not in action
+
+
+def test_courtesy_settings_come_from_config(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[rules]\nmax_unanswered = 3\nrest_days = 60\n", encoding="utf-8")
+    rules = load_config(path).rules
+    assert (rules.max_unanswered, rules.rest_days) == (3, 60)
+    assert (RuleSettings().max_unanswered, RuleSettings().rest_days) == (2, 90)
+    path.write_text("[rules]\nmax_unanswered = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[rules\] max_unanswered must be a whole number, 1"):
+        load_config(path)
