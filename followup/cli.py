@@ -236,6 +236,33 @@ def cron_line(ctx: Context) -> None:
     click.echo(scheduler.cron_line(ctx.config, sys.executable, ctx.now))
 
 
+@command(cli)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the .ics (default: followup.ics in the outbox folder).",
+)
+def calendar(ctx: Context, out: Path | None) -> None:
+    """Write the follow-ups of the next [digest] lookahead_days as an .ics file; print its path.
+
+    One all-day event per person; overdue ones are on today. Importing a newer file into your
+    calendar updates the events instead of adding copies.
+    """
+    from followup.atomic import write_atomic
+    from followup.calendar_export import FILENAME, build_calendar
+
+    evaluation = job.evaluate(ctx.config, ctx.today)
+    ics = build_calendar(evaluation.entries, ctx.today, ctx.config.rules.lookahead_days, ctx.now)
+    path = out or ctx.config.outbox / FILENAME
+    try:
+        write_atomic(path, ics)
+    except OSError as err:
+        raise FollowupError(
+            f"Cannot write {path}: {err.strerror or err}. Choose another place with --out."
+        ) from None
+    click.echo(path)
+
+
 def _status_json(evaluation: job.Evaluation, today: date) -> dict[str, Any]:
     return {
         "today": today.isoformat(),

@@ -1,10 +1,13 @@
 """The daily digest: who to follow up with today, as one plain-text part and one HTML part.
 
-`build_digest` is pure: the caller passes `today` and the evaluated contacts; it reads no clock,
-file or network. Both parts are rendered from the same list of sections, so they always say the
-same thing; `to_message` wraps them in an email. Every string from the workbook is escaped in
-the HTML and only http(s), mailto: and tel: links are ever made, so a cell holding markup or a
-`javascript:` URL stays inert text.
+`build_digest` is pure: the caller passes `today`, the evaluated contacts and the draft
+templates; it reads no clock, file or network. Both parts are rendered from the same list of
+sections, so they always say the same thing; `to_message` wraps them in an email. Every string
+from the workbook is escaped in the HTML and only http(s), mailto: and tel: links are ever made,
+so a cell holding markup or a `javascript:` URL stays inert text.
+
+It respects attention: people are ranked (priority, then how overdue), at most `max_items` are
+listed and the rest counted, and a crowd met at one event that falls due together is one line.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ from __future__ import annotations
 import email.utils
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
-from urllib.parse import quote, urlsplit
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
-from followup.model import Contact, FollowUp, HowMet, Problem, Stage, Status
+from followup import drafts
+from followup.drafts import Channel, Draft, DraftTemplate, one_line
+from followup.model import Contact, FollowUp, HowMet, Problem, RuleSettings, Status
 
 # The contact sections, in the order the digest shows them, with their heading and colour.
 _SECTIONS: dict[Status, tuple[str, str]] = {
@@ -26,55 +32,31 @@ _SECTIONS: dict[Status, tuple[str, str]] = {
     Status.DUE_TODAY: ("Due today", "#b45309"),
     Status.UPCOMING: ("Coming up", "#1d4ed8"),
 }
+_SECTION_RANK = {status: rank for rank, status in enumerate(_SECTIONS)}
 _PROBLEMS = ("Workbook problems", "#6d28d9")
 _NOTHING = "Nobody to follow up with today. Enjoy the day."
 _FOOTER = (
     "Sent by followup to you alone; it never writes to your contacts. After you follow up, "
     "update Last contact in your workbook (or run: followup done NAME)."
 )
+_DRAFT_HINT = "Each email address opens a short drafted message: make it yours before sending."
 _NOTES_LIMIT = 200
+_DEFAULT_RULES = RuleSettings()
 
-# Drafted emails: (subject, paragraph). Gracious, brief, no ask beyond a conversation.
-_STAGE_DRAFTS: dict[Stage, tuple[str, str]] = {
-    Stage.WAITING: (
-        "Following up",
-        "Just a gentle nudge on my last note, in case it got buried. No pressure at all.",
-    ),
-    Stage.DECLINED: (
-        "Hello again",
-        "I hope things are going well. No need to reply; I just wanted to say hello and "
-        "wish you all the best.",
-    ),
+# People met at one event and due the same day share one line from this many on.
+_CROWD = 3
+_CROWD_NAMES = 3  # first names spelled out in that line before "and N more"
+_CROWD_ASKS = {"event_thanks": "one short thank-you each"}
+_CROWD_ASK = "one short note each"
+
+# What a draft that cannot ride in a mailto: link is shown as, by the channel the row allows.
+_COPY_LABELS: dict[Channel, str] = {
+    Channel.LINKEDIN: "LinkedIn message to copy",
+    Channel.PHONE: "Talking points for a call",
+    Channel.NOTE: "Handwritten note (no email, LinkedIn or phone)",
 }
-_DRAFTS: dict[HowMet, tuple[str, str]] = {
-    HowMet.NETWORKING_EVENT: (
-        "Great to meet you",
-        "It was great to meet you recently. I enjoyed our conversation, and if there is "
-        "anything I can help with, just let me know.",
-    ),
-    HowMet.JOB_APPLICATION: (
-        "Following up on my application",
-        "I wanted to follow up on my application with {company}. I'm still very interested "
-        "and happy to share anything that would help. Thank you for your time.",
-    ),
-    HowMet.INFORMATIONAL_INTERVIEW: (
-        "Thank you for your time",
-        "Thank you again for taking the time to talk with me. Your advice was really "
-        "helpful, and I'll let you know how things go.",
-    ),
-    HowMet.REFERRAL: (
-        "Introduction via {referrer}",
-        "I was pointed your way by {referrer} and would value a short conversation whenever "
-        "it suits you. No worries at all if now isn't a good time.",
-    ),
-    HowMet.KEEP_IN_TOUCH: (
-        "Catching up",
-        "I was thinking of you and wanted to say hello. How are things going? I'd love to "
-        "hear what you're working on.",
-    ),
-}
-_TITLES = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof", "sir"})
-_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = tuple(month[:3] for month in drafts.MONTHS)  # English, whatever the locale
 _PHONE = re.compile(r"\+?\d{3,}")
 _BARE_LINKEDIN = re.compile(r"(www\.)?linkedin\.com/", re.IGNORECASE)
 
@@ -90,6 +72,14 @@ class Digest:
     listed_rows: tuple[int, ...]  # worksheet rows of every contact listed (for Last reminded)
 
 
+class _Person(NamedTuple):
+    """A listed contact, what the rules decided and their draft."""
+
+    contact: Contact
+    follow: FollowUp
+    draft: Draft | None
+
+
 @dataclass(frozen=True)
 class _Link:
     """A way to reach someone; `href` is None when the data cannot safely become a link."""
@@ -100,20 +90,32 @@ class _Link:
 
 
 @dataclass(frozen=True)
+class _Reach:
+    """How to reach one person, and the draft to copy when it cannot ride in a mailto: link."""
+
+    links: tuple[_Link, ...] = ()
+    copy_label: str = ""
+    copy: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class _Card:
-    """One person (or one problem) in a section."""
+    """One person, one crowd from an event, or one problem in a section."""
 
     title: str
-    lines: tuple[str, ...]
-    action: str
-    links: tuple[_Link, ...] = ()
+    lines: tuple[str, ...] = ()
+    action: str = ""
+    reach: _Reach = _Reach()
+    members: tuple[tuple[str, _Reach], ...] = ()  # a crowd: each person's name and reach
 
 
 @dataclass(frozen=True)
 class _Section:
     title: str
     colour: str
+    count: int  # everyone in the section, listed or not
     cards: tuple[_Card, ...]
+    more: int = 0  # people left out by max_items
 
 
 def worth_sending(entries: Sequence[tuple[Contact, FollowUp]], problems: Sequence[Problem]) -> bool:
@@ -128,38 +130,52 @@ def build_digest(
     today: date,
     notices: Sequence[str] = (),
     your_name: str = "",
+    *,
+    templates: Mapping[str, DraftTemplate] | None = None,
+    rules: RuleSettings | None = None,
+    max_items: int = 0,
 ) -> Digest:
-    """The digest for `today`: Overdue, Due today, Coming up and Workbook problems."""
-    listed = sorted(
+    """The digest for `today`: Overdue, Due today, Coming up and Workbook problems.
+
+    Within a section people are ranked by priority (A first), then by how overdue. Only the
+    first `max_items` (0: everyone) are listed, so a long backlog stays readable; the rest are
+    counted. `templates` (from drafts.load_templates) and `rules` pick each person's draft;
+    without templates the email links open a blank message.
+    """
+    ranked = sorted(
         (entry for entry in entries if entry[1].status in _SECTIONS),
-        key=lambda entry: _order(*entry, today),
+        key=lambda entry: _rank(*entry, today),
     )
-    sections = [
-        _Section(
-            title,
-            colour,
-            tuple(
-                _contact_card(contact, follow, today, your_name)
-                for contact, follow in listed
-                if follow.status is status
-            ),
-        )
-        for status, (title, colour) in _SECTIONS.items()
+    listed = ranked[:max_items] if max_items else ranked
+    left_out = [follow.status for _, follow in ranked[len(listed) :]]
+    people = [
+        _Person(c, f, drafts.draft_for(c, templates or {}, rules or _DEFAULT_RULES, your_name))
+        for c, f in listed
     ]
-    sections.append(_Section(*_PROBLEMS, tuple(_problem_card(p) for p in problems)))
-    sections = [section for section in sections if section.cards]
+    sections = []
+    for status, (title, colour) in _SECTIONS.items():
+        here = [person for person in people if person.follow.status is status]
+        more = left_out.count(status)
+        if here or more:
+            sections.append(_Section(title, colour, len(here) + more, _cards(here, today), more))
+    if problems:
+        cards = tuple(_problem_card(problem) for problem in problems)
+        sections.append(_Section(*_PROBLEMS, len(problems), cards))
 
     headline = f"Follow-ups for {_day(today)}"
+    statuses = [follow.status for _, follow in ranked]
     summary = _summary(
-        sum(follow.status is Status.OVERDUE for _, follow in listed),
-        sum(follow.status is Status.DUE_TODAY for _, follow in listed),
-        len(problems),
+        statuses.count(Status.OVERDUE), statuses.count(Status.DUE_TODAY), len(problems)
     )
+    if left_out:
+        shown = f"{summary} (the top {len(listed)} are listed, and {len(left_out)} more)"
+    else:
+        shown = summary
     return Digest(
         day=today,
         subject=f"{headline}: {summary}",
-        text=_text(headline, summary, notices, sections),
-        html=_html(headline, summary, notices, sections),
+        text=_text(headline, shown, notices, sections),
+        html=_html(headline, shown, notices, sections),
         listed_rows=tuple(contact.row for contact, _ in listed),
     )
 
@@ -184,9 +200,15 @@ def to_message(digest: Digest, sender: str, recipient: str, when: datetime) -> E
     return message
 
 
-def _order(contact: Contact, follow: FollowUp, today: date) -> tuple[date, str, str, int]:
-    """Earliest date first (so most overdue first), then priority, then name."""
-    return (follow.next_date or today, contact.priority, contact.name.casefold(), contact.row)
+def _rank(contact: Contact, follow: FollowUp, today: date) -> tuple[int, str, date, str, int]:
+    """Section, then priority (A first), then earliest date (most overdue first), then name."""
+    return (
+        _SECTION_RANK[follow.status],
+        contact.priority,
+        follow.next_date or today,
+        contact.name.casefold(),
+        contact.row,
+    )
 
 
 def _summary(overdue: int, due_today: int, problems: int) -> str:
@@ -200,19 +222,75 @@ def _summary(overdue: int, due_today: int, problems: int) -> str:
     return ", ".join(parts)
 
 
-def _contact_card(contact: Contact, follow: FollowUp, today: date, your_name: str) -> _Card:
+def _cards(people: list[_Person], today: date) -> tuple[_Card, ...]:
+    """A card per person, except that a crowd (several people met at one event, due the same
+    day with the same draft) shares one line where the first of them ranks."""
+    keys = [_crowd_key(person) for person in people]
+    crowds: dict[tuple[object, ...], list[_Person]] = {}
+    for key, person in zip(keys, people, strict=True):
+        if key is not None:
+            crowds.setdefault(key, []).append(person)
+    cards = []
+    for key, person in zip(keys, people, strict=True):
+        crowd = crowds[key] if key is not None else [person]
+        if len(crowd) < _CROWD:
+            cards.append(_contact_card(person, today))
+        elif person is crowd[0]:
+            cards.append(_crowd_card(crowd, today))
+    return tuple(cards)
+
+
+def _crowd_key(person: _Person) -> tuple[object, ...] | None:
+    """What people share to be one crowd; None for anyone not met at an event on a known day."""
+    contact, follow, draft = person
+    if contact.how_met is HowMet.NETWORKING_EVENT and contact.met_on:
+        return (contact.met_on, follow.next_date, draft and draft.template)
+    return None
+
+
+def _contact_card(person: _Person, today: date) -> _Card:
+    contact, follow, draft = person
     lines = [_who(contact), _history(contact, today), _when(follow, today)]
     if contact.referred_by:
         lines.append(f"Referred by {contact.referred_by}")
     if contact.notes:
-        notes = _flat(contact.notes)
+        notes = one_line(contact.notes)
         cut = notes if len(notes) <= _NOTES_LIMIT else notes[:_NOTES_LIMIT].rstrip() + "…"
         lines.append(f"Notes: {cut}")
     return _Card(
         title=contact.name,
         lines=tuple(line for line in lines if line),
         action=follow.action,
-        links=_links(contact, your_name),
+        reach=_reach(contact, draft),
+    )
+
+
+def _crowd_card(crowd: list[_Person], today: date) -> _Card:
+    """E.g. "5 people you met at the event on 9 Mar are due today: Ann, Bob, Cem and 2 more —
+    one short thank-you each", then one compact line per person with their links."""
+    contact, follow, draft = crowd[0]
+    names = [drafts.first_name(p.contact.name) or p.contact.name for p in crowd]
+    if len(names) <= _CROWD_NAMES:
+        who = f"{', '.join(names[:-1])} and {names[-1]}"
+    else:
+        who = f"{', '.join(names[:_CROWD_NAMES])} and {len(names) - _CROWD_NAMES} more"
+    when = _when(follow, today)
+    ask = _CROWD_ASKS.get(draft.template, _CROWD_ASK) if draft else _CROWD_ASK
+    met_on = contact.met_on
+    assert met_on is not None  # crowds are keyed by it
+    met = f"{met_on.day} {_MONTHS[met_on.month - 1]}"
+    if met_on.year != today.year:
+        met += f" {met_on.year}"
+    return _Card(
+        title=f"{len(crowd)} people you met at the event on {met} are "
+        f"{when[:1].lower()}{when[1:]}: {who} — {ask}",
+        members=tuple(
+            (
+                f"{p.contact.name} ({p.contact.company})" if p.contact.company else p.contact.name,
+                _reach(p.contact, p.draft),
+            )
+            for p in crowd
+        ),
     )
 
 
@@ -264,17 +342,26 @@ def _ago(day: date, today: date) -> str:
 
 def _day(day: date) -> str:
     """Like "Wed 11 Mar", in English whatever the machine's locale."""
-    weekday = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[day.weekday()]
-    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-    return f"{weekday} {day.day} {month[day.month - 1]}"
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
-def _links(contact: Contact, your_name: str) -> tuple[_Link, ...]:
+def _reach(contact: Contact, draft: Draft | None) -> _Reach:
+    """Links to the person; with no usable email, the draft to copy for the channel they have."""
+    links = _links(contact, draft)
+    way = drafts.channel(contact)
+    if draft is None or way is Channel.EMAIL:
+        return _Reach(links)
+    if way is Channel.PHONE:
+        return _Reach(links, _COPY_LABELS[way], drafts.talking_points(draft))
+    return _Reach(links, _COPY_LABELS[way], tuple(draft.body.splitlines()))
+
+
+def _links(contact: Contact, draft: Draft | None) -> tuple[_Link, ...]:
     links = []
-    address = contact.email.strip()
-    if address:
-        href = _mailto(contact, address, your_name) if _EMAIL.fullmatch(address) else None
-        links.append(_Link("Email", address, href))
+    if contact.email.strip():
+        address = drafts.email_address(contact)
+        href = drafts.mailto(address, draft) if address else None
+        links.append(_Link("Email", contact.email.strip(), href))
     if contact.phone.strip():
         number = re.sub(r"[^\d+]", "", contact.phone)
         href = f"tel:{number}" if _PHONE.fullmatch(number) else None
@@ -295,55 +382,46 @@ def _web_url(text: str) -> str | None:
     return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
-def _mailto(contact: Contact, address: str, your_name: str) -> str:
-    """A mailto: link that opens a short drafted email, every part URL-encoded (RFC 6068)."""
-    subject, paragraph = _STAGE_DRAFTS.get(contact.stage) or _DRAFTS[contact.how_met]
-    fields = {
-        "company": _flat(contact.company) or "your team",
-        "referrer": _flat(contact.referred_by) or "a mutual contact",
-    }
-    first = _first_name(contact.name)
-    greeting = f"Hi {first}," if first else "Hello,"
-    body = f"{greeting}\r\n\r\n{paragraph.format(**fields)}\r\n\r\nBest wishes,\r\n{your_name}"
+def _more(section: _Section) -> str:
     return (
-        f"mailto:{quote(address, safe='@')}"
-        f"?subject={quote(subject.format(**fields), safe='')}"
-        f"&body={quote(body.rstrip(), safe='')}"
+        f"And {section.more} more {section.title.lower()}, left out to keep this short "
+        "(followup status lists everyone)."
     )
-
-
-def _first_name(name: str) -> str:
-    for word in name.split():
-        if word.rstrip(".").lower() not in _TITLES:
-            return word.strip(",")
-    return ""
-
-
-def _flat(text: str) -> str:
-    """Workbook text on one line: newlines and tabs in a cell would break the layout."""
-    return " ".join(text.split())
 
 
 def _text(headline: str, summary: str, notices: Sequence[str], sections: list[_Section]) -> str:
     out = [f"{headline}: {summary}", ""]
-    out += [f"Note: {_flat(notice)}" for notice in notices]
+    out += [f"Note: {one_line(notice)}" for notice in notices]
     if notices:
         out.append("")
     if not sections:
         out += [_NOTHING, ""]
     for section in sections:
-        out += [f"{section.title.upper()} ({len(section.cards)})", ""]
+        out += [f"{section.title.upper()} ({section.count})", ""]
         for card in section.cards:
-            out.append(_flat(card.title))
-            out += [f"  {_flat(line)}" for line in (*card.lines, card.action)]
-            out += [f"  {link.label}: {_flat(link.shown)}" for link in card.links]
+            out.append(one_line(card.title))
+            out += [f"  {one_line(line)}" for line in (*card.lines, card.action) if line]
+            out += [f"  {link.label}: {one_line(link.shown)}" for link in card.reach.links]
+            out += _text_copy(card.reach, "  ")
+            for name, reach in card.members:
+                links = "; ".join(f"{link.label}: {one_line(link.shown)}" for link in reach.links)
+                out.append(f"  {one_line(name)}" + (f" — {links}" if links else ""))
+                out += _text_copy(reach, "    ")
             out.append("")
+        if section.more:
+            out += [_more(section), ""]
     out.append(_FOOTER)
     return "\n".join(out) + "\n"
 
 
+def _text_copy(reach: _Reach, indent: str) -> list[str]:
+    if not reach.copy:
+        return []
+    return [f"{indent}{reach.copy_label}:", *(f"{indent}  {line}".rstrip() for line in reach.copy)]
+
+
 def _esc(text: str) -> str:
-    return html.escape(_flat(text), quote=True)
+    return html.escape(one_line(text), quote=True)
 
 
 def _html(headline: str, summary: str, notices: Sequence[str], sections: list[_Section]) -> str:
@@ -368,7 +446,7 @@ def _html(headline: str, summary: str, notices: Sequence[str], sections: list[_S
     rows += [_html_section(section) for section in sections]
     rows.append(
         f'<tr><td style="padding:20px 24px 24px;font-size:12px;color:#6b7280;">'
-        f"{_esc(_FOOTER)}</td></tr>"
+        f"{_esc(_DRAFT_HINT)} {_esc(_FOOTER)}</td></tr>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -387,10 +465,15 @@ def _html(headline: str, summary: str, notices: Sequence[str], sections: list[_S
 def _html_section(section: _Section) -> str:
     colour = section.colour
     cards = "".join(_html_card(card) for card in section.cards)
+    if section.more:
+        cards += (
+            f'<tr><td style="padding:12px 0;font-size:14px;color:#4b5563;font-style:italic;">'
+            f"{_esc(_more(section))}</td></tr>"
+        )
     return (
         f'<tr><td style="padding:20px 24px 0;">'
         f'<h2 style="margin:0;padding-bottom:4px;font-size:17px;color:{colour};'
-        f'border-bottom:2px solid {colour};">{_esc(section.title)} ({len(section.cards)})</h2>'
+        f'border-bottom:2px solid {colour};">{_esc(section.title)} ({section.count})</h2>'
         f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0">{cards}'
         f"</table></td></tr>"
     )
@@ -400,10 +483,30 @@ def _html_card(card: _Card) -> str:
     small = "font-size:14px;color:#4b5563;"
     parts = [f'<div style="font-size:16px;font-weight:bold;">{_esc(card.title)}</div>']
     parts += [f'<div style="{small}">{_esc(line)}</div>' for line in card.lines]
-    parts.append(f'<div style="margin-top:6px;font-size:14px;">{_esc(card.action)}</div>')
-    parts += [f'<div style="{small}">{_html_link(link)}</div>' for link in card.links]
+    if card.action:
+        parts.append(f'<div style="margin-top:6px;font-size:14px;">{_esc(card.action)}</div>')
+    parts += [f'<div style="{small}">{_html_link(link)}</div>' for link in card.reach.links]
+    parts.append(_html_copy(card.reach))
+    for name, reach in card.members:
+        links = "".join(f" · {_html_link(link)}" for link in reach.links)
+        parts.append(
+            f'<div style="margin-top:4px;{small}"><b style="color:#111827;">{_esc(name)}</b>'
+            f"{links}</div>{_html_copy(reach)}"
+        )
     cell = "padding:12px 0;border-bottom:1px solid #e5e7eb;"
     return f'<tr><td style="{cell}">{"".join(parts)}</td></tr>'
+
+
+def _html_copy(reach: _Reach) -> str:
+    """The draft to copy, line for line; blank lines keep its paragraphs apart."""
+    if not reach.copy:
+        return ""
+    lines = "<br>".join(html.escape(line, quote=True) for line in reach.copy)
+    return (
+        '<div style="margin-top:6px;padding:8px 12px;background:#f9fafb;'
+        'border-left:3px solid #d1d5db;font-size:14px;color:#374151;">'
+        f'<div style="font-size:12px;color:#6b7280;">{_esc(reach.copy_label)}</div>{lines}</div>'
+    )
 
 
 def _html_link(link: _Link) -> str:

@@ -6,21 +6,22 @@ caller (the CLI or the scheduler) and never asks the clock itself.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 from followup import delivery, safety
 from followup.config import Config
 from followup.digest import Digest, build_digest, worth_sending
-from followup.errors import DeliveryError, WorkbookError
+from followup.drafts import load_templates
+from followup.errors import DeliveryError
+from followup.history import MEMORY_FILE, History, Memory, review
+from followup.log import read_log
 from followup.model import Contact, FollowUp
 from followup.reader import SheetContents, read_contacts
 from followup.rules import follow_up
+from followup.saving import save_workbook
 from followup.starter import create_workbook
 from followup.writeback import describe, planned_cells
-from followup.xlsx import patch_sheet
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Evaluation:
 
     contents: SheetContents
     entries: tuple[tuple[Contact, FollowUp], ...]
+    history: History  # the Log, hand edits to log, referrers to thank
 
 
 @dataclass
@@ -41,16 +43,26 @@ class RunReport:
 
 
 def evaluate(config: Config, today: date) -> Evaluation:
-    """Read the workbook once and compute every contact's follow-up."""
+    """Read the workbook (contacts and Log) and compute every contact's follow-up."""
     contents = read_contacts(config.workbook, config.sheet, config.date_order, today=today)
-    entries = tuple((c, follow_up(c, today, config.rules)) for c in contents.contacts)
-    return Evaluation(contents, entries)
+    memory = Memory.load(config.state_dir / MEMORY_FILE)
+    history = review(contents.contacts, read_log(config.workbook, config.date_order), memory, today)
+    entries = tuple((c, follow_up(c, today, config.rules)) for c in history.contacts)
+    return Evaluation(contents, entries, history)
 
 
 def digest_for(config: Config, evaluation: Evaluation, today: date, notices=()) -> Digest:
     """The digest of an evaluation, whether or not it will be sent."""
+    templates = load_templates(config.templates)
     return build_digest(
-        evaluation.entries, evaluation.contents.problems, today, notices, config.your_name
+        evaluation.entries,
+        evaluation.contents.problems,
+        today,
+        [*notices, *(thanks.line() for thanks in evaluation.history.thanks), *templates.problems],
+        config.your_name,
+        templates=templates.by_name,
+        rules=config.rules,
+        max_items=config.max_items,
     )
 
 
@@ -78,40 +90,62 @@ def run_daily(
             report.digest = digest
             return report
         outcome = delivery.deliver(
-            config, digest if due or config.send_when_empty else None, now, force=force
+            config,
+            digest if due or config.send_when_empty else None,
+            now,
+            force=force,
+            calendar=_calendar(config, evaluation, today, now),
         )
         report.messages.extend(outcome.messages)
         report.digest = outcome.delivered
         reminded = outcome.delivered.listed_rows if outcome.delivered else ()
         cells = planned_cells(evaluation.contents, evaluation.entries, reminded, today)
+        history = evaluation.history
+        logged = not history.new_entries
         if open_in:
             report.messages.append(f"{config.workbook.name} is open in {open_in}: not written.")
-        elif cells:
-            _save(config, evaluation.contents, cells, before, now)
-            report.messages.append(f"Wrote {describe(cells)} to {config.workbook.name}.")
+        elif cells or history.new_entries:
+            try:
+                save_workbook(
+                    config,
+                    evaluation.contents,
+                    cells,
+                    before,
+                    now,
+                    log=history.log,
+                    new_entries=history.new_entries,
+                )
+                logged = True
+                report.messages.append(f"Wrote {_wrote(cells, history)} to {config.workbook.name}.")
+            except (safety.WorkbookOpen, safety.WorkbookChanged) as error:
+                # The user opened or saved it during the run: their version stands; not an error.
+                report.messages.append(str(error))
         else:
             report.messages.append(f"{config.workbook.name} is up to date; not rewritten.")
+        memory = history.remembered(today, logged=logged, thanked=outcome.delivered is not None)
+        try:
+            memory.save(config.state_dir / MEMORY_FILE)
+        except OSError as error:
+            report.messages.append(
+                f"Could not save {MEMORY_FILE} ({error}); hand edits to Last "
+                "contact since the last run may be logged again."
+            )
         if outcome.error:
             raise DeliveryError(outcome.error)
     return report
 
 
-def _save(config: Config, contents: SheetContents, cells, before, now: datetime) -> None:
-    """Patch the owned cells through a verified, atomic, backed-up replace."""
+def _calendar(config: Config, evaluation: Evaluation, today: date, now: datetime) -> bytes | None:
+    """The .ics to attach to the digest, when [digest] attach_calendar asks for one."""
+    if not config.attach_calendar:
+        return None
+    from followup.calendar_export import build_calendar  # icalendar loads only when used
 
-    def write(tmp: Path) -> None:
-        patch_sheet(config.workbook, tmp, contents.sheet, cells)
-
-    def verify(tmp: Path) -> None:
-        again = read_contacts(tmp, contents.sheet, config.date_order)
-        if _user_data(again) != _user_data(contents):
-            raise WorkbookError("The rewritten workbook did not read back the same; not saved.")
-
-    safety.safe_replace(
-        config.workbook, write, expected=before, backups=config.backups, verify=verify, now=now
-    )
+    return build_calendar(evaluation.entries, today, config.rules.lookahead_days, now)
 
 
-def _user_data(contents: SheetContents) -> tuple[Contact, ...]:
-    """The user's own data as read, without the column the program writes."""
-    return tuple(dataclasses.replace(c, last_reminded=None) for c in contents.contacts)
+def _wrote(cells: dict, history: History) -> str:
+    """'12 cells in 4 rows and 1 Log row'."""
+    rows = len(history.new_entries)
+    logged = f"{rows} Log row{'s' * (rows != 1)}" if rows else ""
+    return " and ".join(filter(None, (describe(cells) if cells else "", logged)))

@@ -12,9 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from followup.digest import build_digest, to_message, worth_sending
+from followup.drafts import load_templates
 from followup.model import Contact, FollowUp, HowMet, Problem, Stage, Status
 
 TODAY = date(2026, 3, 11)  # a Wednesday
+TEMPLATES = load_templates(None).by_name
 
 
 def entry(
@@ -179,9 +181,10 @@ def test_mailto_drafts_a_short_gracious_note_with_every_part_encoded() -> None:
         Status.DUE_TODAY,
         email="ann+work@example.com",
         how_met=HowMet.REFERRAL,
+        met_on=TODAY - timedelta(days=1),
         referred_by="Tom & Jerry?",
     )
-    page = build_digest([person], [], TODAY, your_name="Sam Smith").html
+    page = build_digest([person], [], TODAY, your_name="Sam Smith", templates=TEMPLATES).html
     [href] = hrefs(page)
     assert href.startswith("mailto:")
     assert not re.search(r"[\s<>\"']", href)
@@ -199,7 +202,7 @@ def test_mailto_drafts_a_short_gracious_note_with_every_part_encoded() -> None:
 
 def test_waiting_contacts_get_a_gentle_nudge_draft() -> None:
     person = entry("Bo", Status.OVERDUE, -1, email="bo@example.com", stage=Stage.WAITING)
-    [href] = hrefs(build_digest([person], [], TODAY).html)
+    [href] = hrefs(build_digest([person], [], TODAY, templates=TEMPLATES).html)
     assert parse_qs(urlsplit(href).query)["subject"] == ["Following up"]
 
 
@@ -251,3 +254,145 @@ def test_to_message_is_multipart_alternative_text_then_html() -> None:
     assert again["Date"] == "Wed, 11 Mar 2026 07:30:00 +0000"
     assert again["Message-ID"].endswith("@example.com>")
     assert bytes(message).isascii()
+
+
+def test_without_templates_the_email_link_opens_a_blank_message() -> None:
+    person = entry("Ann", Status.DUE_TODAY, email="ann@example.com")
+    assert hrefs(build_digest([person], [], TODAY).html) == ["mailto:ann@example.com"]
+
+
+def names_in(text: str, names: list[str]) -> list[str]:
+    """`names` in the order the text shows them."""
+    return sorted(names, key=text.index)
+
+
+def test_people_rank_by_priority_then_most_overdue_within_each_section() -> None:
+    entries = [
+        entry("Cora", Status.OVERDUE, -10, row=2, priority="C"),
+        entry("Abe", Status.OVERDUE, -1, row=3, priority="A"),
+        entry("Bea", Status.OVERDUE, -5, row=4, priority="B"),
+        entry("Ada", Status.OVERDUE, -3, row=5, priority="A"),
+        entry("Bill", Status.DUE_TODAY, 0, row=6, priority="B"),
+        entry("Alf", Status.DUE_TODAY, 0, row=7, priority="A"),
+    ]
+    digest = build_digest(entries, [], TODAY)
+    expected = ["Ada", "Abe", "Bea", "Cora", "Alf", "Bill"]
+    for part in (digest.text, digest.html):
+        assert names_in(part, expected) == expected
+    assert digest.listed_rows == (5, 3, 4, 2, 7, 6)
+
+
+def test_max_items_lists_the_top_people_and_counts_the_rest() -> None:
+    entries = [entry(f"Late{i}", Status.OVERDUE, -5 + i, row=10 + i) for i in range(4)]
+    entries += [entry(f"Today{i}", Status.DUE_TODAY, 0, row=20 + i) for i in range(3)]
+    entries += [entry(f"Soon{i}", Status.UPCOMING, 2 + i, row=30 + i) for i in range(2)]
+    digest = build_digest(entries, [], TODAY, max_items=5)
+
+    assert digest.subject == "Follow-ups for Wed 11 Mar: 4 overdue, 3 due today"
+    first_line = digest.text.splitlines()[0]
+    assert first_line == (
+        "Follow-ups for Wed 11 Mar: 4 overdue, 3 due today (the top 5 are listed, and 4 more)"
+    )
+    headings = re.findall(r"^([A-Z ]+ \(\d+\))$", digest.text, re.MULTILINE)
+    assert headings == ["OVERDUE (4)", "DUE TODAY (3)", "COMING UP (2)"]
+    for part in (digest.text, digest.html):
+        assert "and 4 more" in part
+        assert "And 2 more due today" in part
+        assert "And 2 more coming up" in part
+        assert "more overdue" not in part
+        for cut in ("Today1", "Today2", "Soon0", "Soon1"):
+            assert cut not in part
+    assert digest.listed_rows == (10, 11, 12, 13, 20)
+
+
+@pytest.mark.parametrize("max_items", [0, 9, 20])
+def test_max_items_of_zero_or_enough_lists_everyone(max_items: int) -> None:
+    entries = [entry(f"P{i}", Status.OVERDUE, -1 - i, row=2 + i) for i in range(9)]
+    digest = build_digest(entries, [], TODAY, max_items=max_items)
+    assert len(digest.listed_rows) == 9
+    assert "more" not in digest.text
+
+
+def event_guest(name: str, row: int, status: Status = Status.DUE_TODAY, **fields):
+    values = {
+        "how_met": HowMet.NETWORKING_EVENT,
+        "met_on": date(2026, 3, 9),
+        "email": f"{name.lower()}@example.com",
+    } | fields
+    days = -2 if status is Status.OVERDUE else 0
+    return entry(name, status, days, row=row, **values)
+
+
+def test_a_crowd_met_at_one_event_and_due_together_is_one_line() -> None:
+    names = ["Ann", "Bob", "Cem", "Dee", "Eli"]
+    entries = [event_guest(name, row) for row, name in enumerate(names, start=2)]
+    entries.append(entry("Solo", Status.DUE_TODAY, row=9, email="solo@example.com"))
+    digest = build_digest(entries, [], TODAY, your_name="Sam", templates=TEMPLATES)
+
+    line = (
+        "5 people you met at the event on 9 Mar are due today: Ann, Bob, Cem and 2 more "
+        "— one short thank-you each"
+    )
+    assert line in digest.text
+    assert html.escape(line) in digest.html
+    assert "Networking event, 2 days ago" not in digest.text  # no card per guest
+    links = [h for h in hrefs(digest.html) if h.startswith("mailto:")]
+    assert [urlsplit(h).path for h in links] == [f"{n.lower()}@example.com" for n in names] + [
+        "solo@example.com"
+    ]
+    for name, href in zip(names, links, strict=False):
+        body = parse_qs(urlsplit(href).query)["body"][0]
+        assert body.startswith(f"Hi {name},")
+    assert digest.listed_rows == (2, 3, 4, 5, 6, 9)
+
+
+def test_an_overdue_crowd_says_how_late_and_a_crowd_of_three_names_everyone() -> None:
+    entries = [event_guest(n, r, Status.OVERDUE) for r, n in enumerate(["Al", "Bo", "Cy"], 2)]
+    text = build_digest(entries, [], TODAY, templates=TEMPLATES).text
+    assert "3 people you met at the event on 9 Mar are 2 days overdue: Al, Bo and Cy" in text
+
+
+@pytest.mark.parametrize(
+    "third",
+    [
+        {"met_on": date(2026, 3, 10)},  # another event
+        {"how_met": HowMet.REFERRAL},  # not met at an event
+        {"status": Status.OVERDUE},  # due another day
+    ],
+)
+def test_no_crowd_unless_three_met_at_the_same_event_fall_due_the_same_day(third: dict) -> None:
+    entries = [event_guest("Ann", 2), event_guest("Bob", 3), event_guest("Cem", 4, **third)]
+    text = build_digest(entries, [], TODAY, templates=TEMPLATES).text
+    assert "people you met" not in text
+    assert text.count("Networking event, 2 days ago") >= 2
+
+
+def test_max_items_applies_before_crowds_form() -> None:
+    entries = [event_guest(name, row) for row, name in enumerate(["Ann", "Bob", "Cem"], 2)]
+    digest = build_digest(entries, [], TODAY, templates=TEMPLATES, max_items=2)
+    assert "people you met" not in digest.text
+    assert digest.listed_rows == (2, 3)
+    assert "And 1 more due today" in digest.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "label", "shown"),
+    [
+        ({"linkedin": "linkedin.com/in/ann"}, "LinkedIn message to copy", "Hi &lt;Ann&gt;,"),
+        ({"phone": "+1 555 0100"}, "Talking points for a call", "I really enjoyed it.<br>If"),
+        ({}, "Handwritten note (no email, LinkedIn or phone)", "Best wishes,<br>Sam &lt;S&gt;"),
+    ],
+)
+def test_without_email_the_draft_is_shown_for_the_channel_they_have(
+    fields: dict, label: str, shown: str
+) -> None:
+    met_on = TODAY - timedelta(days=2)
+    person = entry(
+        "<Ann> & Co", Status.DUE_TODAY, met_on=met_on, how_met=HowMet.NETWORKING_EVENT, **fields
+    )
+    digest = build_digest([person], [], TODAY, your_name="Sam <S>", templates=TEMPLATES)
+    assert f"{label}:" in digest.text
+    assert label in digest.html
+    assert shown in digest.html
+    assert "<S>" not in digest.html and "<Ann>" not in digest.html
+    assert not any(h.startswith("mailto:") for h in hrefs(digest.html))

@@ -1,0 +1,266 @@
+"""Drafted messages: the template per relationship and step, filling, user overrides, channels."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from followup import drafts, job
+from followup.config import load_config
+from followup.drafts import Channel, Draft, DraftTemplate, load_templates
+from followup.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
+from followup.reader import SheetContents
+
+TODAY = date(2026, 3, 11)
+MET = TODAY - timedelta(days=10)
+LATER = MET + timedelta(days=3)
+RULES = RuleSettings()
+BUILT_IN = load_templates(None)
+
+
+def person(**fields) -> Contact:
+    values = {"row": 2, "name": "Ann Lee", "company": "Acme", "met_on": MET} | fields
+    return Contact(**values)
+
+
+def draft(contact: Contact, your_name: str = "Sam Smith") -> Draft:
+    made = drafts.draft_for(contact, BUILT_IN.by_name, RULES, your_name)
+    assert made is not None
+    return made
+
+
+@pytest.mark.parametrize(
+    ("fields", "template"),
+    [
+        ({"how_met": HowMet.NETWORKING_EVENT}, "event_thanks"),
+        ({"how_met": HowMet.NETWORKING_EVENT, "last_contact": LATER}, "keep_in_touch"),
+        ({"how_met": HowMet.JOB_APPLICATION}, "application_follow_up"),
+        ({"how_met": HowMet.JOB_APPLICATION, "last_contact": LATER}, "application_check_in"),
+        ({"how_met": HowMet.INFORMATIONAL_INTERVIEW}, "interview_thanks"),
+        ({"how_met": HowMet.INFORMATIONAL_INTERVIEW, "follow_ups": 1}, "interview_update"),
+        ({"how_met": HowMet.INFORMATIONAL_INTERVIEW, "follow_ups": 2}, "keep_in_touch"),
+        ({"how_met": HowMet.REFERRAL}, "referral_intro"),
+        ({"how_met": HowMet.KEEP_IN_TOUCH}, "keep_in_touch"),
+        (
+            {"how_met": HowMet.NETWORKING_EVENT, "met_on": None, "last_contact": MET},
+            "keep_in_touch",
+        ),
+        ({"stage": Stage.WAITING, "follow_ups": 1}, "nudge"),
+        ({"stage": Stage.WAITING, "follow_ups": 2}, "light_touch"),  # the courtesy guard's rest
+        ({"stage": Stage.DECLINED, "how_met": HowMet.JOB_APPLICATION}, "light_touch"),
+    ],
+)
+def test_each_relationship_and_step_gets_its_template(fields: dict, template: str) -> None:
+    assert drafts.choose_template(person(**fields), RULES) == template
+    assert draft(person(**fields)).template == template
+
+
+def test_configured_extra_steps_reuse_the_last_step_template() -> None:
+    rules = dataclasses.replace(RULES, steps={**RULES.steps, HowMet.JOB_APPLICATION: (7, 7, 7)})
+    contact = person(how_met=HowMet.JOB_APPLICATION, follow_ups=2)
+    assert drafts.choose_template(contact, rules) == "application_check_in"
+
+
+def test_the_application_draft_asks_what_the_hiring_manager_wants_and_for_a_conversation() -> None:
+    body = draft(person(how_met=HowMet.JOB_APPLICATION)).body
+    assert "interested" in body
+    assert "hiring manager" in body
+    assert "informational conversation" in body
+
+
+@pytest.mark.parametrize("name", drafts.TEMPLATE_NAMES)
+def test_every_draft_is_brief_gracious_and_filled_in(name: str) -> None:
+    made = drafts.fill(name, BUILT_IN.by_name[name], person(referred_by="Tom"), "Sam")
+    assert "$" not in made.subject + made.body
+    assert made.body.startswith("Hi Ann,")
+    assert made.body.endswith("\nSam")
+    assert len(made.body) < 500
+    for pushy in ("subscribe", "newsletter", "mailing list", "sign up", "buy", "offer you"):
+        assert pushy not in (made.subject + made.body).lower()
+
+
+def test_placeholders_take_first_name_company_referrer_and_your_name() -> None:
+    made = draft(person(name="Dr. Ann O'Neil", how_met=HowMet.JOB_APPLICATION))
+    assert made.subject == "My application to Acme"
+    assert made.body.startswith("Hi Ann,\n")
+    assert "applied to Acme" in made.body
+    assert made.body.endswith("Sam Smith")
+    intro = draft(person(how_met=HowMet.REFERRAL, referred_by="Tom\nJones"))
+    assert intro.subject == "Introduction via Tom Jones"
+
+
+def test_blank_cells_still_read_well_and_workbook_text_is_never_a_placeholder() -> None:
+    made = draft(person(name="", company="", how_met=HowMet.JOB_APPLICATION), your_name="")
+    assert made.body.startswith("Hi there,")
+    assert "applied to your organisation" in made.body
+    assert made.body.endswith("Thank you for your time,")
+    sneaky = draft(person(name="$your_name", company="${company} costs $5"))
+    assert sneaky.body.startswith("Hi $your_name,")
+
+
+def test_every_built_in_file_is_a_known_template_with_known_placeholders() -> None:
+    folder = Path(drafts.__file__).parent / "templates"
+    assert sorted(p.stem for p in folder.glob("*.txt")) == sorted(drafts.TEMPLATE_NAMES)
+    assert set(BUILT_IN.by_name) == set(drafts.TEMPLATE_NAMES)
+    assert BUILT_IN.problems == ()
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_file_in_the_user_folder_replaces_only_that_template(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "event_thanks.txt",
+        "\ufeffSubject: Lovely to meet you, $first_name\r\n\r\nHi!\r\n",
+    )
+    loaded = load_templates(tmp_path)
+    assert loaded.problems == ()
+    assert loaded.by_name["event_thanks"] == DraftTemplate("Lovely to meet you, $first_name", "Hi!")
+    assert loaded.by_name["nudge"] == BUILT_IN.by_name["nudge"]
+    made = drafts.draft_for(person(how_met=HowMet.NETWORKING_EVENT), loaded.by_name, RULES, "")
+    assert made == Draft("event_thanks", "Lovely to meet you, Ann", "Hi!")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Hello $first_name", 'does not start with a "Subject: ..." line'),
+        ("Subject:\n\nHi", 'does not start with a "Subject: ..." line'),
+        ("", 'does not start with a "Subject: ..." line'),
+        ("Subject: Hi\n\n   \n", "has no message after its Subject line"),
+        ("Subject: Hi\n\nHi $firstname,", "uses $firstname, which is not a placeholder"),
+        ("Subject: Hi ${nme}\n\nHi", "uses $nme, which is not a placeholder"),
+        ("Subject: Caf\xe9\n\nHi".encode("latin-1"), "is not UTF-8 text"),
+    ],
+)
+def test_a_bad_user_template_falls_back_to_the_built_in_and_says_why(
+    tmp_path: Path, text: str | bytes, reason: str
+) -> None:
+    path = write(tmp_path, "nudge.txt", text)
+    loaded = load_templates(tmp_path)
+    assert loaded.by_name == BUILT_IN.by_name
+    [problem] = loaded.problems
+    assert str(path) in problem
+    assert reason in problem
+    assert "built-in" in problem
+
+
+def test_an_unknown_file_name_or_a_missing_folder_is_reported_not_fatal(tmp_path: Path) -> None:
+    write(tmp_path, "thank_you.txt", "Subject: Hi\n\nHi")
+    write(tmp_path, "notes.md", "not a template")
+    loaded = load_templates(tmp_path)
+    assert loaded.by_name == BUILT_IN.by_name
+    [problem] = loaded.problems
+    assert "thank_you.txt is not used" in problem and "event_thanks" in problem
+
+    missing = load_templates(tmp_path / "nowhere")
+    assert missing.by_name == BUILT_IN.by_name
+    assert "does not exist" in missing.problems[0]
+
+
+def test_a_dollar_sign_that_is_not_a_placeholder_is_left_alone(tmp_path: Path) -> None:
+    write(tmp_path, "keep_in_touch.txt", "Subject: $$5 coffee?\n\nHi $first_name, it costs $5.")
+    template = load_templates(tmp_path).by_name["keep_in_touch"]
+    made = drafts.fill("keep_in_touch", template, person(), "")
+    assert (made.subject, made.body) == ("$5 coffee?", "Hi Ann, it costs $5.")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"email": "ann@example.com", "linkedin": "x", "phone": "555"}, Channel.EMAIL),
+        ({"email": "ann at example", "linkedin": "linkedin.com/in/ann"}, Channel.LINKEDIN),
+        ({"linkedin": "linkedin.com/in/ann", "phone": "555 0100"}, Channel.LINKEDIN),
+        ({"phone": "555 0100"}, Channel.PHONE),
+        ({"email": "  ", "phone": " "}, Channel.NOTE),
+        ({}, Channel.NOTE),
+    ],
+)
+def test_the_channel_is_the_first_one_the_row_allows(fields: dict, expected: Channel) -> None:
+    assert drafts.channel(person(**fields)) == expected
+
+
+def test_talking_points_are_two_lines_without_greeting_or_sign_off() -> None:
+    points = drafts.talking_points(draft(person(how_met=HowMet.JOB_APPLICATION)))
+    assert len(points) == 2
+    assert points[0].startswith("I recently applied to Acme")
+    assert points[1] == "Could you share what the hiring manager is most looking for?"
+    bare = Draft("nudge", "Hi", "Just checking in. Hope you are well! Speak soon.")
+    assert drafts.talking_points(bare) == ("Just checking in.", "Hope you are well!")
+
+
+def test_mailto_encodes_ampersands_question_marks_newlines_and_non_ascii() -> None:
+    contact = person(
+        name="Zoë Ñúñez",
+        company="Smith & Sons? Ltd\nLondon",
+        how_met=HowMet.JOB_APPLICATION,
+        email="zoe+jobs@example.com",
+    )
+    made = draft(contact, your_name="Søren & Co")
+    href = drafts.mailto("zoe+jobs@example.com", made)
+    assert href.isascii()
+    assert not any(c in href for c in " \r\n<>\"'")
+    parts = urlsplit(href)
+    assert (parts.scheme, parts.path) == ("mailto", "zoe%2Bjobs@example.com")
+    fields = parse_qs(parts.query, strict_parsing=True)
+    assert fields["subject"] == ["My application to Smith & Sons? Ltd London"]
+    [body] = fields["body"]
+    assert body == made.body.replace("\n", "\r\n")
+    assert body.startswith("Hi Zoë,\r\n\r\nI recently applied to Smith & Sons? Ltd London")
+    assert body.endswith("\r\nSøren & Co")
+    assert drafts.mailto("ann@example.com", None) == "mailto:ann@example.com"
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [("Ann Lee", "Ann"), ("Dr. Ann Lee", "Ann"), ("Prof Lee", "Lee"), ("Mr.", ""), ("", "")],
+)
+def test_first_name_skips_titles(name: str, first: str) -> None:
+    assert drafts.first_name(name) == first
+
+
+def test_the_daily_job_uses_the_configured_folder_and_reports_its_problems(tmp_path: Path) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        '[digest]\nname = "Sam"\ntemplates = "mine"\nmax_items = 1\n', encoding="utf-8"
+    )
+    write(tmp_path / "mine", "event_thanks.txt", "Subject: So glad we met\n\nHi $first_name!")
+    write(tmp_path / "mine", "typo.txt", "Subject: x\n\ny")
+    config = load_config(config_file)
+    assert (config.templates, config.max_items) == (tmp_path / "mine", 1)
+
+    def due(row: int, name: str) -> tuple[Contact, FollowUp]:
+        contact = person(
+            row=row, name=name, email=f"{name}@example.com", how_met=HowMet.NETWORKING_EVENT
+        )
+        return contact, FollowUp(TODAY, Status.DUE_TODAY, 0, "Say thanks.")
+
+    entries = (due(2, "ann"), due(3, "bob"))
+    contents = SheetContents("Contacts", 1, {}, 1, tuple(c for c, _ in entries), (), {})
+    digest = job.digest_for(config, job.Evaluation(contents, entries), TODAY)
+    assert "subject=So%20glad%20we%20met&body=Hi%20ann%21" in html.unescape(digest.html)
+    assert "typo.txt is not used" in digest.text
+    assert digest.listed_rows == (2,)
+    assert "and 1 more" in digest.text
+
+
+def test_every_placeholder_has_a_value() -> None:
+    template = DraftTemplate("$name", " ".join(f"${p}" for p in sorted(drafts.PLACEHOLDERS)))
+    contact = person(role="CTO", referred_by="Tom", how_met=HowMet.REFERRAL)
+    made = drafts.fill("referral_intro", template, contact, "Sam")
+    assert made == Draft(
+        "referral_intro", "Ann Lee", "Acme Ann referral 1 March 2026 Ann Lee Tom CTO Sam"
+    )
