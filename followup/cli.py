@@ -20,6 +20,7 @@ import click
 from followup import job
 from followup.config import Config, config_path, load_config, render_config
 from followup.errors import FollowupError, UsageError
+from followup.log import CHANNELS
 from followup.model import Status
 from followup.starter import create_workbook
 
@@ -261,6 +262,123 @@ def calendar(ctx: Context, out: Path | None) -> None:
             f"Cannot write {path}: {err.strerror or err}. Choose another place with --out."
         ) from None
     click.echo(path)
+
+
+@command(cli)
+@click.argument("name", nargs=-1, required=True)
+@click.option(
+    "--on", metavar="YYYY-MM-DD", callback=_parse_day, help="When you followed up (default today)."
+)
+@click.option("--note", default="", help="A few words about it, for the Log sheet.")
+@click.option(
+    "--channel",
+    type=click.Choice(CHANNELS, case_sensitive=False),
+    help="How you reached them (default: email, else LinkedIn, else phone, by what the row has).",
+)
+def done(
+    ctx: Context, name: tuple[str, ...], on: date | None, note: str, channel: str | None
+) -> None:
+    """Record a follow-up: sets Last contact, adds 1 to Follow-ups, adds a row to the Log sheet.
+
+    NAME is the contact's name, the start of it, or their email, in any case. Nothing changes
+    (exit 1) while the workbook is open in Excel or LibreOffice; close it and run again.
+    """
+    from followup import edits
+
+    change = edits.apply(
+        ctx.config,
+        ctx.today,
+        ctx.now,
+        lambda evaluation: edits.plan_done(
+            evaluation,
+            ctx.config,
+            " ".join(name),
+            on=on or ctx.today,
+            channel=channel,
+            note=note,
+            today=ctx.today,
+        ),
+    )
+    click.echo("\n".join(change.lines))
+
+
+@command(cli)
+@click.argument("words", nargs=-1, required=True, metavar="NAME [DAYS]")
+@click.option("--until", metavar="YYYY-MM-DD", callback=_parse_day, help="The day to remind you.")
+def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
+    """Set Follow up on: be reminded of NAME in DAYS days, or on --until DATE.
+
+    That date wins over the computed one. Nothing changes (exit 1) while the workbook is open
+    in Excel or LibreOffice.
+    """
+    from followup import edits
+
+    days = None
+    if until is None and len(words) > 1 and words[-1].isdigit():
+        days, words = int(words[-1]), words[:-1]
+    day = edits.snooze_until(days, until, ctx.today)
+    change = edits.apply(
+        ctx.config,
+        ctx.today,
+        ctx.now,
+        lambda evaluation: edits.plan_snooze(evaluation, " ".join(words), day),
+    )
+    click.echo("\n".join(change.lines))
+
+
+@command(cli, name="import")
+@click.argument("kind", type=click.Choice(["linkedin", "vcard"], case_sensitive=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--how", default="Keep in touch", show_default=True, help="How we met, for everyone added."
+)
+@click.option(
+    "--met-on",
+    metavar="YYYY-MM-DD",
+    callback=_parse_day,
+    help="Met on for people the file gives no date (vCards never do).",
+)
+@click.option("--dry-run", is_flag=True, help="Print who would be added; change nothing.")
+def import_contacts(
+    ctx: Context, kind: str, file: Path, how: str, met_on: date | None, dry_run: bool
+) -> None:
+    """Add the people in LinkedIn's Connections.csv or a vCard file who are not in the workbook.
+
+    New contacts go below the last one; people already there (same email, LinkedIn profile,
+    or name and company) are skipped and listed, and existing rows are never changed.
+    """
+    from followup import edits, importers
+    from followup.cells import parse_how_met
+    from followup.model import HowMet
+
+    how_met = parse_how_met(how)
+    if not isinstance(how_met, HowMet):
+        raise UsageError(f"--how {how!r}: {getattr(how_met, 'message', 'give a value')}")
+    try:
+        text = importers.decode(file.read_bytes())
+    except OSError as err:
+        raise UsageError(f"Cannot read {file}: {err.strerror or err}.") from None
+    if kind.lower() == "linkedin":
+        people, warnings = importers.read_linkedin(text, ctx.config.date_order)
+    else:
+        people, warnings = importers.read_vcard(text), []
+    change = edits.apply(
+        ctx.config,
+        ctx.today,
+        ctx.now,
+        lambda evaluation: edits.plan_import(
+            evaluation,
+            people,
+            how_met=how_met,
+            met_on=met_on,
+            rows_in_use=edits.rows_in_use(ctx.config.workbook, evaluation.contents.sheet),
+            dry_run=dry_run,
+        ),
+        dry_run=dry_run,
+    )
+    click.echo("\n".join([*warnings, *change.lines]))
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
 
 
 def _status_json(evaluation: job.Evaluation, today: date) -> dict[str, Any]:

@@ -30,7 +30,8 @@ class Evaluation:
 
     contents: SheetContents
     entries: tuple[tuple[Contact, FollowUp], ...]
-    history: History  # the Log, hand edits to log, referrers to thank
+    history: History = field(default_factory=History)
+    """The Log, the hand edits to log and the referrers to thank."""
 
 
 @dataclass
@@ -124,7 +125,8 @@ def run_daily(
             report.messages.append(f"{config.workbook.name} is up to date; not rewritten.")
         memory = history.remembered(today, logged=logged, thanked=outcome.delivered is not None)
         try:
-            memory.save(config.state_dir / MEMORY_FILE)
+            if memory != history.memory:
+                memory.save(config.state_dir / MEMORY_FILE)
         except OSError as error:
             report.messages.append(
                 f"Could not save {MEMORY_FILE} ({error}); hand edits to Last "

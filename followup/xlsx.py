@@ -18,7 +18,7 @@ import re
 import zipfile
 import zlib
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache, lru_cache
@@ -40,24 +40,49 @@ class PatchResult:
 
     skipped: tuple[str, ...]
     """A1 addresses left alone: the cell holds a formula (or is part of an array formula), or it
-    is a table's header cell and writing it would rename the table's column."""
+    is a table's header cell and writing it would rename the table's column. Cells of the
+    `OwnSheet` are named with their sheet ("Log!A3")."""
+
+
+@dataclass(frozen=True)
+class OwnSheet:
+    """Cells for a sheet the program keeps for itself (its Log), written in the same save.
+
+    When the workbook has no sheet by that name (case-insensitively), it is added after the
+    last sheet, so no sheet index that defined names or formulas use moves.
+    """
+
+    name: str
+    cells: Mapping[tuple[int, int], CellValue]
+    widths: tuple[float, ...] = ()
+    """Widths of columns A, B... when the sheet is created (Excel shows a date too wide for its
+    column as ####)."""
 
 
 def patch_sheet(
-    src: Path, dst: Path, sheet: str, cells: Mapping[tuple[int, int], CellValue]
+    src: Path,
+    dst: Path,
+    sheet: str,
+    cells: Mapping[tuple[int, int], CellValue],
+    own: OwnSheet | None = None,
 ) -> PatchResult:
     """Write `cells` ((row, column), 1-based) into `sheet` of `src`, saving the result as `dst`.
 
     Everything but the sheet part (and, when needed, styles.xml and a growing table part) is
-    copied unchanged. `dst` is removed again if anything fails.
+    copied unchanged; `own` also changes (or adds) that sheet's part, and a new sheet is listed
+    in workbook.xml, its relationships, [Content_Types].xml and docProps/app.xml. `dst` is
+    removed again if anything fails.
     """
     if dst.resolve() == src.resolve():
         raise ValueError("patch_sheet writes a new file; dst must not be the workbook itself")
+    if own is not None and own.name.casefold() == sheet.casefold():
+        raise ValueError("the own sheet must not be the sheet being patched")
     edits = _group_by_row(cells)
+    own_edits = _group_by_row(own.cells) if own is not None else {}
     try:
         with _open_zip(src) as archive:
             package = _Package(archive)
-            changes, skipped = _plan(package, sheet, edits)
+            changes, skipped = _plan(package, sheet, edits, own, own_edits)
             _write_zip(archive, dst, changes)
     except _Malformed as error:
         raise WorkbookError(
@@ -69,7 +94,7 @@ def patch_sheet(
             f"{src.name} is damaged or uses a zip feature Excel does not ({error}). Open it in "
             "Excel or LibreOffice, save it again and rerun."
         ) from None
-    return PatchResult(tuple(cell_address(row, col) for row, col in sorted(skipped)))
+    return PatchResult(skipped)
 
 
 class _Malformed(Exception):
@@ -284,19 +309,40 @@ def _norm_path(entry: str) -> str:
 
 
 def _plan(
-    package: _Package, sheet: str, edits: dict[int, dict[int, CellValue]]
-) -> tuple[dict[str, bytes], list[tuple[int, int]]]:
-    """New bytes per zip entry (new entries included) and the cells left alone."""
+    package: _Package,
+    sheet: str,
+    edits: dict[int, dict[int, CellValue]],
+    own: OwnSheet | None,
+    own_edits: dict[int, dict[int, CellValue]],
+) -> tuple[dict[str, bytes], tuple[str, ...]]:
+    """New bytes per zip entry (new entries included) and the addresses of cells left alone."""
     book = _Book.load(package)
     sheet_rel, sheet_entry = book.sheet_part(package, sheet)
-    sheet_path = _norm_path(sheet_entry)
-    tables = _load_tables(package, sheet_path)
-    skipped = _guard_table_headers(edits, tables)
-
     styles_file = _StylesFile(package, book, sheet_rel)
-    text, codec = package.read_text(sheet_entry)
-    patch = _SheetPatch(text, edits, _CellWriter(book.date1904, styles_file.styles))
-    changes = {sheet_entry: _encode(patch.run(), codec)}
+    writer = _CellWriter(book.date1904, styles_file.styles)
+    new_parts = _NewParts(package, book)
+    changes, skipped = _patch_part(package, sheet_entry, edits, writer)
+    addresses = [cell_address(row, col) for row, col in sorted(skipped)]
+    if own is not None:
+        own_changes, own_skipped = _patch_own_sheet(
+            package, book, sheet_rel, own, own_edits, writer, new_parts
+        )
+        changes.update(own_changes)
+        addresses += [f"{own.name}!{cell_address(row, col)}" for row, col in sorted(own_skipped)]
+    changes.update(styles_file.changes(new_parts))
+    changes.update(new_parts.changes())
+    return changes, tuple(addresses)
+
+
+def _patch_part(
+    package: _Package, entry: str, edits: dict[int, dict[int, CellValue]], writer: _CellWriter
+) -> tuple[dict[str, bytes], list[tuple[int, int]]]:
+    """New bytes for one worksheet part (and the tables that grow with it); the cells skipped."""
+    tables = _load_tables(package, _norm_path(entry))
+    skipped = _guard_table_headers(edits, tables)
+    text, codec = package.read_text(entry)
+    patch = _SheetPatch(text, edits, writer)
+    changes = {entry: _encode(patch.run(), codec)}
     skipped += patch.skipped
 
     obstacles = [t.area for t in tables] + patch.obstacles()
@@ -304,7 +350,6 @@ def _plan(
         grown = table.grown(patch.written, [a for a in obstacles if a != table.area])
         if grown is not None:
             changes[table.entry] = _encode(grown, table.codec)
-    changes.update(styles_file.changes())
     return changes, skipped
 
 
@@ -1138,47 +1183,202 @@ class _StylesFile:
             self._styles = _Styles(text)
         return self._styles
 
-    def changes(self) -> dict[str, bytes]:
-        """New bytes for styles.xml and, when it is new, for the parts that point at it."""
+    def changes(self, new_parts: _NewParts) -> dict[str, bytes]:
+        """New bytes for styles.xml; a new one is registered with `new_parts`."""
         text = self._styles.render() if self._styles else None
         if text is None:
             return {}
         if self.entry is not None:
             return {self.entry: _encode(text, self.codec)}
-        return self._new_part(text)
-
-    def _new_part(self, text: str) -> dict[str, bytes]:
         folder = posixpath.dirname(self.book.part)
-        name = next(
-            n
-            for n in ("styles.xml", *(f"styles{i}.xml" for i in range(1, 100)))
-            if self.package.entry(posixpath.join(folder, n)) is None
+        part = new_parts.free_name(
+            folder, ("styles.xml", *(f"styles{i}.xml" for i in range(1, 100)))
         )
-        part = posixpath.join(folder, name)
         rel_type = self.sheet_rel.type.rpartition("/")[0] + "/styles"
-        rels_entry = self.package.entry(
-            posixpath.join(folder, "_rels", posixpath.basename(self.book.part) + ".rels")
+        new_parts.add(part, rel_type, _STYLES_CONTENT_TYPE)
+        return {part: _encode(text, "utf-8")}
+
+
+class _NewParts:
+    """Parts added to the package: each gets a relationship from the workbook part and a
+    content-type override, accumulated here so several new parts share one edit of each list."""
+
+    def __init__(self, package: _Package, book: _Book) -> None:
+        self.package = package
+        self.folder = posixpath.dirname(book.part)
+        self.rels_entry = package.entry(
+            posixpath.join(self.folder, "_rels", posixpath.basename(book.part) + ".rels")
         )
-        types_entry = self.package.entry("[Content_Types].xml")
-        if rels_entry is None or types_entry is None:
+        self.types_entry = package.entry("[Content_Types].xml")
+        self.edited: dict[str, tuple[str, str]] = {}  # entry -> (text, codec)
+        self.added: set[str] = set()
+
+    def free_name(self, folder: str, names: Iterable[str]) -> str:
+        """The first of `names` in `folder` that no part uses yet."""
+        return next(
+            part
+            for part in (posixpath.join(folder, name) for name in names)
+            if self.package.entry(part) is None and _norm(part) not in self.added
+        )
+
+    def add(self, part: str, rel_type: str, content_type: str) -> str:
+        """Register a new part; returns the id of its relationship from the workbook part."""
+        if self.rels_entry is None or self.types_entry is None:
             raise _Malformed("it has no relationship or content-type list")
-        rels, rels_codec = self.package.read_text(rels_entry)
+        rels = self._text(self.rels_entry)
         ids = set(re.findall(r'\bId\s*=\s*["\']([^"\']*)', rels))
-        rid = next(f"rId{n}" for n in range(1, len(ids) + 2) if f"rId{n}" not in ids)
-        types, types_codec = self.package.read_text(types_entry)
-        return {
-            part: _encode(text, "utf-8"),
-            rels_entry: _encode(
-                _append_child(rels, "Relationship", Id=rid, Type=rel_type, Target=name),
-                rels_codec,
-            ),
-            types_entry: _encode(
-                _append_child(
-                    types, "Override", PartName=f"/{part}", ContentType=_STYLES_CONTENT_TYPE
-                ),
-                types_codec,
-            ),
-        }
+        rid = next(f"rId{n}" for n in count(1) if f"rId{n}" not in ids)
+        target = posixpath.relpath(part, self.folder or ".")
+        self._edit(
+            self.rels_entry,
+            _append_child(rels, "Relationship", Id=rid, Type=rel_type, Target=target),
+        )
+        types = self._text(self.types_entry)
+        self._edit(
+            self.types_entry,
+            _append_child(types, "Override", PartName=f"/{part}", ContentType=content_type),
+        )
+        self.added.add(_norm(part))
+        return rid
+
+    def _text(self, entry: str) -> str:
+        if entry not in self.edited:
+            self.edited[entry] = self.package.read_text(entry)
+        return self.edited[entry][0]
+
+    def _edit(self, entry: str, text: str) -> None:
+        self.edited[entry] = (text, self.edited[entry][1])
+
+    def changes(self) -> dict[str, bytes]:
+        return {entry: _encode(text, codec) for entry, (text, codec) in self.edited.items()}
+
+
+# --- the program's own sheet -----------------------------------------------------------------
+
+_WORKSHEET_CONTENT_TYPE = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+)
+
+
+def _patch_own_sheet(
+    package: _Package,
+    book: _Book,
+    sheet_rel: _Rel,
+    own: OwnSheet,
+    edits: dict[int, dict[int, CellValue]],
+    writer: _CellWriter,
+    new_parts: _NewParts,
+) -> tuple[dict[str, bytes], list[tuple[int, int]]]:
+    """Patch the own sheet, or create it as the last sheet, beside the contacts sheet's part."""
+    name = next((n for n in book.sheets if n.casefold() == own.name.casefold()), None)
+    if name is not None:
+        _, entry = book.sheet_part(package, name)
+        return _patch_part(package, entry, edits, writer)
+    strict = sheet_rel.type.startswith("http://purl.oclc.org/")
+    folder = posixpath.dirname(sheet_rel.target or "xl/worksheets/sheet1.xml")
+    part = new_parts.free_name(folder, (f"sheet{n}.xml" for n in count(1)))
+    patch = _SheetPatch(_new_sheet_xml(strict, own.widths), edits, writer)
+    changes = {part: _encode(patch.run(), "utf-8")}
+    rid = new_parts.add(part, sheet_rel.type, _WORKSHEET_CONTENT_TYPE)
+    changes.update(_listed_in_workbook(package, book, own.name, rid))
+    changes.update(_listed_in_app_titles(package, own.name))
+    return changes, patch.skipped
+
+
+def _new_sheet_xml(strict: bool, widths: tuple[float, ...]) -> str:
+    cols = "".join(
+        f'<col min="{n}" max="{n}" width="{width:g}" customWidth="1"/>'
+        for n, width in enumerate(widths, start=1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{_MAIN_NS[strict]}"><dimension ref="A1"/>'
+        '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+        f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}'
+        "<sheetData/></worksheet>"
+    )
+
+
+def _listed_in_workbook(package: _Package, book: _Book, name: str, rid: str) -> dict[str, bytes]:
+    """workbook.xml with the new sheet as the last <sheet> of <sheets>."""
+    entry = package.entry(book.part)
+    assert entry is not None  # _Book.load found it
+    text, codec = package.read_text(entry)
+    sheets = _first_element(text, "sheets")
+    if sheets is None:
+        raise _Malformed("its workbook part lists no sheets")
+    listed = list(_tag_attrs(text, "sheet", sheets.start, sheets.end))
+    # The relationship attribute keeps the prefix the file already declares (r:id, or another).
+    id_attr = next((key for attrs in listed for key in attrs if key.endswith(":id")), "r:id")
+    sheet_id = max((_style_index(attrs.get("sheetId")) for attrs in listed), default=0) + 1
+    child = (
+        f'<{sheets.prefix}sheet name="{_escape(name, quote=True)}" sheetId="{sheet_id}" '
+        f'{id_attr}="{rid}"/>'
+    )
+    if sheets.self_closing:
+        edit = (sheets.start, sheets.end, f"<{sheets.name}{sheets.attrs}>{child}</{sheets.name}>")
+    else:
+        edit = (sheets.inner_end, sheets.inner_end, child)
+    return {entry: _encode(_splice(text, 0, len(text), [edit]), codec)}
+
+
+def _listed_in_app_titles(package: _Package, name: str) -> dict[str, bytes]:
+    """docProps/app.xml with the new sheet among its worksheet titles, when it has that list.
+
+    The list is only a summary Excel rebuilds on every save, so a file whose list is not laid
+    out as Excel and LibreOffice write it keeps its app.xml unchanged.
+    """
+    app = [r.target for r in _rels(package, "") if r.type.endswith("/extended-properties")]
+    entry = package.entry(next(filter(None, app), "docProps/app.xml"))
+    if entry is None:
+        return {}
+    text, codec = package.read_text(entry)
+    try:
+        edits = _app_title_edits(text, name)
+    except (ValueError, _Malformed):
+        return {}
+    return {entry: _encode(_splice(text, 0, len(text), edits), codec)} if edits else {}
+
+
+def _app_title_edits(text: str, name: str) -> list[tuple[int, int, str]]:
+    """Edits that count one more worksheet in HeadingPairs and add `name` to TitlesOfParts."""
+    pairs = _first_element(text, "HeadingPairs")
+    titles = _first_element(text, "TitlesOfParts")
+    if pairs is None or titles is None:
+        return []
+    pair_vector = _first_element(text, "vector", pairs.inner_start, pairs.inner_end)
+    title_vector = _first_element(text, "vector", titles.inner_start, titles.inner_end)
+    if pair_vector is None or title_vector is None or title_vector.self_closing:
+        return []
+    variants = [
+        next(_elements(text, v.inner_start, v.inner_end))
+        for v in _elements(text, pair_vector.inner_start, pair_vector.inner_end)
+    ]
+    before = 0
+    for label, number in zip(variants[::2], variants[1::2], strict=False):
+        sheets_count = int(text[number.inner_start : number.inner_end])
+        if text[label.inner_start : label.inner_end] == "Worksheets":
+            break
+        before += sheets_count
+    else:
+        return []
+    entries = list(_elements(text, title_vector.inner_start, title_vector.inner_end))
+    index = before + sheets_count  # the worksheet titles come first, in the order of the pairs
+    at = entries[index].start if index < len(entries) else title_vector.inner_end
+    size = _set_attr(title_vector.attrs, "size", str(len(entries) + 1))
+    tag = f"{title_vector.prefix}lpstr"
+    return [
+        (number.inner_start, number.inner_end, str(sheets_count + 1)),
+        (title_vector.start, title_vector.inner_start, f"<{title_vector.name}{size}>"),
+        (at, at, f"<{tag}>{_escape(name)}</{tag}>"),
+    ]
+
+
+def _first_element(text: str, local: str, pos: int = 0, end: int | None = None) -> _Element | None:
+    """The first element named `local` (any prefix) between `pos` and `end`."""
+    end = len(text) if end is None else end
+    match = _tag_pattern(local).search(text, pos, end)
+    return next(_elements(text, match.start(), end)) if match else None
 
 
 def _append_child(text: str, local: str, **attrs: str) -> str:

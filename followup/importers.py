@@ -1,0 +1,222 @@
+"""Reading other apps' contact exports: LinkedIn's Connections.csv and vCard (.vcf) files.
+
+Pure: each reader takes the file's text and returns the people in it, in file order, each with
+where it came from for messages. Who is new, and the rows they go into, is
+`edits.plan_import`'s business.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import quopri
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from followup.cells import DateOrder, parse_date
+from followup.columns import normalize_header
+from followup.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Imported:
+    """One person from an export, in the workbook's terms."""
+
+    name: str
+    company: str = ""
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+    linkedin: str = ""
+    met_on: date | None = None
+    notes: str = ""
+    source: str = ""  # "line 5", "card 2"
+
+
+def decode(data: bytes) -> str:
+    """A file's text: UTF-8 (with or without a byte-order mark), else Windows-1252, which
+    older exports from Outlook and Excel use."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+# --- LinkedIn --------------------------------------------------------------------------------
+
+_LINKEDIN_COLUMNS = {
+    "firstname": "first",
+    "lastname": "last",
+    "url": "linkedin",
+    "emailaddress": "email",
+    "company": "company",
+    "position": "role",
+    "connectedon": "connected",
+}
+
+
+def read_linkedin(text: str, date_order: DateOrder = "MDY") -> tuple[list[Imported], list[str]]:
+    """The connections in LinkedIn's Connections.csv, and warnings about cells left out.
+
+    The export starts with a "Notes:" preamble (a quoted paragraph) before its header line
+    `First Name,Last Name,URL,Email Address,Company,Position,Connected On`; Connected On
+    ("11 Mar 2026") becomes Met on.
+    """
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    fields: dict[int, str] = {}
+    for row in reader:
+        names = [normalize_header(cell) for cell in row]
+        if "firstname" in names and "lastname" in names:
+            fields = {
+                i: _LINKEDIN_COLUMNS[n] for i, n in enumerate(names) if n in _LINKEDIN_COLUMNS
+            }
+            break
+    if not fields:
+        raise UsageError(
+            "This is not LinkedIn's Connections.csv: it has no header line starting "
+            "`First Name,Last Name`. Export it from LinkedIn (Settings > Data privacy > Get a "
+            "copy of your data > Connections) and import that file."
+        )
+    people, warnings = [], []
+    for row in reader:
+        values = {fields[i]: cell.strip() for i, cell in enumerate(row) if i in fields}
+        if not any(values.values()):
+            continue
+        source = f"line {reader.line_num}"
+        connected = values.get("connected", "")
+        met_on = parse_date(connected, date_order) if connected else None
+        if not isinstance(met_on, date | None):
+            warnings.append(f"{source}: Connected On {connected!r} is not a date; Met on is empty.")
+            met_on = None
+        name = " ".join(filter(None, (values.get("first"), values.get("last"))))
+        people.append(
+            Imported(
+                name=name,
+                company=values.get("company", ""),
+                role=values.get("role", ""),
+                email=values.get("email", ""),
+                linkedin=values.get("linkedin", ""),
+                met_on=met_on,
+                source=source,
+            )
+        )
+    return people, warnings
+
+
+# --- vCard -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Property:
+    name: str  # upper case, without its group ("item1.EMAIL" is EMAIL)
+    params: str  # upper case, as written ("TYPE=WORK;PREF=1")
+    value: str  # unescaped, decoded
+
+
+def read_vcard(text: str) -> list[Imported]:
+    """Everyone in a .vcf file (vCard 2.1, 3.0 or 4.0; several cards; folded lines).
+
+    FN (else N) is the name, ORG the company, TITLE the role, the preferred (else first) EMAIL
+    and TEL; a LinkedIn URL goes to LinkedIn, any other URL and NOTE to Notes.
+    """
+    people: list[Imported] = []
+    card: list[_Property] | None = None
+    for line in _unfolded(text):
+        prop = _parse_line(line)
+        if prop is None:
+            continue
+        if prop.name == "BEGIN" and prop.value.upper() == "VCARD":
+            card = []
+        elif prop.name == "END" and card is not None:
+            people.append(_person(card, f"card {len(people) + 1}"))
+            card = None
+        elif card is not None:
+            card.append(prop)
+    if not people:
+        raise UsageError(
+            "This is not a vCard file: it has no BEGIN:VCARD. Export the contacts as vCard "
+            "(.vcf) and import that file."
+        )
+    return people
+
+
+def _unfolded(text: str) -> list[str]:
+    """Logical lines: a line starting with a space or tab continues the one before (RFC 6350),
+    and a quoted-printable value ending in "=" continues on the next line (vCard 2.1)."""
+    lines: list[str] = []
+    for raw in text.removeprefix("\ufeff").splitlines():
+        if lines and raw[:1] in (" ", "\t"):
+            lines[-1] += raw[1:]
+        elif lines and lines[-1].endswith("=") and "QUOTED-PRINTABLE" in _head(lines[-1]):
+            lines[-1] = lines[-1][:-1] + raw
+        else:
+            lines.append(raw)
+    return lines
+
+
+_NAME_END = re.compile(r'"[^"]*"|:')
+
+
+def _head(line: str) -> str:
+    """The name and parameters of a content line, upper case (a quoted value may hold ':')."""
+    for match in _NAME_END.finditer(line):
+        if match[0] == ":":
+            return line[: match.start()].upper()
+    return ""
+
+
+def _parse_line(line: str) -> _Property | None:
+    head = _head(line)
+    if not head:
+        return None
+    value = line[len(head) + 1 :]
+    name, _, params = head.partition(";")
+    if "QUOTED-PRINTABLE" in params:
+        charset = re.search(r"CHARSET=([\w-]+)", params)
+        raw = quopri.decodestring(value.encode("latin-1", errors="replace"))
+        try:
+            value = raw.decode(charset[1] if charset else "utf-8")
+        except (LookupError, UnicodeDecodeError):
+            value = raw.decode("latin-1")
+    return _Property(name.rpartition(".")[2], params, value)
+
+
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _text(value: str) -> str:
+    """A vCard text value unescaped (\\n, \\, \\; \\\\)."""
+    return _ESCAPE.sub(lambda m: "\n" if m[1] in "nN" else m[1], value).strip()
+
+
+def _parts(value: str) -> list[str]:
+    """The ;-separated components of a structured value (N, ORG), each unescaped."""
+    return [_text(part) for part in re.split(r"(?<!\\);", value)]
+
+
+def _pick(card: list[_Property], name: str) -> str:
+    """The raw value of the preferred (else the first non-empty) `name` property, or ""."""
+    values = [p for p in card if p.name == name and p.value.strip()]
+    best = next((p for p in values if "PREF" in p.params), values[0] if values else None)
+    return best.value if best else ""
+
+
+def _person(card: list[_Property], source: str) -> Imported:
+    name = _text(_pick(card, "FN"))
+    if not name:
+        family, given, *_rest = [*_parts(_pick(card, "N")), "", ""]
+        name = " ".join(filter(None, (given, family)))
+    urls = [_text(p.value) for p in card if p.name in ("URL", "X-SOCIALPROFILE")]
+    linkedin = next((u for u in urls if "linkedin.com" in u.casefold()), "")
+    notes = [_text(_pick(card, "NOTE")), *(f"Website: {u}" for u in urls if u != linkedin)]
+    return Imported(
+        name=" ".join(name.split()),
+        company=_parts(_pick(card, "ORG"))[0],
+        role=_text(_pick(card, "TITLE")),
+        email=_text(_pick(card, "EMAIL")).removeprefix("mailto:"),
+        phone=_text(_pick(card, "TEL")).removeprefix("tel:"),
+        linkedin=linkedin,
+        notes="\n".join(filter(None, notes)),
+        source=source,
+    )

@@ -1,0 +1,139 @@
+"""The Log sheet: the history of follow-ups, kept in the user's own workbook.
+
+`followup done` appends a row for every follow-up, and the daily run appends one when it sees
+that Last contact was moved forward by hand (channel "workbook edit"). The Log is the
+program's own sheet, like its status columns: a run may append rows to it, and nothing ever
+changes a row already there. A row belongs to the contact with its email, else the one contact
+with its name; the days it records count as touches (`Contact.logged_touches`), so Follow-ups
+and the relationship's step stay right even when the user only edits dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import python_calamine as calamine
+
+from followup.cells import CellValue, DateOrder, parse_date, parse_text
+from followup.columns import normalize_header
+from followup.identity import fold, index_by
+from followup.model import Contact
+from followup.xlsx import OwnSheet
+
+LOG_SHEET = "Log"
+HEADER = ("Date", "Name", "Email", "Channel", "Note")
+_WIDTHS = (12.0, 24.0, 30.0, 14.0, 60.0)
+CHANNELS = ("email", "phone", "linkedin", "note", "meeting")
+WORKBOOK_EDIT = "workbook edit"
+"""The channel of a row the run adds for a Last contact moved by hand."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One follow-up: when, with whom, how, and a note."""
+
+    day: date
+    name: str
+    email: str = ""
+    channel: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Log:
+    """The Log sheet as read, and where new rows go."""
+
+    entries: tuple[LogEntry, ...] = ()
+    header_row: int = 0  # 0: the sheet (or its header) is missing and is written first
+    columns: tuple[int, ...] = (1, 2, 3, 4, 5)  # column of Date, Name, Email, Channel, Note
+    next_row: int = 1  # the first row below everything on the sheet
+
+    def own_sheet(self, new: Sequence[LogEntry]) -> OwnSheet | None:
+        """The cells that append `new` (after a header, when there is none yet), or None."""
+        if not new:
+            return None
+        cells: dict[tuple[int, int], CellValue] = {}
+        row = self.next_row
+        if not self.header_row:
+            # Below someone else's rows on a sheet called Log, leave a blank row between.
+            row += 1 if row > 1 else 0
+            cells.update({(row, col): text for col, text in zip(self.columns, HEADER, strict=True)})
+            row += 1
+        for offset, entry in enumerate(new):
+            values = (entry.day, entry.name, entry.email, entry.channel, entry.note)
+            for col, value in zip(self.columns, values, strict=True):
+                cells[(row + offset, col)] = value
+        return OwnSheet(LOG_SHEET, cells, _WIDTHS)
+
+
+def read_log(path: Path, date_order: DateOrder = "MDY") -> Log:
+    """The Log sheet of the workbook at `path`; an empty Log when there is no such sheet.
+
+    Rows without a readable date or a name are not entries (they stay as they are).
+    """
+    with calamine.CalamineWorkbook.from_path(path) as workbook:
+        name = next((n for n in workbook.sheet_names if n.casefold() == LOG_SHEET.casefold()), None)
+        if name is None:
+            return Log()
+        grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return _parse(grid, date_order)
+
+
+_WANTED = tuple(normalize_header(text) for text in HEADER)
+
+
+def _parse(grid: list[list[CellValue]], date_order: DateOrder) -> Log:
+    """Entries below the first row that has Date and Name headers (columns in any order)."""
+    index = next((i for i, row in enumerate(grid) if {*_WANTED[:2]} <= _headers(row).keys()), None)
+    if index is None:
+        return Log(next_row=len(grid) + 1)
+    found = _headers(grid[index])
+    spare = max(len(grid[index]), *found.values()) + 1
+    columns = []
+    for key in _WANTED:  # a column the user deleted comes back to the right of the others
+        if key not in found:
+            found[key], spare = spare, spare + 1
+        columns.append(found[key])
+    entries = []
+    for values in grid[index + 1 :]:
+        cell = dict(enumerate(values, 1))
+        day = parse_date(cell.get(columns[0], ""), date_order)
+        texts = [parse_text(cell.get(col, "")) or "" for col in columns[1:]]
+        if isinstance(day, date) and texts[0]:
+            entries.append(LogEntry(day, *texts))
+    return Log(tuple(entries), index + 1, tuple(columns), len(grid) + 1)
+
+
+def _headers(values: list[CellValue]) -> dict[str, int]:
+    """Normalized header text -> column number, for one row."""
+    return {normalize_header(parse_text(value) or ""): col for col, value in enumerate(values, 1)}
+
+
+def entries_by_row(
+    contacts: Sequence[Contact], entries: Sequence[LogEntry]
+) -> dict[int, list[LogEntry]]:
+    """Each contact's Log entries, by worksheet row: by email, else the one contact so named."""
+    if not entries:
+        return {}
+    by_email = index_by(contacts, lambda c: fold(c.email))
+    by_name = index_by(contacts, lambda c: fold(c.name))
+    found: dict[int, list[LogEntry]] = {}
+    for entry in entries:
+        namesakes = by_name.get(fold(entry.name), [])
+        # One email on several rows is one person typed twice; one name may be two people.
+        owners = by_email.get(fold(entry.email)) or (namesakes if len(namesakes) == 1 else [])
+        for owner in owners:
+            found.setdefault(owner.row, []).append(entry)
+    return found
+
+
+def touch_days(contact: Contact, entries: Sequence[LogEntry], today: date) -> set[date]:
+    """The days of logged follow-ups since Met on (the meeting itself is no follow-up)."""
+    return {
+        e.day
+        for e in entries
+        if e.day <= today and (contact.met_on is None or e.day > contact.met_on)
+    }

@@ -1,0 +1,249 @@
+"""`followup done` and `followup snooze`: the user's own cells, changed on purpose and no others.
+
+Each test runs the real command on a workbook built like a user's, then compares the file with
+a copy taken before: which cells changed, which zip parts changed, and what was printed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from cli_helpers import soffice_csv, write_config
+from edit_helpers import (
+    LOG_HEADER,
+    SHEET_LISTS,
+    changed_cells,
+    changed_parts,
+    invoke,
+    keep_copy,
+    log_rows,
+    sheet_names,
+)
+from workbooks import make_workbook
+from xlsx_helpers import rich_workbook
+
+from followup.safety import BACKUP_FOLDER
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+
+D = date.fromisoformat
+HEADER = ["Name", "Company", "Email", "How we met", "Met on", "Last contact", "Follow-ups",
+          "Follow up on", "Notes"]  # fmt: skip
+PEOPLE = [
+    ["Ann Lee", "Acme", "ann@example.com", "Networking event", D("2026-03-01"), None, None],
+    ["Anna Berg", "Globex", "", "Informational interview", D("2026-02-01"), D("2026-02-02")],
+    ["Ann Leeson", "Initech", "al@example.com", "Keep in touch", None, D("2026-01-05"), 1,
+     D("2026-03-09")],
+    ["Bo Chen", "Umbrella", "bo@example.com", "Job application", D("2026-03-02"), None, None,
+     None, "Applied for the analyst role"],
+]  # fmt: skip
+ROW = {"Ann Lee": 2, "Anna Berg": 3, "Ann Leeson": 4, "Bo Chen": 5}
+COL = {name: index for index, name in enumerate(HEADER, start=1)}
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, *PEOPLE])
+    write_config(tmp_path)
+    return tmp_path
+
+
+def test_done_writes_last_contact_follow_ups_and_a_new_log_sheet_and_nothing_else(
+    folder: Path,
+) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    done = invoke(folder, "done", "ann lee", "--note", "Sent the article", "--channel", "email")
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith(
+        "Ann Lee (row 2): Last contact 2026-03-11, Follow-ups 1; logged (new Log sheet)\n"
+    )
+    assert "Next follow-up: 2026-06-09" in done.output  # the event's one step done: B, 90 days
+    assert changed_cells(before, book, "Contacts") == {
+        (2, COL["Last contact"]): date(2026, 3, 11),
+        (2, COL["Follow-ups"]): 1.0,
+    }
+    assert sheet_names(book) == ["Contacts", "Log"]
+    assert log_rows(book) == [
+        LOG_HEADER,
+        [date(2026, 3, 11), "Ann Lee", "ann@example.com", "email", "Sent the article"],
+    ]
+    assert changed_parts(before, book) == {
+        "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "docProps/app.xml", *SHEET_LISTS
+    }  # fmt: skip
+    assert list((folder / BACKUP_FOLDER).iterdir()), "a backup of the previous version is kept"
+
+
+def test_a_second_done_appends_to_the_log_and_leaves_the_sheet_lists_alone(folder: Path) -> None:
+    book = folder / "contacts.xlsx"
+    assert invoke(folder, "done", "bo", "--on", "2026-03-09").exit_code == 0
+    before = keep_copy(book)
+    done = invoke(folder, "done", "anna", "--channel", "meeting", "--note", "Coffee")
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith(
+        "Anna Berg (row 3): Last contact 2026-03-11, Follow-ups 2; logged\n"
+    )  # the interview's thank-you (02-02) and today's update: the steps are done
+    assert "Next follow-up: 2026-06-09" in done.output
+    assert changed_parts(before, book) == {"xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"}
+    assert log_rows(book)[1:] == [
+        [date(2026, 3, 9), "Bo Chen", "bo@example.com", "email", ""],
+        [date(2026, 3, 11), "Anna Berg", "", "meeting", "Coffee"],
+    ]
+
+
+def test_done_adds_the_missing_columns_after_the_last_header(tmp_path: Path) -> None:
+    header = ["Name", "Email", "Met on", "Notes"]
+    make_workbook(tmp_path / "contacts.xlsx", [header, ["Cy Diaz", "", D("2026-03-02"), "x"]])
+    write_config(tmp_path)
+    book = tmp_path / "contacts.xlsx"
+    before = keep_copy(book)
+    done = invoke(tmp_path, "done", "cy")
+    assert done.exit_code == 0, done.output
+    assert changed_cells(before, book, "Contacts") == {
+        (1, 5): "Last contact",
+        (1, 6): "Follow-ups",
+        (2, 5): date(2026, 3, 11),
+        (2, 6): 1.0,
+    }
+    assert log_rows(book)[1] == [date(2026, 3, 11), "Cy Diaz", "", "note", ""]
+
+
+def test_done_clears_a_follow_up_on_it_has_reached_and_keeps_a_later_last_contact(
+    folder: Path,
+) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    done = invoke(folder, "done", "ann leeson", "--on", "2026-03-10")
+    assert done.exit_code == 0, done.output
+    assert "Follow-ups 2, Follow up on cleared; logged" in done.output
+    assert changed_cells(before, book, "Contacts") == {
+        (4, COL["Last contact"]): date(2026, 3, 10),
+        (4, COL["Follow-ups"]): 2.0,
+        (4, COL["Follow up on"]): "",
+    }
+    before = keep_copy(book)
+    done = invoke(folder, "done", "al@example.com", "--on", "2026-03-01")
+    assert done.exit_code == 0, done.output
+    assert "Last contact stays 2026-03-10, Follow-ups 3" in done.output
+    assert changed_cells(before, book, "Contacts") == {(4, COL["Follow-ups"]): 3.0}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("an", "'an' matches 3 contacts in Contacts:\n  row 2: Ann Lee, Acme (ann@example.com)\n"
+               "  row 3: Anna Berg, Globex\n  row 4: Ann Leeson, Initech (al@example.com)\n"),
+        ("ann le", "row 2: Ann Lee"),
+        ("zed", "No contact in Contacts is called 'zed'"),
+    ],
+)  # fmt: skip
+def test_an_ambiguous_or_unknown_name_changes_nothing_and_exits_2(
+    folder: Path, query: str, message: str
+) -> None:
+    before = (folder / "contacts.xlsx").read_bytes()
+    done = invoke(folder, "done", query)
+    assert done.exit_code == 2
+    assert message in done.output
+    assert (folder / "contacts.xlsx").read_bytes() == before
+
+
+def test_the_exact_name_wins_over_a_longer_one_and_a_name_may_be_unquoted(folder: Path) -> None:
+    done = invoke(folder, "done", "Ann", "Lee")
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("Ann Lee (row 2):")
+
+
+@pytest.mark.parametrize("lock", ["~$contacts.xlsx", ".~lock.contacts.xlsx#"])
+def test_done_and_snooze_refuse_while_the_workbook_is_open(folder: Path, lock: str) -> None:
+    (folder / lock).write_text("someone", encoding="utf-8")
+    before = (folder / "contacts.xlsx").read_bytes()
+    for args in (["done", "bo"], ["snooze", "bo", "7"]):
+        refused = invoke(folder, *args)
+        assert refused.exit_code == 1
+        assert "contacts.xlsx is open in" in refused.output
+        assert "nothing was changed" in refused.output
+        assert "Traceback" not in refused.output
+    assert (folder / "contacts.xlsx").read_bytes() == before
+    assert not (folder / BACKUP_FOLDER).exists()
+
+
+def test_done_never_overwrites_a_formula(tmp_path: Path) -> None:
+    rows = [["Name", "Email", "Follow-ups"], ["Di Egan", "di@example.com", "=1+1"]]
+    make_workbook(tmp_path / "contacts.xlsx", rows)
+    write_config(tmp_path)
+    before = (tmp_path / "contacts.xlsx").read_bytes()
+    done = invoke(tmp_path, "done", "di")
+    assert done.exit_code == 1
+    assert "C2 in contacts.xlsx holds a formula" in done.output
+    assert (tmp_path / "contacts.xlsx").read_bytes() == before
+
+
+def test_done_refuses_a_future_day(folder: Path) -> None:
+    done = invoke(folder, "done", "bo", "--on", "2026-03-12")
+    assert done.exit_code == 2
+    assert "in the future" in done.output
+
+
+def test_snooze_sets_follow_up_on_by_days_or_date(folder: Path) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    snoozed = invoke(folder, "snooze", "Bo", "Chen", "14")
+    assert snoozed.exit_code == 0, snoozed.output
+    assert snoozed.output == "Bo Chen (row 5): Follow up on 2026-03-25\n"
+    assert changed_cells(before, book, "Contacts") == {(5, COL["Follow up on"]): date(2026, 3, 25)}
+    assert changed_parts(before, book) <= {"xl/worksheets/sheet1.xml", "xl/styles.xml"}
+    assert sheet_names(book) == ["Contacts"], "snoozing is no follow-up: nothing is logged"
+
+    snoozed = invoke(folder, "snooze", "bo", "--until", "2026-04-01")
+    assert snoozed.exit_code == 0, snoozed.output
+    status = invoke(folder, "status", "--json")
+    bo = next(c for c in json.loads(status.output)["contacts"] if c["row"] == 5)
+    assert (bo["next_follow_up"], bo["status"]) == ("2026-04-01", "scheduled")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bo"], "Give either a number of days or --until DATE"),
+        (["bo", "--until", "2026-03-01"], "is in the past"),
+        (["bo", "--until", "someday"], "is not a date"),
+    ],
+)
+def test_snooze_explains_bad_usage(folder: Path, args: list[str], message: str) -> None:
+    snoozed = invoke(folder, "snooze", *args)
+    assert snoozed.exit_code == 2
+    assert message in snoozed.output
+
+
+def test_done_on_a_rich_workbook_touches_only_its_cells_and_grows_the_table(
+    tmp_path: Path,
+) -> None:
+    book = rich_workbook(tmp_path / "contacts.xlsx")
+    write_config(tmp_path)
+    before = keep_copy(book)
+    done = invoke(tmp_path, "done", "cy")  # Touches is the Follow-ups column; 2 -> 3
+    assert done.exit_code == 0, done.output
+    assert "Cy Diaz (row 4): Last contact 2026-03-11, Follow-ups 3" in done.output
+    # Last contact goes right of the table (H), the column the table grows over.
+    assert changed_cells(before, book, "Contacts") == {
+        (1, 8): "Last contact",
+        (4, 8): date(2026, 3, 11),
+        (4, 6): 3.0,
+    }
+    assert changed_parts(before, book) == {
+        "xl/worksheets/sheet1.xml", "xl/tables/table1.xml", "xl/worksheets/sheet3.xml",
+        "docProps/app.xml", *SHEET_LISTS,
+    }  # fmt: skip
+    assert sheet_names(book) == ["Contacts", "Summary", "Log"]
+
+
+def test_libreoffice_opens_a_workbook_with_the_new_log_sheet(folder: Path) -> None:
+    assert invoke(folder, "done", "bo", "--note", "Asked about the team, kindly").exit_code == 0
+    shown = soffice_csv(folder / "contacts.xlsx", folder / "csv")
+    if shown is None:
+        pytest.skip("LibreOffice is not installed")
+    assert "Date,Name,Email,Channel,Note" in shown
+    assert '2026-03-11,Bo Chen,bo@example.com,email,"Asked about the team, kindly"' in shown

@@ -1,0 +1,209 @@
+"""`followup import`: LinkedIn's Connections.csv and vCard files, added below the last contact.
+
+The sample files are made here the way the real exports look: LinkedIn's starts with a BOM and a
+"Notes:" paragraph full of commas before its header; vCards fold long lines, escape commas and
+come three to a file. The workbook is then compared cell by cell and part by part.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from cli_helpers import write_config
+from edit_helpers import changed_cells, changed_parts, invoke, keep_copy, sheet_names
+from workbooks import make_workbook
+
+from followup.errors import UsageError
+from followup.importers import Imported, decode, read_linkedin, read_vcard
+
+D = date.fromisoformat
+
+LINKEDIN = (
+    "\ufeffNotes:\r\n"
+    '"When exporting your connection data, you may notice that some of the email addresses are '
+    "missing. You will only see email addresses for connections who have allowed their "
+    'connections to see or download their email address, using this setting."\r\n'
+    "\r\n"
+    "First Name,Last Name,URL,Email Address,Company,Position,Connected On\r\n"
+    "Ann,Lee,https://www.linkedin.com/in/ann-lee,ann@example.com,Acme,Engineer,11 Mar 2026\r\n"
+    'Dana,Ruiz,https://www.linkedin.com/in/dana-ruiz,,"Wayne, Inc.","Head of Data, EMEA",'
+    "02 Feb 2026\r\n"
+    "Bo,Chen,https://www.linkedin.com/in/bo-chen,,Globex,Designer,15 Jan 2025\r\n"
+    "Eve,Stone,https://www.linkedin.com/in/eve-stone/,,Hooli,,sometime\r\n"
+    "Cy,Diaz,https://uk.linkedin.com/in/cy-diaz,,Initech,CTO,1 Jan 2024\r\n"
+)
+
+VCARD = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Fay Wong\r\nN:Wong;Fay;;;\r\n"
+    "ORG:Stark\\, Industries;Research\r\nTITLE:Principal \r\n scientist\r\n"
+    "item1.EMAIL;TYPE=INTERNET:fay@work.example\r\n"
+    "EMAIL;TYPE=INTERNET,PREF:fay@example.com\r\nTEL;TYPE=CELL:+1 555 0100\r\n"
+    "URL:https://www.linkedin.com/in/fay-wong\r\nURL:https://fay.example\r\n"
+    "NOTE:Met at the\\nspring meetup\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=\r\n"
+    "=C3=BCrgen\r\nEMAIL:jm@example.com\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann Lee\r\nEMAIL:ANN@example.com\r\nEND:VCARD\r\n"
+)
+
+HEADER = ["Name", "Company", "Email", "LinkedIn", "Met on", "Notes"]
+EXISTING = [
+    ["Ann Lee", "Acme", "ann@example.com", "", D("2025-05-01"), "keep"],
+    ["Bo Chen", "Globex", "", "", None, ""],
+    ["Cy D.", "Initech", "", "linkedin.com/in/cy-diaz", None, ""],
+]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, *EXISTING])
+    write_config(tmp_path)
+    (tmp_path / "Connections.csv").write_bytes(LINKEDIN.encode("utf-8"))
+    (tmp_path / "contacts.vcf").write_bytes(VCARD.encode("utf-8"))
+    return tmp_path
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def test_linkedin_export_with_preamble_bom_and_quoted_commas() -> None:
+    people, warnings = read_linkedin(decode(LINKEDIN.encode("utf-8")))
+    assert [p.name for p in people] == ["Ann Lee", "Dana Ruiz", "Bo Chen", "Eve Stone", "Cy Diaz"]
+    assert people[1] == Imported(
+        name="Dana Ruiz",
+        company="Wayne, Inc.",
+        role="Head of Data, EMEA",
+        linkedin="https://www.linkedin.com/in/dana-ruiz",
+        met_on=D("2026-02-02"),
+        source="line 6",
+    )
+    assert people[3].met_on is None
+    assert warnings == ["line 8: Connected On 'sometime' is not a date; Met on is empty."]
+
+
+def test_a_file_that_is_not_the_linkedin_export_is_refused() -> None:
+    with pytest.raises(UsageError, match=r"not LinkedIn's Connections\.csv"):
+        read_linkedin("Name,Email\nAnn,ann@example.com\n")
+
+
+def test_vcards_folded_escaped_grouped_and_quoted_printable() -> None:
+    fay, jurgen, ann = read_vcard(VCARD)
+    assert fay == Imported(
+        name="Fay Wong",
+        company="Stark, Industries",
+        role="Principal scientist",
+        email="fay@example.com",  # the preferred one
+        phone="+1 555 0100",
+        linkedin="https://www.linkedin.com/in/fay-wong",
+        notes="Met at the\nspring meetup\nWebsite: https://fay.example",
+        source="card 1",
+    )
+    assert (jurgen.name, jurgen.email, jurgen.source) == (
+        "Jürgen Müller",
+        "jm@example.com",
+        "card 2",
+    )
+    assert ann.email == "ANN@example.com"
+
+
+def test_a_file_without_cards_is_refused() -> None:
+    with pytest.raises(UsageError, match="not a vCard file"):
+        read_vcard("hello\n")
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def test_import_linkedin_appends_new_people_and_skips_the_ones_already_there(
+    folder: Path,
+) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    done = invoke(folder, "import", "linkedin", str(folder / "Connections.csv"))
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines() == [
+        "line 8: Connected On 'sometime' is not a date; Met on is empty.",
+        "Skipped Ann Lee: already in row 2 (same email).",
+        "Skipped Bo Chen: already in row 3 (same name and company).",
+        "Skipped Cy Diaz: already in row 4 (same LinkedIn profile).",
+        "Added row 5: Dana Ruiz, Head of Data, EMEA, Wayne, Inc. (Keep in touch, met 2026-02-02)",
+        "Added row 6: Eve Stone, Hooli (Keep in touch)",
+        "Added 2 contacts; skipped 3.",
+    ]
+    assert changed_cells(before, book, "Contacts") == {
+        (1, 7): "Role",
+        (1, 8): "How we met",
+        (5, 1): "Dana Ruiz",
+        (5, 2): "Wayne, Inc.",
+        (5, 4): "https://www.linkedin.com/in/dana-ruiz",
+        (5, 5): D("2026-02-02"),
+        (5, 7): "Head of Data, EMEA",
+        (5, 8): "Keep in touch",
+        (6, 1): "Eve Stone",
+        (6, 2): "Hooli",
+        (6, 4): "https://www.linkedin.com/in/eve-stone/",
+        (6, 8): "Keep in touch",
+    }
+    assert changed_parts(before, book) == {"xl/worksheets/sheet1.xml"}
+    assert sheet_names(book) == ["Contacts"], "an import is no follow-up: nothing is logged"
+
+    again = keep_copy(book)
+    done = invoke(folder, "import", "linkedin", str(folder / "Connections.csv"))
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[-1] == "Added 0 contacts; skipped 5."
+    assert book.read_bytes() == again.read_bytes()
+
+
+def test_import_vcard_with_how_we_met_and_a_met_on_for_everyone(folder: Path) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    done = invoke(
+        folder,
+        "import",
+        "vcard",
+        str(folder / "contacts.vcf"),
+        "--how",
+        "event",
+        "--met-on",
+        "2026-03-10",
+    )
+    assert done.exit_code == 0, done.output
+    assert "Skipped Ann Lee: already in row 2 (same email)." in done.output
+    changed = changed_cells(before, book, "Contacts")
+    assert [changed[(1, col)] for col in (7, 8, 9)] == ["Role", "Phone", "How we met"]
+    assert [changed[(5, col)] for col in range(1, 10)] == [
+        "Fay Wong", "Stark, Industries", "fay@example.com", "https://www.linkedin.com/in/fay-wong",
+        D("2026-03-10"), "Met at the\nspring meetup\nWebsite: https://fay.example",
+        "Principal scientist", "+1 555 0100", "Networking event",
+    ]  # fmt: skip
+    assert changed[(6, 1)] == "Jürgen Müller"
+    status = invoke(folder, "status", "--json", today="2026-03-11")
+    assert '"how_met": "networking event"' in status.output
+
+
+def test_dry_run_prints_and_changes_nothing(folder: Path) -> None:
+    before = (folder / "contacts.xlsx").read_bytes()
+    done = invoke(folder, "import", "linkedin", str(folder / "Connections.csv"), "--dry-run")
+    assert done.exit_code == 0, done.output
+    assert "Would add row 5: Dana Ruiz" in done.output
+    assert done.output.endswith("Would add 2 contacts; skipped 3.\nDry run: nothing was changed.\n")
+    assert (folder / "contacts.xlsx").read_bytes() == before
+
+
+def test_no_import_over_data_below_the_last_contact(tmp_path: Path) -> None:
+    rows = [HEADER, *EXISTING, [], ["", "Total", 3]]
+    make_workbook(tmp_path / "contacts.xlsx", rows)  # a row of other data after a blank row
+    write_config(tmp_path)
+    (tmp_path / "Connections.csv").write_text(LINKEDIN, encoding="utf-8")
+    before = (tmp_path / "contacts.xlsx").read_bytes()
+    done = invoke(tmp_path, "import", "linkedin", str(tmp_path / "Connections.csv"))
+    assert done.exit_code == 2
+    assert "Row 6 of Contacts, below your last contact, is not empty" in done.output
+    assert (tmp_path / "contacts.xlsx").read_bytes() == before
+
+
+def test_a_bad_how_we_met_is_bad_usage(folder: Path) -> None:
+    done = invoke(folder, "import", "vcard", str(folder / "contacts.vcf"), "--how", "golf")
+    assert done.exit_code == 2
+    assert "--how 'golf'" in done.output
