@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from corpus import CORPUS, corpus_files
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -15,7 +16,6 @@ from followup.model import Contact, HowMet, Problem, Stage
 from followup.reader import SheetContents, read_contacts
 from tests.workbooks import make_workbook
 
-CORPUS = Path("/work/shared/corpus/real-world")
 TODAY = date(2026, 3, 11)
 
 
@@ -462,7 +462,7 @@ def test_password_protected() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", sorted(CORPUS.iterdir()) if CORPUS.is_dir() else [], ids=lambda path: path.name
+    "path", [CORPUS / name for name in corpus_files()], ids=lambda path: path.name
 )
 def test_every_corpus_file_reads_or_says_why_not(path: Path) -> None:
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from corpus import CORPUS, corpus_files
 from python_calamine import CalamineWorkbook
 from xlsx_helpers import (
     FIRST_FREE_COL,
@@ -32,7 +33,6 @@ from followup.xlsx import CellValue, patch_sheet
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
 SHEET = "xl/worksheets/sheet1.xml"
 OWNED = ["Next follow-up", "Follow-up status", "Suggested action", "Last reminded"]
 INJECTION = '=HYPERLINK("http://x")'
@@ -422,9 +422,7 @@ def test_out_of_order_rows_are_refused_not_guessed(tmp_path: Path) -> None:
 # --- the real-world corpus -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name", sorted(p.name for p in CORPUS.iterdir()) if CORPUS.is_dir() else [], ids=str
-)
+@pytest.mark.parametrize("name", corpus_files(), ids=str)
 def test_corpus_workbook_patches_or_is_refused_clearly(tmp_path: Path, name: str) -> None:
     src = corpus_copy(name, tmp_path)
     original = src.read_bytes()
