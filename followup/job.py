@@ -6,6 +6,7 @@ caller (the CLI or the scheduler) and never asks the clock itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -15,9 +16,9 @@ from followup.digest import Digest, build_digest, worth_sending
 from followup.drafts import load_templates
 from followup.errors import DeliveryError
 from followup.history import MEMORY_FILE, History, Memory, review
-from followup.log import read_log
+from followup.log import log_in
 from followup.model import Contact, FollowUp
-from followup.reader import SheetContents, read_contacts
+from followup.reader import SheetContents, contacts_in, open_workbook
 from followup.rules import follow_up
 from followup.saving import save_workbook
 from followup.starter import create_workbook
@@ -39,20 +40,25 @@ class RunReport:
     """What a run did, for the CLI to print."""
 
     digest: Digest | None = None
-    delivered_to: str = ""
     messages: list[str] = field(default_factory=list)
 
 
 def evaluate(config: Config, today: date) -> Evaluation:
     """Read the workbook (contacts and Log) and compute every contact's follow-up."""
-    contents = read_contacts(config.workbook, config.sheet, config.date_order, today=today)
+    with open_workbook(config.workbook) as workbook:
+        contents = contacts_in(
+            workbook, config.workbook, config.sheet, config.date_order, today=today
+        )
+        log = log_in(workbook, config.date_order)
     memory = Memory.load(config.state_dir / MEMORY_FILE)
-    history = review(contents.contacts, read_log(config.workbook, config.date_order), memory, today)
+    history = review(contents.contacts, log, memory, today)
     entries = tuple((c, follow_up(c, today, config.rules)) for c in history.contacts)
     return Evaluation(contents, entries, history)
 
 
-def digest_for(config: Config, evaluation: Evaluation, today: date, notices=()) -> Digest:
+def digest_for(
+    config: Config, evaluation: Evaluation, today: date, notices: Sequence[str] = ()
+) -> Digest:
     """The digest of an evaluation, whether or not it will be sent."""
     templates = load_templates(config.templates)
     return build_digest(

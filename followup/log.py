@@ -70,16 +70,20 @@ class Log:
 
 
 def read_log(path: Path, date_order: DateOrder = "MDY") -> Log:
-    """The Log sheet of the workbook at `path`; an empty Log when there is no such sheet.
+    """The Log sheet of the workbook at `path` (see `log_in`)."""
+    with calamine.CalamineWorkbook.from_path(path) as workbook:
+        return log_in(workbook, date_order)
+
+
+def log_in(workbook: calamine.CalamineWorkbook, date_order: DateOrder = "MDY") -> Log:
+    """The Log sheet of an open workbook; an empty Log when there is no such sheet.
 
     Rows without a readable date or a name are not entries (they stay as they are).
     """
-    with calamine.CalamineWorkbook.from_path(path) as workbook:
-        name = next((n for n in workbook.sheet_names if n.casefold() == LOG_SHEET.casefold()), None)
-        if name is None:
-            return Log()
-        grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    return _parse(grid, date_order)
+    name = next((n for n in workbook.sheet_names if n.casefold() == LOG_SHEET.casefold()), None)
+    if name is None:
+        return Log()
+    return _parse(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False), date_order)
 
 
 _WANTED = tuple(normalize_header(text) for text in HEADER)

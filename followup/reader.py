@@ -14,10 +14,12 @@ column names only, while another table's header row almost always does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -63,22 +65,12 @@ class SheetContents:
     owned: dict[int, dict[str, object]]  # contact row -> {owned key: current raw value}
 
 
-def read_contacts(
-    path: Path,
-    sheet: str | None = None,
-    date_order: DateOrder = "MDY",
-    *,
-    today: date | None = None,
-) -> SheetContents:
-    """Read the contacts sheet (`sheet`, or the first with a Name header) of the workbook.
-
-    `today` enables the "date in the future" check; without it that check is skipped, so this
-    function never depends on the clock.
-    """
+@contextmanager
+def open_workbook(path: Path) -> Iterator[calamine.CalamineWorkbook]:
+    """The workbook, opened once for all its readers; any failure to read it is a WorkbookError."""
     try:
         with calamine.CalamineWorkbook.from_path(path) as workbook:
-            name, found, header_row = _find_contacts_sheet(workbook, sheet, path)
-            grid = found.to_python(skip_empty_area=False)
+            yield workbook
     except calamine.PasswordError as error:
         raise WorkbookError(
             f"{path} is password-protected, so it cannot be read. Remove the password in Excel "
@@ -99,7 +91,51 @@ def read_contacts(
             f"{path} is not an Excel workbook, or it is damaged ({error}). Open it in Excel "
             "or LibreOffice and save it as an .xlsx workbook."
         ) from error
-    return _SheetReader(name, grid, header_row, date_order, today).read()
+
+
+def read_contacts(
+    path: Path,
+    sheet: str | None = None,
+    date_order: DateOrder = "MDY",
+    *,
+    today: date | None = None,
+) -> SheetContents:
+    """Read the contacts sheet of the workbook at `path` (see `contacts_in`)."""
+    with open_workbook(path) as workbook:
+        return contacts_in(workbook, path, sheet, date_order, today=today)
+
+
+def contacts_in(
+    workbook: calamine.CalamineWorkbook,
+    path: Path,
+    sheet: str | None = None,
+    date_order: DateOrder = "MDY",
+    *,
+    today: date | None = None,
+) -> SheetContents:
+    """Read the contacts sheet (`sheet`, or the first with a Name header) of an open workbook.
+
+    `today` enables the "date in the future" check; without it that check is skipped, so this
+    function never depends on the clock.
+    """
+    name, found, header_row = _find_contacts_sheet(workbook, sheet, path)
+    return _SheetReader(name, _rows(found), header_row, date_order, today).read()
+
+
+def _rows(sheet: calamine.CalamineSheet) -> Iterator[list[CellValue]]:
+    """The sheet's rows from row 1 and column A, one at a time.
+
+    Streaming the rows instead of `to_python()` keeps one row in Python at a time: at 100,000
+    contacts the whole grid as Python lists is about 80 MB. `iter_rows` starts at row 1 but at
+    the first used column, so rows are padded back to column A.
+    """
+    first_col = sheet.start[1] if sheet.start else 0
+    if not first_col:
+        yield from sheet.iter_rows()
+        return
+    padding: list[CellValue] = [""] * first_col
+    for values in sheet.iter_rows():
+        yield padding + values
 
 
 def _find_contacts_sheet(
@@ -190,13 +226,13 @@ class _SheetReader:
     def __init__(
         self,
         sheet: str,
-        grid: list[list[CellValue]],
+        rows: Iterator[list[CellValue]],
         header_row: int,
         date_order: DateOrder,
         today: date | None,
     ) -> None:
         self.sheet = sheet
-        self.grid = grid
+        self.rows = rows  # from row 1; read() consumes the ones below the header
         self.header_row = header_row
         self.today = today
         self.problems: list[Problem] = []
@@ -204,7 +240,7 @@ class _SheetReader:
         self.headers: dict[str, str] = {}  # Column.key -> the header as the user typed it
         self.last_header_col = 0
         self.header_words: set[str] = set()  # every header of this sheet, normalized
-        self._map_header(grid[header_row - 1])
+        self._map_header(next(islice(rows, header_row - 1, None)))
         parsers = _field_parsers(date_order)
         self.fields = [
             (key, col - 1, parsers[key]) for key, col in self.columns.items() if key in parsers
@@ -248,7 +284,7 @@ class _SheetReader:
         contacts: list[Contact] = []
         owned: dict[int, dict[str, object]] = {}
         after_gap = False
-        for row, values in enumerate(self.grid[self.header_row :], start=self.header_row + 1):
+        for row, values in enumerate(self.rows, start=self.header_row + 1):
             if all(is_blank(value) for value in values):
                 after_gap = True
                 continue
@@ -285,13 +321,16 @@ class _SheetReader:
         """The row's contact, or None for a row without a name (a problem if it has data)."""
         fields: dict[str, Any] = {}
         for key, index, parse in self.fields:
-            parsed = parse(values[index])
+            value = values[index]
+            if value == "":  # an empty cell: the field keeps its default
+                continue
+            parsed = parse(value)
+            if parsed is None:
+                continue
             if isinstance(parsed, Invalid):
                 if key not in _SILENT_FIELDS:
-                    self._problem(
-                        row, index, values[index], f"{self.headers[key]}: {parsed.message}"
-                    )
-            elif parsed is not None:
+                    self._problem(row, index, value, f"{self.headers[key]}: {parsed.message}")
+            else:
                 fields[key] = parsed
         if "name" not in fields:
             owned = set(self.owned_indexes.values())

@@ -17,9 +17,9 @@ from pathlib import Path
 from followup import safety
 from followup.config import Config
 from followup.errors import FollowupError, WorkbookError
-from followup.log import Log, LogEntry, read_log
+from followup.log import Log, LogEntry, log_in
 from followup.model import Contact
-from followup.reader import SheetContents, read_contacts
+from followup.reader import SheetContents, contacts_in, open_workbook
 from followup.xlsx import CellValue, PatchResult, patch_sheet
 
 
@@ -56,9 +56,11 @@ def save_workbook(
             )
 
     def verify(tmp: Path) -> None:
-        again = read_contacts(tmp, contents.sheet, config.date_order)
+        with open_workbook(tmp) as workbook:
+            again = contacts_in(workbook, tmp, contents.sheet, config.date_order)
+            log_again = log_in(workbook, config.date_order) if own is not None else None
         if _user_data(again.contacts) != want_contacts or (
-            own is not None and read_log(tmp, config.date_order).entries != want_log
+            log_again is not None and log_again.entries != want_log
         ):
             raise WorkbookError("The rewritten workbook did not read back the same; not saved.")
 
