@@ -2,6 +2,8 @@
 
 This module and the scheduler are the only places that ask the clock what day it is; every
 command accepts --today so that tests and users can ask "what would happen on that day?".
+Commands import the modules only they need inside their function, so that `followup --help`
+and the daily run do not pay for SMTP, keyring, calendar or import code they do not use.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class Context:
 
     def __init__(self, config_option: str | None, today_option: date | None) -> None:
         self.path = config_path(config_option)
-        self._today = today_option
+        self.given_today = today_option
 
     @functools.cached_property
     def config(self) -> Config:
@@ -41,13 +43,13 @@ class Context:
     @property
     def now(self) -> datetime:
         now = datetime.now(self.config.timezone).replace(microsecond=0)
-        if self._today:
-            return datetime.combine(self._today, now.timetz())
+        if self.given_today:
+            return datetime.combine(self.given_today, now.timetz())
         return now
 
     @property
     def today(self) -> date:
-        return self._today or self.now.date()
+        return self.given_today or self.now.date()
 
 
 def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -213,7 +215,7 @@ def schedule(ctx: Context) -> None:
     """
     from followup import scheduler
 
-    if ctx._today:
+    if ctx.given_today:
         raise UsageError("`followup schedule` follows the real clock; it takes no --today.")
     config = ctx.config
     log_file = scheduler.start_logging(config.state_dir)
