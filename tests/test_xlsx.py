@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from xlsx_helpers import (
     soffice_convert,
 )
 
+from followup import xlsx
 from followup.errors import WorkbookError
 from followup.xlsx import CellValue, patch_sheet
 
@@ -362,6 +364,135 @@ def test_namespace_prefixes_are_kept(tmp_path: Path) -> None:
     xml = parts(dst)[SHEET].decode()
     assert '<x:row r="5"><x:c r="B5" t="inlineStr"><x:is><x:t xml:space="preserve">new' in xml
     assert cell(read(dst), 2, 14) == date(2026, 3, 11)
+
+
+# --- streaming --------------------------------------------------------------------------------
+
+# Look-alike tags in a comment and in CDATA, a row without `r`, an empty row, an array formula,
+# and merged cells after the data: each of them is cut somewhere by one of the piece sizes below.
+STREAMED_XML = (
+    '<?xml version="1.0" encoding="{encoding}"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<dimension ref="A1:C4"/><cols><col min="3" max="3" width="9" style="1"/></cols><sheetData>'
+    '<!-- </sheetData> <row r="7"> </row> -->'
+    '<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[</c></row></sheetData>]]></t></is></c>'
+    '<c r="B1"><f t="array" ref="B1:B2">A1:A2</f><v>1</v></c></row>'
+    '<row><c><v>2</v></c><c r="B2"><v>1</v></c></row>'
+    '<row r="3" spans="1:2"/>'
+    '<row r="4" spans="1:2"><c r="A4"><f>A3+1</f><v>3</v></c><c r="B4" t="inlineStr">'
+    "<is><t>Zoë ✓</t></is></c></row>"
+    '</sheetData><mergeCells count="1"><mergeCell ref="A9:B9"/></mergeCells></worksheet>'
+)
+STREAMED_EDITS: dict[tuple[int, int], CellValue] = {
+    (1, 3): "C1 <&>",
+    (2, 2): "inside the array formula",
+    (2, 4): date(2026, 3, 11),
+    (3, 1): 3.5,
+    (4, 1): "over a formula",
+    (4, 2): None,
+    (6, 1): "new row",
+}
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "UTF-8-sig", "UTF-16"])
+def test_pieces_cut_anywhere_patch_as_the_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    """The sheet streams in pieces of xlsx._CHUNK characters: wherever a piece ends (inside a
+    row, a tag, a comment, CDATA or a UTF-16 character), the result is what one piece gives."""
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    text = STREAMED_XML.format(encoding=encoding.removesuffix("-sig"))
+    replace_part(src, SHEET, text.encode(encoding))
+    whole = patched(src, STREAMED_EDITS)
+    expected = parts(whole)
+    assert expected[SHEET].startswith(text.encode(encoding)[:8])  # the BOM, if any, stays
+    assert 'ref="A1:D6"' in expected[SHEET].decode(encoding)
+    for chunk in (*range(1, 40), 97, 256):
+        monkeypatch.setattr(xlsx, "_CHUNK", chunk)
+        dst = tmp_path / f"pieces-{chunk}.xlsx"
+        result = patch_sheet(src, dst, "Contacts", STREAMED_EDITS)
+        assert result.skipped == ("B2", "A4"), chunk
+        assert parts(dst) == expected, chunk
+
+
+def test_a_table_does_not_grow_over_merged_cells_wherever_a_piece_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Merged ranges are noted as the part after the rows streams by, even when a piece ends
+    inside a <mergeCell> tag."""
+    import xlsxwriter
+
+    src = tmp_path / "merged.xlsx"
+    workbook = xlsxwriter.Workbook(src)
+    sheet = workbook.add_worksheet("Contacts")
+    sheet.add_table("A1:B3", {"columns": [{"header": "Name"}, {"header": "Email"}]})
+    sheet.merge_range("C3:D3", "merged")
+    workbook.close()
+    for chunk in (xlsx._CHUNK, *range(5, 60)):
+        monkeypatch.setattr(xlsx, "_CHUNK", chunk)
+        dst = tmp_path / f"pieces-{chunk}.xlsx"
+        patch_sheet(src, dst, "Contacts", {(1, 3): "Status"})
+        assert changed_parts(src, dst) == {SHEET}, chunk  # the table part is as it was
+
+
+def test_a_big_sheet_is_patched_a_run_of_rows_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet many pieces long is never in memory whole: each run of rows patched is at most a
+    piece plus the row it cut, and the rows are the same as when patched in one piece."""
+    import xlsxwriter
+
+    src = tmp_path / "big.xlsx"
+    workbook = xlsxwriter.Workbook(src)
+    sheet = workbook.add_worksheet("Contacts")
+    for row in range(300):
+        sheet.write_row(row, 0, [f"Person {row}", row, f"p{row}@example.com"])
+    workbook.close()
+    cells: dict[tuple[int, int], CellValue] = {(r, 4): f"status {r}" for r in range(1, 301, 7)}
+    expected = parts(patched(src, cells))[SHEET]
+    runs: list[int] = []
+    patch_rows = xlsx._SheetPatch._patched_rows
+
+    def spy(self: xlsx._SheetPatch, text: str) -> str:
+        runs.append(len(text))
+        return patch_rows(self, text)
+
+    monkeypatch.setattr(xlsx._SheetPatch, "_patched_rows", spy)
+    monkeypatch.setattr(xlsx, "_CHUNK", 1000)
+    dst = tmp_path / "pieces.xlsx"
+    patch_sheet(src, dst, "Contacts", cells)
+    longest_row = max(len(row) for row in sheet_rows(expected.decode()).values())
+    assert len(expected) > 10 * 1000 and len(runs) > 10
+    assert max(runs) <= 1000 + longest_row
+    assert parts(dst)[SHEET] == expected
+
+
+def test_a_sheet_after_the_parts_it_changes_goes_through_a_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When an entry before the sheet (styles, a table) may change with the patch, the sheet is
+    patched into a temporary file first; the workbook comes out the same."""
+    src = rich_workbook(tmp_path / "rich.xlsx")
+    cells = {**owned_cells(), (2, 1): date(2026, 3, 11)}  # a new date style, a grown table
+    direct = parts(patched(src, cells))
+    monkeypatch.setattr(xlsx._Plan, "late", lambda self: None)
+    spilled = tmp_path / "spilled.xlsx"
+    patch_sheet(src, spilled, "Contacts", cells)
+    assert parts(spilled) == direct
+    assert entry_facts(spilled) == entry_facts(src)
+
+
+def test_the_sheet_is_deflated_at_its_own_level(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """zipfile has no public way to set one entry's level (before Python 3.13); level 0 stores
+    the deflate blocks uncompressed, which shows that the level set is the one used."""
+    src = rich_workbook(tmp_path / "rich.xlsx")
+    monkeypatch.setattr(xlsx, "_SHEET_LEVEL", 0)
+    with zipfile.ZipFile(patched(src, owned_cells())) as archive:
+        sheet, other = archive.getinfo(SHEET), archive.getinfo("xl/worksheets/sheet2.xml")
+    assert sheet.compress_size > sheet.file_size
+    assert other.compress_size < other.file_size  # copied at zipfile's own level
 
 
 # --- refusing what cannot be patched ---------------------------------------------------------
