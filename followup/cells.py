@@ -137,12 +137,10 @@ def parse_date(value: CellValue, date_order: DateOrder = "MDY") -> Parsed[date]:
     `date_order`, or month-name text. A bare number is refused: it is more likely a typo than a
     date serial, and guessing would hide it.
     """
+    if isinstance(value, date):  # the usual case first: a date cell
+        return value.date() if isinstance(value, datetime) else value
     if is_blank(value):
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     if not isinstance(value, str):
         return Invalid(f"Not a date. {_HOW_TO_TYPE}")
     text = value.strip()
@@ -158,11 +156,11 @@ def parse_date(value: CellValue, date_order: DateOrder = "MDY") -> Parsed[date]:
 
 def _whole_number(value: CellValue, minimum: int, refusal: str) -> Parsed[int]:
     """A whole number ≥ minimum from a number cell or number text ("2", "2.0")."""
-    if is_blank(value):
-        return None
     number: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = value
+    elif is_blank(value):
+        return None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -200,10 +198,10 @@ def _choice_key(text: str) -> str:
 
 
 def _choice(value: CellValue, choices: dict[str, T], refusal: str) -> Parsed[T]:
-    if is_blank(value):
-        return None
-    found = choices.get(_choice_key(str(value)))
-    return Invalid(refusal) if found is None else found
+    found = choices.get(_choice_key(value if isinstance(value, str) else str(value)))
+    if found is not None:
+        return found
+    return None if is_blank(value) else Invalid(refusal)
 
 
 _PRIORITIES = {"a": "A", "b": "B", "c": "C"}

@@ -6,7 +6,9 @@ caller (the CLI or the scheduler) and never asks the clock itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -73,10 +75,42 @@ def digest_for(
     )
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for one run, then restore it and collect once.
+
+    Why: a run builds a few objects per cell and keeps them to the end (100,000 contacts are
+    about a million objects), and CPython starts a full collection each time the surviving
+    objects grow by a quarter, traversing every one of them: at 100,000 rows that was 0.8 s of
+    a 6.4 s run, and 0.7 s of a 3.7 s second run, for nothing, since a run's data holds no
+    reference cycles (a run leaves about 600 unreachable objects, mostly from imports).
+    Objects are still freed as soon as they are no longer used, so memory does not grow.
+
+    Use it around a whole run, where the run's objects are already gone on the way out (as
+    `run_daily` does): the final collection then only sees what lives on, which costs a few
+    milliseconds, and a long-lived caller (the scheduler) gets the collector back as it was.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect()
+
+
 def run_daily(
     config: Config, today: date, now: datetime, *, dry_run: bool = False, force: bool = False
 ) -> RunReport:
     """One daily run. Raises DeliveryError (after writing statuses) when the digest is stuck."""
+    with collector_paused():
+        return _run_daily(config, today, now, dry_run=dry_run, force=force)
+
+
+def _run_daily(
+    config: Config, today: date, now: datetime, *, dry_run: bool, force: bool
+) -> RunReport:
     report = RunReport()
     with safety.run_lock(config.state_dir):
         if not config.workbook.exists() and not dry_run:

@@ -55,10 +55,14 @@ class Status(StrEnum):
     @property
     def label(self) -> str:
         """The spelling written into the workbook's Follow-up status column."""
-        return self.value.replace("-", " ").capitalize()
+        return _STATUS_LABELS[self]
 
 
-@dataclass(frozen=True)
+# Status.label is read for every contact of every run: spelled out once here.
+_STATUS_LABELS = {status: status.value.replace("-", " ").capitalize() for status in Status}
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
     """One row of the contacts sheet, already parsed; bad cells fell back to defaults."""
 
@@ -84,7 +88,7 @@ class Contact:
     """Follow-ups the Log sheet records since Met on; the job fills it in, it is no column."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FollowUp:
     """What the rules decided for one contact on one day."""
 
@@ -94,7 +98,7 @@ class FollowUp:
     action: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """A cell the program could not use: where it is, what it holds and how to fix it."""
 

@@ -44,29 +44,32 @@ def planned_cells(
         if column.key not in contents.columns
     }
     reminded = set(reminded_rows)
+    # (column, whether the sheet has it yet) of each value in `wanted` below, in its order.
+    keys = ("next_follow_up", "follow_up_status", "suggested_action", "last_reminded")
+    targets = [(where[key], key in contents.columns) for key in keys]
     for contact, result in entries:
-        wanted: dict[str, CellValue] = {
-            "next_follow_up": result.next_date,
-            "follow_up_status": result.status.label,
-            "suggested_action": result.action,
-            "last_reminded": today if contact.row in reminded else contact.last_reminded,
-        }
-        current = contents.owned.get(contact.row, {})
-        for key, value in wanted.items():
-            if not _same(current.get(key), value):
-                cells[(contact.row, where[key])] = value
+        row = contact.row
+        as_read = contents.rows[row - 1]
+        wanted = (
+            result.next_date,
+            result.status.label,
+            result.action,
+            today if row in reminded else contact.last_reminded,
+        )
+        for (col, present), value in zip(targets, wanted, strict=True):
+            current = as_read[col - 1] if present and col <= len(as_read) else ""
+            if not _same(current, value):
+                cells[(row, col)] = value
     return cells
 
 
 def _same(raw: object, value: CellValue) -> bool:
     """Whether a cell as read already shows `value` (dates may come back as datetimes)."""
+    if raw == value:
+        return True
     if isinstance(raw, datetime):
-        raw = raw.date()
-    if raw in ("", None):
-        raw = None
-    if value == "":
-        value = None
-    return raw == value
+        return raw.date() == value
+    return raw in ("", None) and value in ("", None)
 
 
 def describe(cells: Mapping[tuple[int, int], CellValue]) -> str:

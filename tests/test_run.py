@@ -7,10 +7,11 @@ results are the spec's own table.
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ from cli_helpers import (
     zip_parts,
 )
 from workbooks import make_workbook
+
+from followup import job
+from followup.config import load_config
 
 TODAY = "2026-03-11"
 D = date.fromisoformat
@@ -168,6 +172,22 @@ def test_a_second_run_the_same_day_does_not_rewrite(messy: Path) -> None:
     forced = followup(messy, "run", "--force", "--today", TODAY)
     assert forced.returncode == 0, forced.stderr
     assert len(outbox_messages(messy / "outbox")) == 2
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_run_gives_the_cycle_collector_back_as_it_was(messy: Path, enabled: bool) -> None:
+    # The scheduler runs run_daily in one long-lived process.
+    config = load_config(messy / "config.toml")
+    try:
+        gc.enable() if enabled else gc.disable()
+        job.run_daily(config, D(TODAY), datetime(2026, 3, 11, 8, 0))
+        assert gc.isenabled() is enabled
+        with pytest.raises(ValueError), job.collector_paused():
+            assert not gc.isenabled()
+            raise ValueError("a run that fails")
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
 
 
 def test_the_digest_lands_in_the_outbox(messy: Path) -> None:
