@@ -9,7 +9,7 @@ compared without case or extra spaces.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol
 
 from followup.errors import UsageError
@@ -46,18 +46,20 @@ def linkedin_profile(url: str) -> str:
 
 def identities(person: Person) -> tuple[str, ...]:
     """Every key that identifies the person, most reliable first: email, LinkedIn, name+company."""
-    keys = []
-    if fold(person.email):
-        keys.append(f"email:{fold(person.email)}")
-    if linkedin_profile(person.linkedin):
-        keys.append(f"linkedin:{linkedin_profile(person.linkedin)}")
-    keys.append(f"name:{fold(person.name)}|{fold(person.company)}")
-    return tuple(keys)
+    return tuple(_identities(person))
 
 
 def contact_key(person: Person) -> str:
-    """The one key a contact is remembered by between runs."""
-    return identities(person)[0]
+    """The one key a contact is remembered by between runs (only the first is computed)."""
+    return next(_identities(person))
+
+
+def _identities(person: Person) -> Iterator[str]:
+    if email := fold(person.email):
+        yield f"email:{email}"
+    if profile := linkedin_profile(person.linkedin):
+        yield f"linkedin:{profile}"
+    yield f"name:{fold(person.name)}|{fold(person.company)}"
 
 
 def find_contact(contacts: Sequence[Contact], query: str, sheet: str) -> Contact:
