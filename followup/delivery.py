@@ -7,8 +7,9 @@ user. A failure is returned, not raised, so the job can still write the workbook
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -29,6 +30,10 @@ class Outcome:
     delivered: Digest | None = None
     messages: list[str] = field(default_factory=list)
     error: str = ""
+    last_day: date | None = None
+    """The day of the last digest that reached the user (this run's or an earlier one's)."""
+    last_listed: frozenset[str] = frozenset()
+    """The contact keys that digest listed: their Last reminded is `last_day`."""
 
 
 def deliver(
@@ -38,10 +43,12 @@ def deliver(
     *,
     force: bool,
     calendar: bytes | None = None,
+    keys: Mapping[int, str] | None = None,
 ) -> Outcome:
     """Deliver `digest` unless one was already delivered that day (or `force`), plus the queue.
 
-    `calendar`, when given, is attached to today's digest as followup.ics.
+    `calendar`, when given, is attached to today's digest as followup.ics. `keys` maps the
+    digest's rows to contact keys, remembered with a delivery for Last reminded.
     """
     state = State.load(config.state_dir / STATE_FILE)
     outcome = Outcome(messages=[state.warning] if state.warning else [])
@@ -62,8 +69,12 @@ def deliver(
     else:
         _send_queue(config, outbox, digest, now, outcome, calendar)
     if outcome.delivered:
-        state.record_delivery(outcome.delivered.day, now)
+        listed = (keys or {}).get
+        state.record_delivery(
+            outcome.delivered.day, now, filter(None, map(listed, outcome.delivered.listed_rows))
+        )
         state.save()
+    outcome.last_day, outcome.last_listed = state.last_day, state.last_listed
     return outcome
 
 

@@ -3,7 +3,11 @@
 It is what keeps delivery to at most one digest a day, whether cron, the schedule loop or a
 person runs the job. The file is small JSON written atomically:
 
-    {"last_delivered_day": "2026-03-11", "last_delivered_at": "2026-03-11T07:30:02+00:00"}
+    {"last_delivered_day": "2026-03-11", "last_delivered_at": "2026-03-11T07:30:02+00:00",
+     "last_listed": ["email:ann@example.com", ...]}
+
+`last_listed` holds the contact keys (identity.contact_key) of the people that digest listed,
+so their Last reminded can be written by a later run when the workbook was open at delivery.
 
 An unreadable file never stops a run: it is renamed to `<name>.bad` and the run starts afresh.
 The worst that can happen is a second digest that day, never a lost one.
@@ -12,6 +16,7 @@ The worst that can happen is a second digest that day, never a lost one.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -29,6 +34,7 @@ class State:
     path: Path
     last_day: date | None = None
     last_at: datetime | None = None
+    last_listed: frozenset[str] = frozenset()
     warning: str = ""
 
     @classmethod
@@ -46,30 +52,37 @@ class State:
         """True when a digest for `day` was already delivered."""
         return self.last_day == day
 
-    def record_delivery(self, day: date, when: datetime) -> None:
-        """Remember that the digest for `day` was delivered at `when` (call save() after)."""
+    def record_delivery(self, day: date, when: datetime, listed: Iterable[str] = ()) -> None:
+        """Remember that the digest for `day`, listing the contacts with keys `listed`, was
+        delivered at `when` (call save() after)."""
         self.last_day = day
         self.last_at = when
+        self.last_listed = frozenset(listed)
 
     def save(self) -> None:
         """Write the state atomically; raises OSError if the folder cannot be written."""
         data = {
             "last_delivered_day": self.last_day.isoformat() if self.last_day else None,
             "last_delivered_at": self.last_at.isoformat() if self.last_at else None,
+            "last_listed": sorted(self.last_listed),
         }
         write_atomic(self.path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
-def _parse(raw: Any) -> tuple[date | None, datetime | None]:
-    """The two values, or ValueError when the file is not what save() writes."""
+def _parse(raw: Any) -> tuple[date | None, datetime | None, frozenset[str]]:
+    """The three values, or ValueError when the file is not what save() writes."""
     if not isinstance(raw, dict):
         raise ValueError("not a JSON object")
     day, at = raw.get("last_delivered_day"), raw.get("last_delivered_at")
     if not isinstance(day, str | None) or not isinstance(at, str | None):
         raise ValueError("dates must be text")
+    listed = raw.get("last_listed", [])
+    if not isinstance(listed, list) or not all(isinstance(key, str) for key in listed):
+        raise ValueError("last_listed must be a list of text")
     return (
         date.fromisoformat(day) if day else None,
         datetime.fromisoformat(at) if at else None,
+        frozenset(listed),
     )
 
 

@@ -34,9 +34,12 @@ def planned_cells(
     contents: SheetContents,
     entries: Iterable[tuple[Contact, FollowUp]],
     reminded_rows: Iterable[int],
-    today: date,
+    reminded_on: date,
 ) -> Cells:
-    """The owned cells to write: missing headers plus every status cell whose value changed."""
+    """The owned cells to write: missing headers plus every status cell whose value changed.
+
+    Rows in `reminded_rows` were listed by the digest delivered on `reminded_on`.
+    """
     where = owned_columns(contents)
     cells: Cells = {
         (contents.header_row, where[column.key]): column.header
@@ -54,7 +57,7 @@ def planned_cells(
             result.next_date,
             result.status.label,
             result.action,
-            today if row in reminded else contact.last_reminded,
+            reminded_on if row in reminded else contact.last_reminded,
         )
         for (col, present), value in zip(targets, wanted, strict=True):
             current = as_read[col - 1] if present and col <= len(as_read) else ""

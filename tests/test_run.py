@@ -307,3 +307,20 @@ def test_concurrent_runs_deliver_one_digest_and_write_once(messy: Path) -> None:
     assert len(outbox_messages(messy / "outbox")) == 1
     writes = [out for out, _err in outputs if "Wrote " in out]
     assert len(writes) == 1, outputs
+
+
+def test_last_reminded_is_written_after_the_workbook_is_closed(messy: Path) -> None:
+    """A digest delivered while the workbook was open still gets its Last reminded dates."""
+    book = messy / "contacts.xlsx"
+    lock = messy / ".~lock.contacts.xlsx#"
+    lock.write_text("someone,host", encoding="utf-8")
+    assert followup(messy, "run", "--today", TODAY).returncode == 0
+    lock.unlink()
+
+    done = followup(messy, "run", "--today", TODAY)
+    assert done.returncode == 0, done.stderr
+    assert "already delivered" in done.stdout
+    assert len(outbox_messages(messy / "outbox")) == 1
+    values = sheet_values(book, "Contacts")
+    reminded = {row[1] for row in values[2:] if row[len(HEADER) + 3] == D(TODAY)}
+    assert reminded == {f"Person {n}" for n in (1, 2, 4, 5, 7, 8, 9, 11, 12, 17)}
