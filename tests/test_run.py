@@ -324,3 +324,35 @@ def test_last_reminded_is_written_after_the_workbook_is_closed(messy: Path) -> N
     values = sheet_values(book, "Contacts")
     reminded = {row[1] for row in values[2:] if row[len(HEADER) + 3] == D(TODAY)}
     assert reminded == {f"Person {n}" for n in (1, 2, 4, 5, 7, 8, 9, 11, 12, 17)}
+
+
+@pytest.mark.parametrize(("send_when_empty", "digests"), [(False, 0), (True, 1)])
+def test_a_quiet_day_sends_a_digest_only_when_asked(
+    tmp_path: Path, send_when_empty: bool, digests: int
+) -> None:
+    rows = [["Name", "How we met", "Last contact"], ["Kim Park", "Keep in touch", D("2026-03-01")]]
+    make_workbook(tmp_path / "contacts.xlsx", rows)
+    write_config(tmp_path, f"[digest]\nsend_when_empty = {str(send_when_empty).lower()}\n")
+    done = followup(tmp_path, "run", "--today", TODAY)
+    assert done.returncode == 0, done.stderr
+    messages = outbox_messages(tmp_path / "outbox") if (tmp_path / "outbox").exists() else []
+    assert len(messages) == digests
+    if messages:
+        assert messages[0]["Subject"] == "Follow-ups for Wed 11 Mar: nothing due"
+    assert sheet_values(tmp_path / "contacts.xlsx", "Contacts")[1][4] == "Scheduled"
+
+
+def test_the_installed_command_is_the_same_program(messy: Path) -> None:
+    command = Path(sys.executable).parent / "followup"
+    done = subprocess.run(
+        [str(command), "status", "--json", "--today", TODAY],
+        cwd=messy,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == json.loads(
+        followup(messy, "status", "--json", "--today", TODAY).stdout
+    )
