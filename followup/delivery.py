@@ -13,7 +13,6 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from followup import mailer
 from followup.config import Config
 from followup.digest import Digest, to_message
 from followup.errors import ConfigError, DeliveryError
@@ -96,6 +95,8 @@ def _send_queue(
     queue = outbox.pending()
     if not queue:
         return
+    from followup import mailer  # yagmail, keyring and ssl load only when something is sent
+
     try:
         password = mailer.resolve_password(config.smtp)
         for path in queue:

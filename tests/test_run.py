@@ -356,3 +356,20 @@ def test_the_installed_command_is_the_same_program(messy: Path) -> None:
     assert json.loads(done.stdout) == json.loads(
         followup(messy, "status", "--json", "--today", TODAY).stdout
     )
+
+
+def test_a_run_into_the_outbox_does_not_load_the_mail_code(messy: Path) -> None:
+    """yagmail, keyring and ssl cost 60 ms and 6 MB at start-up; only an SMTP send needs them."""
+    script = (
+        "import sys\n"
+        "from followup.cli import cli\n"
+        "try:\n"
+        f"    cli(['run', '--today', '{TODAY}'], prog_name='followup')\n"
+        "finally:\n"
+        "    print(sorted({'yagmail', 'keyring', 'ssl', 'smtplib'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=messy, capture_output=True, text=True, timeout=60
+    )
+    assert "Digest written to" in done.stdout, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
