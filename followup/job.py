@@ -18,7 +18,6 @@ from followup.digest import Digest, build_digest, worth_sending
 from followup.drafts import load_templates
 from followup.errors import DeliveryError
 from followup.history import MEMORY_FILE, History, Memory, review
-from followup.identity import contact_key
 from followup.log import log_in
 from followup.model import Contact, FollowUp
 from followup.reader import SheetContents, contacts_in, open_workbook
@@ -131,19 +130,21 @@ def _run_daily(
         if dry_run:
             report.digest = digest
             return report
+        rows = (contact.row for contact, _ in evaluation.entries)
+        keys = dict(zip(rows, evaluation.history.keys, strict=True))
         outcome = delivery.deliver(
             config,
             digest if due or config.send_when_empty else None,
             now,
             force=force,
             calendar=_calendar(config, evaluation, today, now),
-            keys={contact.row: contact_key(contact) for contact, _ in evaluation.entries},
+            keys=keys,
         )
         report.messages.extend(outcome.messages)
         report.digest = outcome.delivered
         # Last reminded comes from the last delivered digest, not only this run's: a digest
         # delivered while the workbook was open still gets its dates written later.
-        reminded = [c.row for c, _ in evaluation.entries if contact_key(c) in outcome.last_listed]
+        reminded = [row for row, key in keys.items() if key in outcome.last_listed]
         cells = planned_cells(
             evaluation.contents, evaluation.entries, reminded, outcome.last_day or today
         )
