@@ -7,7 +7,7 @@ caller (the CLI or the scheduler) and never asks the clock itself.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +35,15 @@ class Evaluation:
     entries: tuple[tuple[Contact, FollowUp], ...]
     history: History = field(default_factory=History)
     """The Log, the hand edits to log and the referrers to thank."""
+
+    def rows_and_keys(self) -> Iterator[tuple[int, str]]:
+        """Each contact's row and its `identity.contact_key`."""
+        return zip((contact.row for contact, _ in self.entries), self.history.keys, strict=True)
+
+    def keys_of(self, rows: Iterable[int]) -> dict[int, str]:
+        """The keys of the contacts in `rows`, by row."""
+        wanted = set(rows)
+        return {row: key for row, key in self.rows_and_keys() if row in wanted}
 
 
 @dataclass
@@ -130,21 +139,19 @@ def _run_daily(
         if dry_run:
             report.digest = digest
             return report
-        rows = (contact.row for contact, _ in evaluation.entries)
-        keys = dict(zip(rows, evaluation.history.keys, strict=True))
         outcome = delivery.deliver(
             config,
             digest if due or config.send_when_empty else None,
             now,
             force=force,
             calendar=_calendar(config, evaluation, today, now),
-            keys=keys,
+            keys=evaluation.keys_of(digest.listed_rows),
         )
         report.messages.extend(outcome.messages)
         report.digest = outcome.delivered
         # Last reminded comes from the last delivered digest, not only this run's: a digest
         # delivered while the workbook was open still gets its dates written later.
-        reminded = [row for row, key in keys.items() if key in outcome.last_listed]
+        reminded = [row for row, key in evaluation.rows_and_keys() if key in outcome.last_listed]
         cells = planned_cells(
             evaluation.contents, evaluation.entries, reminded, outcome.last_day or today
         )
@@ -153,6 +160,7 @@ def _run_daily(
         if open_in:
             report.messages.append(f"{config.workbook.name} is open in {open_in}: not written.")
         elif cells or history.new_entries:
+            wrote = f"Wrote {_wrote(cells, history)} to {config.workbook.name}."
             try:
                 save_workbook(
                     config,
@@ -164,7 +172,7 @@ def _run_daily(
                     new_entries=history.new_entries,
                 )
                 logged = True
-                report.messages.append(f"Wrote {_wrote(cells, history)} to {config.workbook.name}.")
+                report.messages.append(wrote)
             except (safety.WorkbookOpen, safety.WorkbookChanged) as error:
                 # The user opened or saved it during the run: their version stands; not an error.
                 report.messages.append(str(error))

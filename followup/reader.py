@@ -15,6 +15,7 @@ column names only, while another table's header row almost always does.
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ from followup.model import Contact, Problem
 HEADER_SEARCH_ROWS = 20
 """SPEC: the header row is the first of the first 20 rows that holds a Name header."""
 
-_OWNED_KEYS = frozenset(column.key for column in OWNED_COLUMNS)
+_NOTHING_OWNED = ("",) * len(OWNED_COLUMNS)
 _REPEATED_KEYS = frozenset({"how_met", "stage", "follow_up_status", "suggested_action"})
 
 # Our own column: a value we cannot read there is simply treated as "never reminded".
@@ -74,11 +75,17 @@ class SheetContents:
     last_header_col: int  # the last non-empty header cell
     contacts: tuple[Contact, ...]  # one per data row that has a name
     problems: tuple[Problem, ...]
-    rows: tuple[tuple[CellValue, ...], ...]
-    """Every row of the sheet as read, from row 1 and column A: the raw values, for the writer
-    to see what the program's own cells hold and for the save to check the rewritten sheet
-    against. The tuples share their values with the contacts: about 20 MB at 100,000 rows,
-    where reading the sheet again would take 0.5 s and 100 MB while it lasts."""
+    owned: dict[str, int]
+    """Column number of each of the program's own columns: where it is, or where it will go
+    (the next free columns after the last header), in OWNED_COLUMNS order."""
+    owned_values: dict[int, tuple[CellValue, ...]]
+    """Row -> what its cells in the program's own columns hold (in `owned` order; "" for a
+    column the sheet does not have yet), for the rows where any of them holds something: the
+    writer leaves alone a cell that already shows its value."""
+    digests: array[int]
+    """For every row of the sheet from row 1, `user_digest` of its cells: what the save checks
+    the rewritten sheet against. Keeping the rows themselves would cost about 40 MB at 100,000
+    rows, held while the save reads the whole rewritten sheet back."""
 
 
 @contextmanager
@@ -152,6 +159,49 @@ def padded_rows(sheet: calamine.CalamineSheet) -> Iterator[list[CellValue]]:
     padding: list[CellValue] = [""] * first_col
     for values in sheet.iter_rows():
         yield padding + values
+
+
+def digest_skips(owned: dict[str, int]) -> list[int]:
+    """The 0-based indexes of the owned columns, highest first, as `user_digest` takes them."""
+    return sorted((col - 1 for col in owned.values()), reverse=True)
+
+
+def user_digest(values: list[CellValue], skips: Sequence[int]) -> int:
+    """A hash of a row's cells outside the program's own columns (`digest_skips`), with their
+    types, so that a TRUE read back as 1 is a change; trailing empty cells do not count, so a
+    row does not change by the sheet growing wider. Changes `values`."""
+    for index in skips:
+        if index < len(values):
+            del values[index]
+    while values and values[-1] == "":
+        values.pop()
+    kept = tuple(values)
+    return hash((kept, tuple(map(type, kept))))
+
+
+def owned_placement(columns: dict[str, int], last_header_col: int) -> dict[str, int]:
+    """Column number of each owned column: where it is, or the next free one after the headers."""
+    placed: dict[str, int] = {}
+    next_free = last_header_col + 1
+    for column in OWNED_COLUMNS:
+        if column.key in columns:
+            placed[column.key] = columns[column.key]
+        else:
+            placed[column.key] = next_free
+            next_free += 1
+    return placed
+
+
+def owned_indexes(columns: dict[str, int], owned: dict[str, int]) -> list[int | None]:
+    """The 0-based index of each owned column (in `owned` order) the sheet has, else None."""
+    return [col - 1 if key in columns else None for key, col in owned.items()]
+
+
+def owned_cells(
+    values: Sequence[CellValue], indexes: Sequence[int | None]
+) -> tuple[CellValue, ...]:
+    """What a row holds in the program's own columns; "" in one the sheet does not have yet."""
+    return tuple("" if i is None or i >= len(values) else values[i] for i in indexes)
 
 
 def _find_contacts_sheet(
@@ -256,10 +306,15 @@ class _SheetReader:
         self.headers: dict[str, str] = {}  # Column.key -> the header as the user typed it
         self.last_header_col = 0
         self.header_words: set[str] = set()  # every header of this sheet, normalized
-        self.grid: list[tuple[CellValue, ...]] = [
-            tuple(values) for values in islice(rows, header_row)
-        ]
-        self._map_header(self.grid[-1])
+        head = list(islice(rows, header_row))
+        self._map_header(head[-1])
+        self.owned = owned_placement(self.columns, self.last_header_col)
+        self.owned_at = owned_indexes(self.columns, self.owned)
+        self.owned_values: dict[int, tuple[CellValue, ...]] = {}
+        self.skips = digest_skips(self.owned)
+        self.digests = array("q")  # 8 bytes a row, where an int object takes 36
+        for row, values in enumerate(head, start=1):
+            self._keep(row, values)
         parsers = _field_parsers(date_order)
         # Text fields never hold a bad value, so they skip the checks the others need.
         self.text_fields = [
@@ -272,9 +327,6 @@ class _SheetReader:
             for key, col in self.columns.items()
             if key in parsers and parsers[key] is not parse_text
         ]
-        self.owned_indexes = {
-            key: col - 1 for key, col in self.columns.items() if key in _OWNED_KEYS
-        }
         # Columns of a few distinct texts, typed again on every row: each text is kept once
         # (at 100,000 rows: 7 MB less, 25 MB once the program's own columns are filled in).
         self.repeated_indexes = [
@@ -320,7 +372,7 @@ class _SheetReader:
             for index in self.repeated_indexes:
                 if isinstance(value := values[index], str):
                     values[index] = self.texts.setdefault(value, value)
-            self.grid.append(tuple(values))
+            self._keep(row, values.copy())
             if all(is_blank(value) for value in values):
                 after_gap = True
                 continue
@@ -330,7 +382,8 @@ class _SheetReader:
             contact = self._read_row(row, values)
             if contact is not None:
                 contacts.append(contact)
-        self.grid.extend(map(tuple, self.rows))  # below a second table: kept, never read
+        for row, values in enumerate(self.rows, start=len(self.digests) + 1):
+            self._keep(row, values)  # below a second table: never read, but kept as it is
         return SheetContents(
             sheet=self.sheet,
             header_row=self.header_row,
@@ -338,8 +391,18 @@ class _SheetReader:
             last_header_col=self.last_header_col,
             contacts=tuple(contacts),
             problems=tuple(self.problems),
-            rows=tuple(self.grid),
+            owned=self.owned,
+            owned_values=self.owned_values,
+            digests=self.digests,
         )
+
+    def _keep(self, row: int, values: list[CellValue]) -> None:
+        """Note what the save checks the row against: its owned cells and the digest of the
+        others. Changes `values`."""
+        held = owned_cells(values, self.owned_at)
+        if held != _NOTHING_OWNED:
+            self.owned_values[row] = held
+        self.digests.append(user_digest(values, self.skips))
 
     def _looks_like_header(self, values: Iterable[CellValue]) -> bool:
         """Another table's header row: two or more text cells, one of them a column name."""
@@ -373,7 +436,7 @@ class _SheetReader:
             else:
                 fields[position] = parsed
         if fields[_NAME] is None:
-            owned = set(self.owned_indexes.values())
+            owned = {index for index in self.owned_at if index is not None}
             if any(not is_blank(value) for index, value in enumerate(values) if index not in owned):
                 self._problem(
                     row,

@@ -18,7 +18,6 @@ import dataclasses
 import operator
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from itertools import chain, zip_longest
 from pathlib import Path
 
 from followup import safety
@@ -27,15 +26,23 @@ from followup.config import Config
 from followup.errors import FollowupError, WorkbookError
 from followup.log import Log, LogEntry, log_in
 from followup.model import Contact
-from followup.reader import SheetContents, contacts_in, open_workbook, padded_rows
-from followup.writeback import owned_columns
+from followup.reader import (
+    SheetContents,
+    contacts_in,
+    digest_skips,
+    open_workbook,
+    owned_cells,
+    owned_indexes,
+    padded_rows,
+    user_digest,
+)
 from followup.xlsx import CellValue, PatchResult, patch_sheet
 
 
 def save_workbook(
     config: Config,
     contents: SheetContents,
-    cells: Mapping[tuple[int, int], CellValue],
+    cells: dict[tuple[int, int], CellValue],
     before: safety.Fingerprint,
     now: datetime,
     *,
@@ -51,18 +58,19 @@ def save_workbook(
     any of `cells` may change, and the contacts must then read as `expected`. With
     `every_cell`, a cell `patch_sheet` would leave alone (a formula) stops the save: a command
     the user typed must do all it says or nothing. Raises what `safe_replace` raises.
+
+    `cells` is emptied once written: the check that follows holds the whole rewritten sheet in
+    memory, and at 100,000 rows the planned cells are 25 MB it can have instead.
     """
     own = (log or Log()).own_sheet(new_entries)
     want_log = (log or Log()).entries + tuple(new_entries)
-    if expected is None:
-        columns, written = [col - 1 for col in owned_columns(contents).values()], {}
-    else:
-        columns, written = [], _by_row(cells)
+    written = {} if expected is None else _by_row(cells)
     result = PatchResult(())
 
     def write(tmp: Path) -> None:
         nonlocal result
         result = patch_sheet(config.workbook, tmp, contents.sheet, cells, own)
+        cells.clear()
         if every_cell and result.skipped:
             raise FollowupError(
                 f"{', '.join(result.skipped)} in {config.workbook.name} holds a formula, which "
@@ -70,9 +78,10 @@ def save_workbook(
             )
 
     def verify(tmp: Path) -> None:
+        originals = _rows_as_read(config.workbook, contents.sheet, written) if written else {}
         with open_workbook(tmp) as workbook:
             rewritten = padded_rows(workbook.get_sheet_by_name(contents.sheet))
-            same = _unchanged(contents.rows, rewritten, columns, written)
+            same = _unchanged(contents, rewritten, originals, written, owned_too=bool(written))
             del rewritten  # frees the sheet's cells before the checks below read the file again
             if expected is not None and same:
                 again = contacts_in(workbook, tmp, contents.sheet, config.date_order)
@@ -96,31 +105,62 @@ def _by_row(cells: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
     return rows
 
 
+def _rows_as_read(path: Path, sheet: str, rows: Iterable[int]) -> dict[int, list[ReadValue]]:
+    """The given rows of the saved workbook (a command's few edited rows), read again."""
+    wanted = set(rows)
+    with open_workbook(path) as workbook:
+        found = padded_rows(workbook.get_sheet_by_name(sheet))
+        return {number: values for number, values in enumerate(found, 1) if number in wanted}
+
+
 def _unchanged(
-    before: Sequence[Sequence[ReadValue]],
-    after: Iterable[list[ReadValue]],
-    columns: Sequence[int],
-    cells: Mapping[int, Sequence[int]],
+    contents: SheetContents,
+    rewritten: Iterable[list[ReadValue]],
+    originals: Mapping[int, list[ReadValue]],
+    written: Mapping[int, Sequence[int]],
+    *,
+    owned_too: bool,
 ) -> bool:
-    """Whether every cell outside `columns` (0-based indexes, in every row) and `cells`
-    ({row: [column index]}) reads the same in both grids (rows from row 1 and column A): equal
-    values of the same type, so a TRUE that came back as 1 is a change. A row or column only
-    one of them has must be empty there. The rows of `after` are changed in place.
+    """Whether the rewritten sheet reads as `contents` did, but for the cells meant to change.
+
+    A row a command wrote cells in (`written`, {row: [0-based column]}) must equal its row in
+    `originals` everywhere else, value for value and type for type. Any other row must have
+    the user digest it had and, with `owned_too`, the same values in the program's columns.
+    A row only one of them has must be empty. The rows of `rewritten` are changed in place.
     """
-    missing: list[ReadValue] = []  # a row only one grid has; never changed below
-    for number, (old_row, new) in enumerate(zip_longest(before, after, fillvalue=missing), 1):
-        old = list(old_row)
-        if len(old) != len(new):
-            width = max(len(old), len(new))
-            old += [""] * (width - len(old))
-            new = [*new, *[""] * (width - len(new))]
-        width = len(old)
-        for index in chain(columns, cells.get(number, ())):
-            if index < width:
-                old[index] = new[index] = ""
-        if old != new or [*map(type, old)] != [*map(type, new)]:
+    skips = digest_skips(contents.owned)
+    owned_at = owned_indexes(contents.columns, contents.owned)
+    nothing = ("",) * len(owned_at)
+    digests, empty = contents.digests, user_digest([], ())
+    height = 0
+    for height, values in enumerate(rewritten, 1):
+        if height in written:
+            if not _same_cells(originals.get(height, []), values, written[height]):
+                return False
+            continue
+        if owned_too:
+            held = contents.owned_values.get(height, nothing)
+            now = owned_cells(values, owned_at)
+            if now != held or [*map(type, now)] != [*map(type, held)]:
+                return False
+        digest = digests[height - 1] if height <= len(digests) else empty
+        if user_digest(values, skips) != digest:
             return False
-    return True
+    if any(digest != empty for digest in digests[height:]):
+        return False
+    return not owned_too or all(row <= height for row in contents.owned_values)
+
+
+def _same_cells(old: list[ReadValue], new: list[ReadValue], skip: Sequence[int]) -> bool:
+    """Whether two rows hold equal values of the same types, but in the `skip` columns; a cell
+    only one of them has must be empty."""
+    width = max(len(old), len(new))
+    old = [*old, *[""] * (width - len(old))]
+    new = [*new, *[""] * (width - len(new))]
+    for index in skip:
+        if index < width:
+            old[index] = new[index] = ""
+    return old == new and [*map(type, old)] == [*map(type, new)]
 
 
 _USER_FIELDS = operator.attrgetter(

@@ -17,19 +17,6 @@ from followup.xlsx import CellValue
 Cells = dict[tuple[int, int], CellValue]
 
 
-def owned_columns(contents: SheetContents) -> dict[str, int]:
-    """Column number of each owned column: where it is, or the next free spot after the headers."""
-    placed: dict[str, int] = {}
-    next_free = contents.last_header_col + 1
-    for column in OWNED_COLUMNS:
-        if column.key in contents.columns:
-            placed[column.key] = contents.columns[column.key]
-        else:
-            placed[column.key] = next_free
-            next_free += 1
-    return placed
-
-
 def planned_cells(
     contents: SheetContents,
     entries: Iterable[tuple[Contact, FollowUp]],
@@ -40,27 +27,24 @@ def planned_cells(
 
     Rows in `reminded_rows` were listed by the digest delivered on `reminded_on`.
     """
-    where = owned_columns(contents)
     cells: Cells = {
-        (contents.header_row, where[column.key]): column.header
+        (contents.header_row, contents.owned[column.key]): column.header
         for column in OWNED_COLUMNS
         if column.key not in contents.columns
     }
     reminded = set(reminded_rows)
-    # (column, whether the sheet has it yet) of each value in `wanted` below, in its order.
-    keys = ("next_follow_up", "follow_up_status", "suggested_action", "last_reminded")
-    targets = [(where[key], key in contents.columns) for key in keys]
+    columns = list(contents.owned.values())  # in OWNED_COLUMNS order, as `wanted` below
+    nothing = ("",) * len(columns)
     for contact, result in entries:
         row = contact.row
-        as_read = contents.rows[row - 1]
         wanted = (
             result.next_date,
             result.status.label,
             result.action,
             reminded_on if row in reminded else contact.last_reminded,
         )
-        for (col, present), value in zip(targets, wanted, strict=True):
-            current = as_read[col - 1] if present and col <= len(as_read) else ""
+        held = contents.owned_values.get(row, nothing)
+        for col, value, current in zip(columns, wanted, held, strict=True):
             if not _same(current, value):
                 cells[(row, col)] = value
     return cells

@@ -249,7 +249,7 @@ def test_the_daily_job_uses_the_configured_folder_and_reports_its_problems(tmp_p
         return contact, FollowUp(TODAY, Status.DUE_TODAY, 0, "Say thanks.")
 
     entries = (due(2, "ann"), due(3, "bob"))
-    contents = SheetContents("Contacts", 1, {}, 1, tuple(c for c, _ in entries), (), ())
+    contents = SheetContents("Contacts", 1, {}, 1, tuple(c for c, _ in entries), (), {}, {}, ())
     digest = job.digest_for(config, job.Evaluation(contents, entries), TODAY)
     assert "subject=So%20glad%20we%20met&body=Hi%20ann%21" in html.unescape(digest.html)
     assert "typo.txt is not used" in digest.text

@@ -13,7 +13,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from followup.errors import WorkbookError
 from followup.model import Contact, HowMet, Problem, Stage
-from followup.reader import SheetContents, read_contacts
+from followup.reader import SheetContents, digest_skips, read_contacts, user_digest
 from tests.workbooks import make_workbook
 
 TODAY = date(2026, 3, 11)
@@ -138,10 +138,18 @@ def test_messy_sheet_reads_every_row_as_the_user_meant(tmp_path: Path) -> None:
         ),
         Contact(row=10, name="Eve Ede", how_met=HowMet.REFERRAL, met_on=date(2026, 3, 11)),
     )
-    assert len(contents.rows) == 10  # every row, the title row and the blank ones too
-    assert contents.rows[1][2] == "Full name"
-    assert contents.rows[2][14:] == (date(2026, 3, 11), date(2026, 3, 10))  # owned, as read
-    assert contents.rows[4][14:] == ("", "")
+    # The run's own columns: the two it has, then two it will add after the last header.
+    assert contents.owned == {
+        "next_follow_up": 15,
+        "follow_up_status": 17,
+        "suggested_action": 18,
+        "last_reminded": 16,
+    }
+    assert contents.owned_values == {
+        2: ("Next follow-up", "", "", "Last reminded"),
+        3: (date(2026, 3, 11), "", "", date(2026, 3, 10)),
+    }
+    assert len(contents.digests) == 10  # every row, the title row and the blank ones too
 
 
 def test_dmy_text_dates(tmp_path: Path) -> None:
@@ -490,3 +498,19 @@ def test_ten_thousand_rows_read_well_under_a_second(tmp_path: Path) -> None:
     assert len(contents.contacts) == 10_000
     assert contents.problems == ()
     assert elapsed < 1.0
+
+
+def test_a_row_digest_sees_values_and_types_but_not_the_runs_own_columns() -> None:
+    skips = digest_skips({"next_follow_up": 3, "last_reminded": 5})  # columns C and E
+
+    def digest(*values: object) -> int:
+        return user_digest(list(values), skips)
+
+    row = digest("Ann", True, "Overdue", 2.0, date(2026, 3, 1))
+    assert digest("Ann", True, "Upcoming", 2.0, None) == row  # only the run's cells differ
+    assert digest("Ann", True, "", 2.0, "", "", "") == row  # a wider sheet, empty on the right
+    assert digest("Ann", 1, "", 2.0) != row  # TRUE read back as 1
+    assert digest("Ann", True, "", 2) != row  # the number 2.0 read back as the integer 2
+    assert digest("Anne", True, "", 2.0) != row
+    assert digest(True, "Ann", "", 2.0) != row  # cells moved
+    assert digest("Ann", True, "", 2.0, "", "x") != row
