@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from followup import delivery, safety
+from followup import delivery, safety, settled
 from followup.config import Config
 from followup.digest import Digest, build_digest, worth_sending
 from followup.drafts import load_templates
@@ -125,6 +125,14 @@ def _run_daily(
         if not config.workbook.exists() and not dry_run:
             create_workbook(config.workbook, today)
             report.messages.append(f"Created {config.workbook} with example contacts.")
+        if not (dry_run or force) and settled.is_settled(config, today):
+            report.messages.append(
+                f"Nothing changed since today's last run: {config.workbook.name} is up to date "
+                "and today's digest was already delivered (if one was due); "
+                "`followup run --force` sends another."
+            )
+            return report
+        settled.unsettle(config)
         before = safety.fingerprint(config.workbook)
         evaluation = evaluate(config, today)
         open_in = safety.open_by_user(config.workbook)
@@ -157,6 +165,7 @@ def _run_daily(
         )
         history = evaluation.history
         logged = not history.new_entries
+        up_to_date = False  # the workbook holds every status the rules give
         if open_in:
             report.messages.append(f"{config.workbook.name} is open in {open_in}: not written.")
         elif cells or history.new_entries:
@@ -171,24 +180,28 @@ def _run_daily(
                     log=history.log,
                     new_entries=history.new_entries,
                 )
-                logged = True
+                logged = up_to_date = True
                 report.messages.append(wrote)
             except (safety.WorkbookOpen, safety.WorkbookChanged) as error:
                 # The user opened or saved it during the run: their version stands; not an error.
                 report.messages.append(str(error))
         else:
+            up_to_date = True
             report.messages.append(f"{config.workbook.name} is up to date; not rewritten.")
         memory = history.remembered(today, logged=logged, thanked=outcome.delivered is not None)
         try:
             if memory != history.memory:
                 memory.save(config.state_dir / MEMORY_FILE)
         except OSError as error:
+            up_to_date = False
             report.messages.append(
                 f"Could not save {MEMORY_FILE} ({error}); hand edits to Last "
                 "contact since the last run may be logged again."
             )
         if outcome.error:
             raise DeliveryError(outcome.error)
+        if up_to_date:
+            settled.settle(config, today)
     return report
 
 
