@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -493,6 +494,49 @@ def test_the_sheet_is_deflated_at_its_own_level(
         sheet, other = archive.getinfo(SHEET), archive.getinfo("xl/worksheets/sheet2.xml")
     assert sheet.compress_size > sheet.file_size
     assert other.compress_size < other.file_size  # copied at zipfile's own level
+
+
+def test_an_error_in_the_thread_that_zips_the_sheet_stops_the_patch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sheet is deflated in a thread of its own: its error (a full disk) comes out of
+    patch_sheet, the file is removed and the thread is gone."""
+    src = rich_workbook(tmp_path / "rich.xlsx")
+    write = zipfile._ZipWriteFile.write
+
+    def disk_full(self: zipfile._ZipWriteFile, data: bytes) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            raise OSError(28, "No space left on device")
+        return write(self, data)
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "write", disk_full)
+    threads = threading.active_count()
+    dst = tmp_path / "out.xlsx"
+    with pytest.raises(OSError, match="No space left"):
+        patch_sheet(src, dst, "Contacts", owned_cells())
+    assert not dst.exists()
+    assert threading.active_count() == threads
+
+
+def test_the_background_writer_writes_in_order_and_always_ends_its_thread() -> None:
+    threads = threading.active_count()
+    written: list[str] = []
+    with xlsx._in_background(written.append) as write:
+        for n in range(100):
+            write(str(n))
+    assert written == [str(n) for n in range(100)]
+    with pytest.raises(KeyError), xlsx._in_background(written.append) as write:
+        write("last")
+        raise KeyError("the patch failed")
+    assert written[-1] == "last"
+
+    def fail(text: str) -> None:
+        raise OSError(f"cannot write {text}")
+
+    with pytest.raises(OSError, match="cannot write 0"), xlsx._in_background(fail) as write:
+        for n in range(100):  # more than the queue holds: no write waits for the gone thread
+            write(str(n))
+    assert threading.active_count() == threads
 
 
 # --- refusing what cannot be patched ---------------------------------------------------------
