@@ -49,6 +49,7 @@ HEADER_SEARCH_ROWS = 20
 """SPEC: the header row is the first of the first 20 rows that holds a Name header."""
 
 _NOTHING_OWNED = ("",) * len(OWNED_COLUMNS)
+_NONE_OWNED = [None] * len(OWNED_COLUMNS)
 _REPEATED_KEYS = frozenset({"how_met", "stage", "follow_up_status", "suggested_action"})
 
 # Our own column: a value we cannot read there is simply treated as "never reminded".
@@ -399,9 +400,10 @@ class _SheetReader:
     def _keep(self, row: int, values: list[CellValue]) -> None:
         """Note what the save checks the row against: its owned cells and the digest of the
         others. Changes `values`."""
-        held = owned_cells(values, self.owned_at)
-        if held != _NOTHING_OWNED:
-            self.owned_values[row] = held
+        if self.owned_at != _NONE_OWNED:  # a first run's sheet has none of them yet
+            held = owned_cells(values, self.owned_at)
+            if held != _NOTHING_OWNED:
+                self.owned_values[row] = held
         self.digests.append(user_digest(values, self.skips))
 
     def _looks_like_header(self, values: Iterable[CellValue]) -> bool:
