@@ -177,7 +177,8 @@ def user_digest(values: list[CellValue], skips: Sequence[int]) -> int:
     while values and values[-1] == "":
         values.pop()
     kept = tuple(values)
-    return hash((kept, tuple(map(type, kept))))
+    # CPython hashes -1 like -2; counting the -1s tells a cell's -1 from a -2.
+    return hash((kept, tuple(map(type, kept)), kept.count(-1)))
 
 
 def owned_placement(columns: dict[str, int], last_header_col: int) -> dict[str, int]:

@@ -514,3 +514,4 @@ def test_a_row_digest_sees_values_and_types_but_not_the_runs_own_columns() -> No
     assert digest("Anne", True, "", 2.0) != row
     assert digest(True, "Ann", "", 2.0) != row  # cells moved
     assert digest("Ann", True, "", 2.0, "", "x") != row
+    assert digest("Ann", True, "", -1.0) != digest("Ann", True, "", -2.0)  # equal hash()
