@@ -9,6 +9,7 @@ import pytest
 from keyrings import MemoryKeyring
 
 from followup import mailer
+from tests.imap_server import imap, imap_server  # noqa: F401  (fixtures for every module)
 
 
 @pytest.fixture
