@@ -196,8 +196,13 @@ def plan_import(
     added: list[Contact] = []
     verb = "Would add" if dry_run else "Added"
     for row, person in enumerate(new, start=first):
-        values = {name: getattr(person, name) for name in _IMPORTED_FIELDS}
-        values = {name: value for name, value in values.items() if value}
+        values = {}
+        for name in _IMPORTED_FIELDS:
+            value, changed = new_cell_text(getattr(person, name))
+            if changed:
+                lines.append(f"{person.source}: {_HEADERS[name]} was {changed}.")
+            if value:
+                values[name] = value
         day = person.met_on or met_on
         if day is not None:
             values["met_on"] = day
@@ -217,9 +222,15 @@ def _why(key: str) -> str:
 
 
 def _summary(contact: Contact) -> str:
-    who = ", ".join(p for p in (contact.name, contact.role, contact.company) if p)
+    """One line about a new contact, however long or many-lined its cells."""
+    who = ", ".join(_short(p) for p in (contact.name, contact.role, contact.company) if p)
     met = f", met {contact.met_on.isoformat()}" if contact.met_on else ""
     return f"{who} ({contact.how_met.label}{met})"
+
+
+def _short(text: str, most: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def rows_in_use(path: Path, sheet: str) -> set[int]:
