@@ -102,6 +102,16 @@ class FollowupGroup(click.Group):
             ctx.exit(err.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except OSError as err:  # the system refused (a place the run needs): not a bug to report
+            if os.environ.get("FOLLOWUP_DEBUG"):
+                raise
+            place = f" {err.filename}" if err.filename else ""
+            click.echo(
+                f"followup: Cannot use{place} ({err.strerror or err}). Check that it exists, "
+                "that this user may read and write it, and that the disk has free space.",
+                err=True,
+            )
+            ctx.exit(1)
         except Exception as err:
             if os.environ.get("FOLLOWUP_DEBUG"):
                 raise

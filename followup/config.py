@@ -411,8 +411,13 @@ def load_config(path: Path) -> Config:
         ) from None
     except ValueError:  # a NUL in the path
         raise ConfigError(f"Cannot read {path!r}: that is not a file name.") from None
-    values = _validate(raw, path)
-    return _build(values, path.resolve().parent, path)
+    return config_from(raw, path)
+
+
+def config_from(raw: dict[str, Any], source: Path) -> Config:
+    """The Config of a parsed config.toml read from `source` (paths are relative to its folder),
+    or ConfigError naming the first key that is wrong."""
+    return _build(_validate(raw, source), source.resolve().parent, source)
 
 
 def read_toml(path: Path) -> dict[str, Any]:

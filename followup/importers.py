@@ -48,16 +48,13 @@ def decode(data: bytes) -> str:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = _decode(data, "cp1252")
-    if match := _BINARY.search(text):
+    if (nul := text.find("\0")) >= 0:  # no text export holds one; nearly every binary file does
         raise UsageError(
-            f"Line {text.count(chr(10), 0, match.start()) + 1} holds the control character "
-            f"{match[0]!r}, so this is not a text export: check that it is the right file."
+            f"Line {text.count(chr(10), 0, nul) + 1} holds a NUL character, so this is not a "
+            "text export (or UTF-16 without its byte-order mark): check that it is the right "
+            'file, or save it as UTF-8 ("CSV UTF-8" in Excel) and import it again.'
         )
     return text.removeprefix("\ufeff")
-
-
-_BINARY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-"""Characters no contacts export holds, and nearly every binary file does (NUL above all)."""
 
 
 def _decode(data: bytes, encoding: str) -> str:

@@ -274,7 +274,8 @@ def test_unicode_text_utf8_with_or_without_a_mark_and_windows_1252_are_read(
     [
         (bytes(range(256)) * 4, "Line 2 is not text in UTF-8, UTF-16 or Windows-1252 (byte 0x81)"),
         (CONNECTIONS_HEADER.encode() + b"a\r\n\x81\x8d\r\n", "Line 3 is not text in UTF-8"),
-        (CONNECTIONS_HEADER.encode() + b"PK\x03\x04\x00\x00", "Line 2 holds the control char"),
+        (CONNECTIONS_HEADER.encode() + b"PK\x03\x04\x00\x00", "Line 2 holds a NUL character"),
+        ("First Name,Last Name\n".encode("utf-16-le"), "Line 1 holds a NUL character"),
         (b"\xff\xfe" + b"\x00\xd8", "Line 1 is not text in UTF-8, UTF-16"),  # half a pair
     ],
 )
