@@ -192,10 +192,9 @@ def init(ctx: Context, path: Path | None, empty: bool) -> None:
             click.echo(
                 f"Created {ctx.path}; edit [digest] to and [smtp] to get the digest by email."
             )
-    except (OSError, ValueError) as err:  # a read-only folder, a full disk, a NUL in the name
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+    except OSError as err:  # a read-only folder, a full disk, a name too long
         raise UsageError(
-            f"Cannot create {getattr(err, 'filename', None) or workbook!s}: {reason}. "
+            f"Cannot create {err.filename or workbook}: {err.strerror or err}. "
             "Choose another PATH, or a folder you can write."
         ) from None
 
@@ -299,14 +298,16 @@ def calendar(ctx: Context, out: Path | None) -> None:
 
 
 def _write_file(path: Path, data: bytes, fix: str) -> None:
-    """Write a file a command makes for the user, or say in one sentence why it cannot be."""
+    """Write a file a command makes where the user said, or say in one sentence why it cannot
+    be written there (exit 2: the fix is another place, or making that one writable)."""
     from followup.atomic import write_atomic
 
     try:
         write_atomic(path, data)
-    except (OSError, ValueError) as err:  # ValueError: a NUL in the name
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
-        raise FollowupError(f"Cannot write {path!s}: {reason}. {fix}") from None
+    except FileExistsError:  # from creating the folders: one of them is a file
+        raise UsageError(f"Cannot write {path}: {path.parent} is not a folder. {fix}") from None
+    except OSError as err:
+        raise UsageError(f"Cannot write {path}: {err.strerror or err}. {fix}") from None
 
 
 @command(cli)
