@@ -251,8 +251,8 @@ def apply(
     """Plan the change on the workbook as it is now and save it, holding the run lock.
 
     Refuses, changing nothing (exit 1), when the workbook is open in Excel or LibreOffice, is
-    saved while the change is written, or a run is in progress; and (exit 3) when it cannot
-    be saved (a read-only folder, a full disk).
+    saved while the change is written, or a run is in progress; with exit 3 when it cannot be
+    saved (a read-only folder, a full disk), and exit 2 when the outbox cannot be written.
     """
     name = config.workbook.name
     try:

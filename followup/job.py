@@ -212,7 +212,9 @@ def _run_daily(
                 f"Could not save {MEMORY_FILE} ({error}); hand edits to Last "
                 "contact since the last run may be logged again."
             )
-        if outcome.error:  # the stuck digest is the graver news
+        if outcome.error:  # the stuck digest is the graver news; a failed save is told too
+            if report.error:
+                report.messages.append(str(report.error))
             report.error = DeliveryError(outcome.error)
         elif up_to_date:
             settled.settle(config, today)

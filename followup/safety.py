@@ -71,7 +71,10 @@ class SaveFailed(WorkbookNotWritten):
 
 class FolderNotWritable(FollowupError):
     """The folder of the program's own files (the outbox) cannot be written, so no run or
-    command may start: it could keep no lock, no state and no digest."""
+    command may start: it could keep no lock, no state and no digest. Exit 2, as for other
+    settings that do not work here; `run` makes it a DeliveryError (4)."""
+
+    exit_code = 2
 
     def __init__(self, folder: Path, error: OSError) -> None:
         reason = error.strerror or str(error)
