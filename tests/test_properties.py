@@ -47,8 +47,13 @@ SAVES = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-EXCEL_DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(9999, 12, 31))
-"""Every day a cell can hold, serial 1 (1900-01-01) to serial 2958465 (9999-12-31)."""
+EXCEL_DAYS = (
+    st.dates(min_value=date(1900, 1, 1), max_value=date(9999, 12, 31))
+    | st.dates(min_value=date(9990, 1, 1), max_value=date(9999, 12, 31))
+    | st.dates(min_value=date(1900, 1, 1), max_value=date(1900, 12, 31))
+)
+"""Every day a cell can hold, serial 1 (1900-01-01) to serial 2958465 (9999-12-31), with its
+ends drawn often: that is where adding days overflows."""
 TODAYS = st.dates(min_value=FIRST_DAY, max_value=LAST_DAY)
 DAYS = st.integers(min_value=1, max_value=MAX_DAYS)
 
