@@ -72,22 +72,22 @@ def _seconds(value: Any) -> float:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _line(value: Any) -> str:
-    """Text on one line: a control character in an address or a name would break a header."""
-    if not isinstance(value, str):
-        raise ValueError("must be text in quotes")
-    if _CONTROL.search(value):
-        raise ValueError("must be one line of text, without control characters")
-    return value
+def _text(what: str) -> Callable[[Any], str]:
+    """Text without control characters: in a setting they are typos, and they would break a
+    mail header (CR LF), a file name (NUL) or the config.toml that `init` writes."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"must be {what} in quotes")
+        if _CONTROL.search(value):
+            raise ValueError(f"must be {what}, without control characters")
+        return value
+
+    return check
 
 
-def _path(value: Any) -> str:
-    """A file or folder name; no system allows a NUL or a control character in one."""
-    if not isinstance(value, str):
-        raise ValueError("must be a file or folder name in quotes")
-    if _CONTROL.search(value):
-        raise ValueError("must be a file or folder name, without control characters")
-    return value
+_line = _text("one line of text")
+_path = _text("a file or folder name")
 
 
 def _file(value: Any) -> str:
