@@ -105,10 +105,10 @@ class FollowupGroup(click.Group):
         except OSError as err:  # the system refused (a place the run needs): not a bug to report
             if os.environ.get("FOLLOWUP_DEBUG"):
                 raise
-            place = f" {err.filename}" if err.filename else ""
             click.echo(
-                f"followup: Cannot use{place} ({err.strerror or err}). Check that it exists, "
-                "that this user may read and write it, and that the disk has free space.",
+                f"followup: Cannot use {err.filename or 'a file or folder'} "
+                f"({err.strerror or err}). Check that it exists, that this user may read and "
+                "write it, and that the disk has free space.",
                 err=True,
             )
             ctx.exit(1)

@@ -52,11 +52,15 @@ def _whole(low: int, high: int, unit: str = "") -> Callable[[Any], int]:
     """A whole number from `low` to `high`: every number the program uses has a sane range."""
 
     def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        if not _is_whole(value, low, high):
             raise ValueError(f"must be a whole number{unit} from {low:,} to {high:,}")
         return value
 
     return check
+
+
+def _is_whole(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _seconds(value: Any) -> float:
@@ -125,7 +129,7 @@ def _one_of(*choices: str) -> Callable[[Any], str]:
 
 def _clock_time(value: Any) -> time:
     try:
-        clock = time.fromisoformat(value if isinstance(value, str) else str(value))
+        clock = time.fromisoformat(str(value))
     except ValueError:
         clock = None
     if clock is None or clock.tzinfo is not None:  # the timezone is [digest] timezone's
@@ -163,10 +167,6 @@ def _steps(value: Any) -> dict[HowMet, tuple[int, ...]]:
             )
         steps[_how_met(name)] = tuple(days)
     return steps
-
-
-def _is_whole(value: Any, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _cadence(value: Any) -> dict[str, int]:

@@ -6,8 +6,8 @@ keyring under service "followup" and username "<smtp user>@<smtp host>" (for exa
 never prompted for, and never appears in a message, a log line or an exception.
 
 yagmail opens and secures the connection, and `_log_in` logs in (smtplib alone cannot send a
-password outside ASCII, which SMTP AUTH carries as UTF-8); the digest itself goes out through that
-connection's smtplib `send_message`, because `yagmail.SMTP.send` cannot carry our message
+password outside ASCII, which SMTP AUTH carries as UTF-8); the digest itself goes out through
+that connection's smtplib `send_message`, because `yagmail.SMTP.send` cannot carry our message
 intact. It builds its own MIME tree, in which the text/plain part is the HTML source, and it
 attaches any content string that happens to name an existing file, which a cell of the
 workbook could. Its send also retries on a dropped connection, sleeps, and then returns False
@@ -15,9 +15,8 @@ instead of raising. Sending the prepared EmailMessage avoids all three. The othe
 without `timeout=` smtplib waits forever on a server that never answers, so it is always
 passed; yagmail's own login looks in its keyring entry and then prompts on the terminal when
 it has no password, so it is never used (and a login without a password is refused before
-yagmail is called); and it appends
-"@gmail.com" to a login name without "@", so the name is passed as a {name: alias} dict,
-which it takes as it is.
+yagmail is called); and yagmail appends "@gmail.com" to a login name without "@", so the name
+is passed as a {name: alias} dict, which it takes as it is.
 """
 
 from __future__ import annotations

@@ -263,13 +263,9 @@ def run_lock(folder: Path, wait: float = 10) -> Iterator[str]:
     the lock file should be is set aside, and the notice that says so is what this yields
     ("" otherwise); a folder that cannot be written raises FolderNotWritable.
     """
-    path = folder / RUN_LOCK_NAME
-    notice = ""
-    if path.is_dir():
-        notice = set_aside(path, IsADirectoryError("a folder, not a lock file"), "nothing is lost")
-    lock = filelock.FileLock(path, timeout=wait)
+    lock = filelock.FileLock(folder / RUN_LOCK_NAME, timeout=wait)
     try:
-        lock.acquire()
+        notice = _acquire(lock)
     except filelock.Timeout:
         raise AnotherRunInProgress() from None
     except OSError as error:
@@ -278,3 +274,14 @@ def run_lock(folder: Path, wait: float = 10) -> Iterator[str]:
         yield notice
     finally:
         lock.release()
+
+
+def _acquire(lock: filelock.BaseFileLock) -> str:
+    """Take the lock; a folder where its file belongs is set aside first (the notice)."""
+    try:
+        lock.acquire()
+    except IsADirectoryError as error:
+        notice = set_aside(Path(lock.lock_file), error, "nothing is lost")
+        lock.acquire()
+        return notice
+    return ""
