@@ -57,5 +57,6 @@ def set_aside(path: Path, err: BaseException, consequence: str) -> str:
         kept = "it will be replaced"
     else:
         kept = f"it was renamed to {aside.name}"
-    reason = " ".join(str(err).split())[:200] or type(err).__name__
+    reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+    reason = " ".join(reason.split())[:200] or type(err).__name__
     return f"Could not use {path} ({reason}); {kept}, so {consequence}."
