@@ -17,7 +17,7 @@ from pathlib import Path
 import python_calamine as calamine
 
 from followup import job, safety
-from followup.cells import is_blank, new_cell_text
+from followup.cells import MAX_COUNT, is_blank, new_cell_text
 from followup.columns import USER_COLUMNS
 from followup.config import Config
 from followup.errors import FollowupError, UsageError, WorkbookError
@@ -97,6 +97,11 @@ def plan_done(
     row = contact.row
     last = max(on, contact.last_contact or on)
     count = touches_made(contact) + 1
+    if count > MAX_COUNT:  # the cell would no longer read as a count
+        raise UsageError(
+            f"{contact.name} already has {count - 1:,} follow-ups, and a Follow-ups cell counts "
+            f"at most {MAX_COUNT:,}: correct Follow-ups in row {contact.row} first."
+        )
     reached = contact.follow_up_on is not None and contact.follow_up_on <= on
     if last != contact.last_contact:
         columns.cells[(row, columns["last_contact"])] = last

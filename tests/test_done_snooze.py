@@ -287,3 +287,15 @@ def test_libreoffice_opens_a_workbook_with_the_new_log_sheet(folder: Path) -> No
         pytest.skip("LibreOffice is not installed")
     assert "Date,Name,Email,Channel,Note" in shown
     assert '2026-03-11,Bo Chen,bo@example.com,email,"Asked about the team, kindly"' in shown
+
+
+def test_done_past_the_most_follow_ups_a_cell_counts_is_bad_usage(tmp_path: Path) -> None:
+    """9,999 + 1 would be written, read back as a problem, and fail the save's check."""
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, ["Cy Max", "", "", "", None, None, 9999]])
+    write_config(tmp_path)
+    before = (tmp_path / "contacts.xlsx").read_bytes()
+    done = invoke(tmp_path, "done", "cy")
+    assert done.exit_code == 2, done.output
+    says = "Cy Max already has 9,999 follow-ups, and a Follow-ups cell counts at most 9,999"
+    assert says in done.output
+    assert (tmp_path / "contacts.xlsx").read_bytes() == before
