@@ -1,10 +1,32 @@
-"""Writing a file so that anyone reading it sees the old content or the new, never half of it."""
+"""The program's own small files: written so that anyone reading one sees the old content or
+the new, never half of it, and set aside when they cannot be read, so that none blocks a run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+STALE_AFTER_SECONDS = 3600
+"""A temp file this old is left over from a killed write, never from a write in progress."""
+
+_TEMP = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")  # what mkstemp makes of write_atomic's names
+
+
+def remove_stale_temps(folder: Path, is_temp: Callable[[str], bool] | None = None) -> None:
+    """Delete the temp files a killed write left in `folder` (`is_temp` says which names are
+    ours; by default, write_atomic's). Best effort: one that cannot be deleted stays."""
+    cutoff = time.time() - STALE_AFTER_SECONDS
+    with contextlib.suppress(OSError):  # no folder yet, or one that cannot be listed
+        for entry in folder.iterdir():
+            if (is_temp or _TEMP.fullmatch)(entry.name):
+                with contextlib.suppress(OSError):
+                    if entry.lstat().st_mtime < cutoff:
+                        entry.unlink()
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -23,3 +45,18 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def set_aside(path: Path, err: BaseException, consequence: str) -> str:
+    """Rename a file of the program's own that cannot be read to `<name>.bad`, so that it
+    never blocks a run again; return the notice that says so, and that `consequence`."""
+    aside = path.with_name(f"{path.name}.bad")
+    try:
+        path.replace(aside)
+    except OSError:
+        kept = "it will be replaced"
+    else:
+        kept = f"it was renamed to {aside.name}"
+    reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+    reason = " ".join(reason.split())[:200] or type(err).__name__
+    return f"Could not use {path} ({reason}); {kept}, so {consequence}."

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal, TypeVar
 
-from followup.model import HowMet, Stage
+from followup.model import FIRST_DAY, LAST_DAY, MAX_DAYS, HowMet, Stage
 
 CellValue = str | int | float | bool | date | time | timedelta
 """What python-calamine puts in a cell (a datetime is a date); an empty cell is ""."""
@@ -56,6 +56,51 @@ def parse_text(value: CellValue) -> str | None:
     return str(value)
 
 
+# --- text written into a cell ------------------------------------------------------------------
+
+MAX_CELL_TEXT = 32_767
+"""The most a cell holds, in UTF-16 units as Excel counts: longer text makes Excel "repair" the
+file."""
+
+_NO_CELL_HOLDS = re.compile("[\ud800-\udfff\ufffe\uffff]")
+"""Characters no cell can hold, not even as Excel's _xHHHH_: a lone half of a surrogate pair
+(from undecodable bytes) and the two non-characters U+FFFE and U+FFFF."""
+
+_LINE_BREAK = re.compile(r"\r\n?")
+
+
+def storable_text(text: str) -> str:
+    """`text` as a cell holds it: without the characters no cell can hold, cut to
+    MAX_CELL_TEXT. The writer stores exactly this, so it is also what the cell reads back."""
+    if _NO_CELL_HOLDS.search(text):
+        text = _NO_CELL_HOLDS.sub("", text)
+    if len(text) > MAX_CELL_TEXT // 2:  # else even all-emoji text fits
+        units = text.encode("utf-16-le")
+        if len(units) > 2 * MAX_CELL_TEXT:  # "ignore": a pair cut in half loses both halves
+            text = units[: 2 * MAX_CELL_TEXT].decode("utf-16-le", errors="ignore")
+    return text
+
+
+def new_cell_text(text: str) -> tuple[str, str]:
+    """Text from outside (a note, an imported field) as its cell will hold it, and what had to
+    change for that, in words that follow "was" ("" when nothing the user would miss did).
+
+    Line breaks become the cell's own (a line feed, what Alt+Enter types in Excel); control
+    characters stay, written as Excel writes them (_x0001_).
+    """
+    text = _LINE_BREAK.sub("\n", text)
+    stored = storable_text(text)
+    if stored == text:
+        return text, ""
+    changes = []
+    dropped = len(_NO_CELL_HOLDS.findall(text))
+    if dropped:
+        changes.append(f"stripped of {dropped} character{'s' * (dropped != 1)} no cell can hold")
+    if len(stored) < len(text) - dropped:
+        changes.append(f"cut to {MAX_CELL_TEXT:,} characters, the most a cell holds")
+    return stored, " and ".join(changes)
+
+
 # --- dates -------------------------------------------------------------------------------------
 
 _MONTH_NAMES = (
@@ -95,9 +140,19 @@ def _year(text: str) -> int:
 
 def _make_date(year: int, month: int, day: int, text: str) -> date | Invalid:
     try:
-        return date(year, month, day)
+        return _in_range(date(year, month, day), text)
     except ValueError:
         return Invalid(f"{text} is not a real date (check the day and month). {_HOW_TO_TYPE}")
+
+
+def _in_range(day: date, text: str) -> date | Invalid:
+    """The date, unless its year is one no follow-up can mean (a typo like 9999 or 1026)."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return day
+    return Invalid(
+        f"{text} is not between {FIRST_DAY.year} and {LAST_DAY.year}: check the year. "
+        f"{_HOW_TO_TYPE}"
+    )
 
 
 def _numeric_date(match: re.Match[str], date_order: DateOrder, text: str) -> date | Invalid:
@@ -138,7 +193,8 @@ def parse_date(value: CellValue, date_order: DateOrder = "MDY") -> Parsed[date]:
     date serial, and guessing would hide it.
     """
     if isinstance(value, date):  # the usual case first: a date cell
-        return value.date() if isinstance(value, datetime) else value
+        day = value.date() if isinstance(value, datetime) else value
+        return day if FIRST_DAY <= day <= LAST_DAY else _in_range(day, day.isoformat())
     if is_blank(value):
         return None
     if not isinstance(value, str):
@@ -154,8 +210,8 @@ def parse_date(value: CellValue, date_order: DateOrder = "MDY") -> Parsed[date]:
 # --- numbers -----------------------------------------------------------------------------------
 
 
-def _whole_number(value: CellValue, minimum: int, refusal: str) -> Parsed[int]:
-    """A whole number ≥ minimum from a number cell or number text ("2", "2.0")."""
+def _whole_number(value: CellValue, minimum: int, maximum: int, refusal: str) -> Parsed[int]:
+    """A whole number from minimum to maximum from a number cell or number text ("2", "2.0")."""
     number: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = value
@@ -166,24 +222,33 @@ def _whole_number(value: CellValue, minimum: int, refusal: str) -> Parsed[int]:
             number = float(value.strip())
         except ValueError:
             number = None
-    if number is None or not float(number).is_integer() or number < minimum:
+    if number is None or not minimum <= number <= maximum or not float(number).is_integer():
         return Invalid(refusal)
     return int(number)
 
 
+MAX_COUNT = 9_999
+"""The most follow-ups a Follow-ups cell may count: more is a typo, and `done` adds one."""
+
+
 def parse_count(value: CellValue) -> Parsed[int]:
-    """Follow-ups made so far: a whole number, 0 or more."""
+    """Follow-ups made so far: a whole number from 0 to MAX_COUNT."""
     return _whole_number(
-        value, 0, "Needs the number of follow-ups made so far: a whole number, 0 or more, like 2."
+        value,
+        0,
+        MAX_COUNT,
+        f"Needs the number of follow-ups made so far: a whole number from 0 to {MAX_COUNT:,}, "
+        "like 2.",
     )
 
 
 def parse_cadence(value: CellValue) -> Parsed[int]:
-    """Days between follow-ups: a whole number, 1 or more."""
+    """Days between follow-ups: a whole number from 1 to MAX_DAYS (about ten years)."""
     return _whole_number(
         value,
         1,
-        "Needs a number of days: a whole number, 1 or more, like 30; "
+        MAX_DAYS,
+        f"Needs a number of days: a whole number from 1 to {MAX_DAYS:,} (ten years), like 30; "
         "or leave it blank to use the priority's cadence.",
     )
 

@@ -20,10 +20,10 @@ from typing import Any
 import click
 
 from followup import job
-from followup.config import Config, config_path, load_config, render_config
+from followup.config import Config, check_value, config_path, load_config, render_config
 from followup.errors import FollowupError, UsageError
 from followup.log import CHANNELS
-from followup.model import Status
+from followup.model import FIRST_DAY, LAST_DAY, Status
 from followup.starter import create_workbook
 
 _URGENCY = list(Status)
@@ -53,12 +53,18 @@ class Context:
 
 
 def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """A YYYY-MM-DD option, within the days followup works with (so no sum of days overflows)."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise click.BadParameter(
+            f"{value} is not between {FIRST_DAY} and {LAST_DAY}, the days followup works with."
+        )
+    return day
 
 
 def command(group: click.Group, **settings: Any) -> Callable[[Callable[..., None]], click.Command]:
@@ -96,6 +102,16 @@ class FollowupGroup(click.Group):
             ctx.exit(err.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except OSError as err:  # the system refused (a place the run needs): not a bug to report
+            if os.environ.get("FOLLOWUP_DEBUG"):
+                raise
+            click.echo(
+                f"followup: Cannot use {err.filename or 'a file or folder'} "
+                f"({err.strerror or err}). Check that it exists, that this user may read and "
+                "write it, and that the disk has free space.",
+                err=True,
+            )
+            ctx.exit(1)
         except Exception as err:
             if os.environ.get("FOLLOWUP_DEBUG"):
                 raise
@@ -126,6 +142,8 @@ def run(ctx: Context, dry_run: bool, force: bool) -> None:
         click.echo(f"Subject: {report.digest.subject}\n\n{report.digest.text}")
     for message in report.messages:
         click.echo(message)
+    if report.error:
+        raise report.error
 
 
 @command(cli)
@@ -145,8 +163,12 @@ def preview(ctx: Context) -> None:
     evaluation = job.evaluate(ctx.config, ctx.today)
     digest = job.digest_for(ctx.config, evaluation, ctx.today)
     out = ctx.config.outbox / f"preview-{ctx.today.isoformat()}.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(digest.html, encoding="utf-8")
+    _write_file(
+        out,
+        digest.html.encode("utf-8"),
+        "Make that folder writable (and check that the disk has free space), or set [digest] "
+        "outbox in config.toml to another folder.",
+    )
     click.echo(out)
 
 
@@ -156,13 +178,25 @@ def preview(ctx: Context) -> None:
 def init(ctx: Context, path: Path | None, empty: bool) -> None:
     """Create a contacts workbook from the template, and a config.toml if there is none."""
     workbook = path or Path("contacts.xlsx")
-    if workbook.exists():
-        raise UsageError(f"{workbook} already exists; choose another PATH.")
-    create_workbook(workbook, ctx.today, examples=not empty)
-    click.echo(f"Created {workbook}.")
-    if not ctx.path.exists():
-        ctx.path.write_text(render_config(workbook.as_posix()), encoding="utf-8")
-        click.echo(f"Created {ctx.path}; edit [digest] to and [smtp] to get the digest by email.")
+    try:
+        check_value("workbook.path", workbook.as_posix())  # it goes into config.toml
+    except ValueError as err:
+        raise UsageError(f"PATH {err}.") from None
+    try:
+        if workbook.exists():
+            raise UsageError(f"{workbook} already exists; choose another PATH.")
+        create_workbook(workbook, ctx.today, examples=not empty)
+        click.echo(f"Created {workbook}.")
+        if not ctx.path.exists():
+            ctx.path.write_text(render_config(workbook.as_posix()), encoding="utf-8")
+            click.echo(
+                f"Created {ctx.path}; edit [digest] to and [smtp] to get the digest by email."
+            )
+    except OSError as err:  # a read-only folder, a full disk, a name too long
+        raise UsageError(
+            f"Cannot create {err.filename or workbook}: {err.strerror or err}. "
+            "Choose another PATH, or a folder you can write."
+        ) from None
 
 
 @command(cli)
@@ -221,8 +255,11 @@ def schedule(ctx: Context) -> None:
     log_file = scheduler.start_logging(config.state_dir)
 
     def daily_run(now: datetime) -> None:
-        for message in job.run_daily(config, now.date(), now).messages:
+        report = job.run_daily(config, now.date(), now)
+        for message in report.messages:
             scheduler.log.info(message)
+        if report.error:
+            raise report.error
 
     loop = scheduler.DailyScheduler(daily_run, config.send_time, config.timezone, config.state_dir)
     stop = scheduler.stop_on_signals()
@@ -251,19 +288,26 @@ def calendar(ctx: Context, out: Path | None) -> None:
     One all-day event per person; overdue ones are on today. Importing a newer file into your
     calendar updates the events instead of adding copies.
     """
-    from followup.atomic import write_atomic
     from followup.calendar_export import FILENAME, build_calendar
 
     evaluation = job.evaluate(ctx.config, ctx.today)
     ics = build_calendar(evaluation.entries, ctx.today, ctx.config.rules.lookahead_days, ctx.now)
     path = out or ctx.config.outbox / FILENAME
-    try:
-        write_atomic(path, ics)
-    except OSError as err:
-        raise FollowupError(
-            f"Cannot write {path}: {err.strerror or err}. Choose another place with --out."
-        ) from None
+    _write_file(path, ics, "Choose another place with --out.")
     click.echo(path)
+
+
+def _write_file(path: Path, data: bytes, fix: str) -> None:
+    """Write a file a command makes where the user said, or say in one sentence why it cannot
+    be written there (exit 2: the fix is another place, or making that one writable)."""
+    from followup.atomic import write_atomic
+
+    try:
+        write_atomic(path, data)
+    except FileExistsError:  # from creating the folders: one of them is a file
+        raise UsageError(f"Cannot write {path}: {path.parent} is not a folder. {fix}") from None
+    except OSError as err:
+        raise UsageError(f"Cannot write {path}: {err.strerror or err}. {fix}") from None
 
 
 @command(cli)
@@ -316,8 +360,8 @@ def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
     from followup import edits
 
     days = None
-    if until is None and len(words) > 1 and words[-1].isdigit():
-        days, words = int(words[-1]), words[:-1]
+    if until is None and len(words) > 1 and words[-1].isnumeric():  # checked by snooze_until
+        days, words = words[-1], words[:-1]
     day = edits.snooze_until(days, until, ctx.today)
     change = edits.apply(
         ctx.config,

@@ -6,7 +6,9 @@ value. A bad file raises ConfigError naming the file and the key, never a traceb
 
 from __future__ import annotations
 
+import email.utils
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from followup.errors import ConfigError
-from followup.model import HowMet, RuleSettings
+from followup.model import MAX_DAYS, HowMet, RuleSettings
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -29,7 +31,8 @@ class Key:
     name: str
     default: Any
     help: str
-    check: Callable[[Any], Any] | None = None
+    check: Callable[[Any], Any]
+    """Returns the value as the program uses it; raises ValueError saying what it must be."""
 
     @property
     def dotted(self) -> str:
@@ -45,15 +48,73 @@ def _expect(kind: type, what: str) -> Callable[[Any], Any]:
     return check
 
 
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("must be a whole number, 0 or more")
+def _whole(low: int, high: int, unit: str = "") -> Callable[[Any], int]:
+    """A whole number from `low` to `high`: every number the program uses has a sane range."""
+
+    def check(value: Any) -> int:
+        if not _is_whole(value, low, high):
+            raise ValueError(f"must be a whole number{unit} from {low:,} to {high:,}")
+        return value
+
+    return check
+
+
+def _is_whole(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _seconds(value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 1 <= value <= _MAX_TIMEOUT  # NaN fails this too
+    ):
+        raise ValueError(f"must be a number of seconds from 1 to {_MAX_TIMEOUT}")
+    return float(value)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _text(what: str) -> Callable[[Any], str]:
+    """Text without control characters: in a setting they are typos, and they would break a
+    mail header (CR LF), a file name (NUL) or the config.toml that `init` writes."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"must be {what} in quotes")
+        if _CONTROL.search(value):
+            raise ValueError(f"must be {what}, without control characters")
+        return value
+
+    return check
+
+
+_line = _text("one line of text")
+_path = _text("a file or folder name")
+
+
+def _file(value: Any) -> str:
+    if not _path(value).strip():
+        raise ValueError("must name a file")
     return value
 
 
-def _at_least_one(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError("must be a whole number, 1 or more")
+def _address(value: Any) -> str:
+    if _line(value) and "@" not in email.utils.parseaddr(value)[1]:
+        raise ValueError('must be an email address like "you@example.com", or ""')
+    return value
+
+
+def _host(value: Any) -> str:
+    """A name the network can look up: no spaces, labels of 1 to 63 characters."""
+    refusal = 'must be a server name like "smtp.gmail.com", or ""'
+    if _line(value) and (len(value) > 253 or any(c.isspace() for c in value)):
+        raise ValueError(refusal)
+    try:
+        value.encode("idna")
+    except UnicodeError:
+        raise ValueError(refusal) from None
     return value
 
 
@@ -68,17 +129,20 @@ def _one_of(*choices: str) -> Callable[[Any], str]:
 
 def _clock_time(value: Any) -> time:
     try:
-        return time.fromisoformat(str(value))
+        clock = time.fromisoformat(str(value))
     except ValueError:
-        raise ValueError('must be a time of day like "07:30"') from None
+        clock = None
+    if clock is None or clock.tzinfo is not None:  # the timezone is [digest] timezone's
+        raise ValueError('must be a time of day like "07:30"')
+    return clock
 
 
 def _timezone(value: Any) -> ZoneInfo | None:
     if value == "":
         return None
     try:
-        return ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(_line(value))
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder of zones
         raise ValueError(
             'must be a timezone name like "Europe/London", or "" for the machine\'s'
         ) from None
@@ -97,10 +161,10 @@ def _steps(value: Any) -> dict[HowMet, tuple[int, ...]]:
         raise ValueError('must be a table like {"networking event" = [2]}')
     steps = dict(_RULES.steps)
     for name, days in value.items():
-        if not isinstance(days, list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in days
-        ):
-            raise ValueError(f"{name!r} must be a list of whole numbers of days, each 1 or more")
+        if not isinstance(days, list) or not all(_is_whole(d, 1, MAX_DAYS) for d in days):
+            raise ValueError(
+                f"{name!r} must be a list of whole numbers of days, each from 1 to {MAX_DAYS:,}"
+            )
         steps[_how_met(name)] = tuple(days)
     return steps
 
@@ -112,8 +176,8 @@ def _cadence(value: Any) -> dict[str, int]:
     for tier, days in value.items():
         if tier.upper() not in cadence:
             raise ValueError(f"{tier!r} is not a priority; use A, B or C")
-        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-            raise ValueError(f"{tier} must be a whole number of days, 1 or more")
+        if not _is_whole(days, 1, MAX_DAYS):
+            raise ValueError(f"{tier} must be a whole number of days from 1 to {MAX_DAYS:,}")
         cadence[tier.upper()] = days
     return cadence
 
@@ -125,15 +189,16 @@ def _relationships(value: Any) -> frozenset[HowMet]:
 
 
 _RULES = RuleSettings()
-_TEXT = _expect(str, "text in quotes")
 _BOOL = _expect(bool, "true or false")
+_MAX_TIMEOUT = 600
+_DAYS = _whole(0, MAX_DAYS, " of days")
 
 SCHEMA: tuple[Key, ...] = (
     Key(
-        "workbook", "path", "contacts.xlsx", "The contacts workbook, relative to this file.", _TEXT
+        "workbook", "path", "contacts.xlsx", "The contacts workbook, relative to this file.", _file
     ),
     Key(
-        "workbook", "sheet", "", "Sheet to read; empty: the first sheet with a Name column.", _TEXT
+        "workbook", "sheet", "", "Sheet to read; empty: the first sheet with a Name column.", _line
     ),
     Key(
         "workbook",
@@ -146,11 +211,13 @@ SCHEMA: tuple[Key, ...] = (
         "workbook",
         "backups",
         7,
-        "How many backup copies to keep in .followup-backups/.",
-        _positive_int,
+        "How many backup copies (0-1,000) to keep in .followup-backups/.",
+        _whole(0, 1000),
     ),
-    Key("digest", "to", "", "Your own email address: the only address followup writes to.", _TEXT),
-    Key("digest", "name", "", "Your name, used to sign drafted messages.", _TEXT),
+    Key(
+        "digest", "to", "", "Your own email address: the only address followup writes to.", _address
+    ),
+    Key("digest", "name", "", "Your name, used to sign drafted messages.", _line),
     Key(
         "digest", "time", "07:30", "Time of day `followup schedule` sends the digest.", _clock_time
     ),
@@ -165,24 +232,24 @@ SCHEMA: tuple[Key, ...] = (
         "digest",
         "lookahead_days",
         7,
-        "Contacts due within this many days are 'coming up'.",
-        _positive_int,
+        f"Contacts due within this many days (0-{MAX_DAYS:,}) are 'coming up'.",
+        _DAYS,
     ),
     Key("digest", "send_when_empty", False, "Send a digest even when nobody is due.", _BOOL),
-    Key("digest", "outbox", "outbox", "Folder for digests written to disk or not yet sent.", _TEXT),
+    Key("digest", "outbox", "outbox", "Folder for digests written to disk or not yet sent.", _path),
     Key(
         "digest",
         "max_items",
         15,
-        "Most people listed in one digest; the rest are counted. 0: no limit.",
-        _positive_int,
+        "Most people listed in one digest (0-10,000; 0: no limit); the rest are counted.",
+        _whole(0, 10_000),
     ),
     Key(
         "digest",
         "templates",
         "",
         "Folder of your own drafts: each .txt replaces the built-in of that name.",
-        _TEXT,
+        _path,
     ),
     Key(
         "digest",
@@ -191,13 +258,13 @@ SCHEMA: tuple[Key, ...] = (
         "Attach followup.ics (the coming follow-ups) to the digest.",
         _BOOL,
     ),
-    Key("smtp", "host", "", "SMTP server; empty: digests are only written to the outbox.", _TEXT),
+    Key("smtp", "host", "", "SMTP server; empty: digests are only written to the outbox.", _host),
     Key(
         "smtp",
         "port",
         0,
         "SMTP port; 0: 587 for starttls, 465 for ssl, 25 for none.",
-        _positive_int,
+        _whole(0, 65_535),
     ),
     Key(
         "smtp",
@@ -206,17 +273,29 @@ SCHEMA: tuple[Key, ...] = (
         "starttls, ssl or none (local relays only).",
         _one_of("starttls", "ssl", "none"),
     ),
-    Key("smtp", "user", "", "Login name; empty: send without logging in.", _TEXT),
-    Key("smtp", "from", "", "Sender address; empty: the user, else digest.to.", _TEXT),
-    Key("smtp", "timeout", 30, "Seconds to wait for the server before giving up.", _positive_int),
+    Key("smtp", "user", "", "Login name; empty: send without logging in.", _line),
+    Key("smtp", "from", "", "Sender address; empty: the user, else digest.to.", _address),
+    Key(
+        "smtp",
+        "timeout",
+        30,
+        f"Seconds (1-{_MAX_TIMEOUT}) to wait for the server before giving up.",
+        _seconds,
+    ),
     Key(
         "rules",
         "steps",
         {h.value: list(d) for h, d in _RULES.steps.items()},
-        "Days after each touch, per relationship, before the cadence.",
+        f"Days (1-{MAX_DAYS:,}) after each touch, per relationship, before the cadence.",
         _steps,
     ),
-    Key("rules", "cadence", dict(_RULES.cadence), "Days between check-ins by priority.", _cadence),
+    Key(
+        "rules",
+        "cadence",
+        dict(_RULES.cadence),
+        f"Days (1-{MAX_DAYS:,}) between check-ins by priority.",
+        _cadence,
+    ),
     Key(
         "rules",
         "stop_after_steps",
@@ -229,28 +308,28 @@ SCHEMA: tuple[Key, ...] = (
         "nudge_days",
         7,
         "Days after your last message before one nudge (Waiting for reply).",
-        _positive_int,
+        _DAYS,
     ),
     Key(
         "rules",
         "declined_days",
         _RULES.declined_days,
         "Days before a light touch after a decline.",
-        _positive_int,
+        _DAYS,
     ),
     Key(
         "rules",
         "max_unanswered",
         _RULES.max_unanswered,
         "Unanswered follow-ups (Waiting for reply) before giving them space.",
-        _at_least_one,
+        _whole(1, 1000),
     ),
     Key(
         "rules",
         "rest_days",
         _RULES.rest_days,
         "Then days of space before one light, no-ask check-in.",
-        _positive_int,
+        _DAYS,
     ),
     Key(
         "rules",
@@ -261,7 +340,15 @@ SCHEMA: tuple[Key, ...] = (
     ),
 )
 
+_BY_NAME = {key.dotted: key for key in SCHEMA}
+
 _DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def check_value(dotted: str, value: Any) -> Any:
+    """`value` as key `dotted` ("workbook.path") accepts it; ValueError says what it must be.
+    For values that go into a config.toml from elsewhere (`followup init PATH`)."""
+    return _BY_NAME[dotted].check(value)
 
 
 @dataclass(frozen=True)
@@ -311,7 +398,7 @@ def config_path(option: str | None) -> Path:
 def load_config(path: Path) -> Config:
     """Read and validate config.toml; raise ConfigError naming the file and key on any fault."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_toml(path)
     except FileNotFoundError:
         raise ConfigError(
             f"No config file at {path}. Run `followup init` to create one, or pass --config PATH."
@@ -322,8 +409,20 @@ def load_config(path: Path) -> Config:
         raise ConfigError(
             f"{path} is not valid TOML: {err}. Fix that line and run again."
         ) from None
-    values = _validate(raw, path)
-    return _build(values, path.resolve().parent, path)
+    except ValueError:  # a NUL in the path
+        raise ConfigError(f"Cannot read {path!r}: that is not a file name.") from None
+    return config_from(raw, path)
+
+
+def config_from(raw: dict[str, Any], source: Path) -> Config:
+    """The Config of a parsed config.toml read from `source` (paths are relative to its folder),
+    or ConfigError naming the first key that is wrong."""
+    return _build(_validate(raw, source), source.resolve().parent, source)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML; a byte-order mark (Windows Notepad writes one) is not part of it."""
+    return tomllib.loads(path.read_text(encoding="utf-8-sig"))
 
 
 def unknown_keys(raw: dict[str, Any]) -> list[str]:
@@ -332,14 +431,19 @@ def unknown_keys(raw: dict[str, Any]) -> list[str]:
     sections = {k.section for k in SCHEMA}
     found = []
     for section, table in raw.items():
-        if section not in sections or not isinstance(table, dict):
+        if section not in sections:
             found.append(section)
-            continue
-        found.extend(f"{section}.{name}" for name in table if (section, name) not in known)
+        elif isinstance(table, dict):
+            found.extend(f"{section}.{name}" for name in table if (section, name) not in known)
     return found
 
 
 def _validate(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    for section in dict.fromkeys(key.section for key in SCHEMA):
+        if not isinstance(raw.get(section, {}), dict):
+            raise ConfigError(
+                f"{path}: [{section}] must be a section: a line [{section}] with its keys below."
+            )
     unknown = unknown_keys(raw)
     if unknown:
         raise ConfigError(
@@ -350,7 +454,7 @@ def _validate(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     for key in SCHEMA:
         value = raw.get(key.section, {}).get(key.name, key.default)
         try:
-            values[key.dotted] = key.check(value) if key.check else value
+            values[key.dotted] = key.check(value)
         except ValueError as err:
             raise ConfigError(f"{path}: [{key.section}] {key.name} {err}.") from None
     return values
@@ -366,10 +470,16 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
             security=security,
             user=v["smtp.user"],
             sender=v["smtp.from"] or v["smtp.user"] or v["digest.to"],
-            timeout=float(v["smtp.timeout"] or 30),
+            timeout=v["smtp.timeout"],
         )
         if not v["digest.to"]:
             raise ConfigError(f"{source}: [digest] to is empty; set it to your own email address.")
+    outbox = base / v["digest.outbox"]
+    if _is_file(outbox):
+        raise ConfigError(
+            f"{source}: [digest] outbox names the file {outbox}; set it to a folder (followup "
+            "creates it)."
+        )
     return Config(
         source=source,
         workbook=base / v["workbook.path"],
@@ -382,7 +492,7 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
         timezone=v["digest.timezone"],
         send_when_empty=v["digest.send_when_empty"],
         attach_calendar=v["digest.attach_calendar"],
-        outbox=base / v["digest.outbox"],
+        outbox=outbox,
         max_items=v["digest.max_items"],
         templates=base / v["digest.templates"] if v["digest.templates"] else None,
         smtp=smtp,
@@ -398,6 +508,14 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
             lookahead_days=v["digest.lookahead_days"],
         ),
     )
+
+
+def _is_file(path: Path) -> bool:
+    """Whether something other than a folder is at `path` (a name too long is not a folder)."""
+    try:
+        return path.exists() and not path.is_dir()
+    except OSError:
+        return True
 
 
 def render_config(workbook: str = "contacts.xlsx") -> str:

@@ -52,27 +52,42 @@ def deliver(
     state = State.load(config.state_dir / STATE_FILE)
     outcome = Outcome(messages=[state.warning] if state.warning else [])
     if digest and state.delivered_on(digest.day) and not force:
+        at = f" at {state.last_at:%H:%M}" if state.last_at else ""
         outcome.messages.append(
-            f"Today's digest was already delivered at {state.last_at:%H:%M}; "
-            "`followup run --force` sends another."
+            f"Today's digest was already delivered{at}; `followup run --force` sends another."
         )
         digest = None
     outbox = Outbox(config.outbox)
-    if config.smtp is None:
-        if digest:
-            sender = _SENDER_WITHOUT_SMTP
-            message = to_message(digest, sender, config.to or sender, now)
-            eml = outbox.keep(_attach(message, calendar), digest.day)
-            outcome.delivered = digest
-            outcome.messages.append(f"Digest written to {eml.with_suffix('.html')}")
-    else:
-        _send_queue(config, outbox, digest, now, outcome, calendar)
+    outbox.tidy()
+    try:
+        if config.smtp is None:
+            if digest:
+                sender = _SENDER_WITHOUT_SMTP
+                message = to_message(digest, sender, config.to or sender, now)
+                eml = outbox.keep(_attach(message, calendar), digest.day)
+                outcome.delivered = digest
+                outcome.messages.append(f"Digest written to {eml.with_suffix('.html')}")
+        else:
+            _send_queue(config, outbox, digest, now, outcome, calendar)
+    except OSError as err:  # a read-only outbox or a full disk
+        outcome.error = (
+            f"Could not write the digest in {config.outbox} ({err.strerror or err}). Make that "
+            "folder writable and check that the disk has free space, or set [digest] outbox in "
+            "config.toml to another folder."
+        )
     if outcome.delivered:
         listed = (keys or {}).get
         state.record_delivery(
             outcome.delivered.day, now, filter(None, map(listed, outcome.delivered.listed_rows))
         )
-        state.save()
+        try:
+            state.save()
+        except OSError as err:
+            outcome.messages.append(
+                f"Could not record the delivery in {state.path} ({err.strerror or err}), so "
+                "the next run may deliver today's digest again. Check that the disk has free "
+                "space."
+            )
     outcome.last_day, outcome.last_listed = state.last_day, state.last_listed
     return outcome
 
@@ -101,10 +116,16 @@ def _send_queue(
         password = mailer.resolve_password(config.smtp)
         for path in queue:
             mailer.send(Outbox.load(path), config.smtp, password)
-            outbox.mark_sent(path)
             if path == todays:
                 outcome.delivered = digest
             outcome.messages.append(f"Sent {path.stem} to {config.to}.")
+            try:
+                outbox.mark_sent(path)
+            except OSError as err:  # it was sent: a warning, not a failed delivery
+                outcome.messages.append(
+                    f"Could not move {path.name} to {outbox.sent_folder} "
+                    f"({err.strerror or err}), so the next run sends it again."
+                )
     except (DeliveryError, ConfigError) as err:  # no password is a failed delivery too
         left = len(outbox.pending())
         outcome.error = (

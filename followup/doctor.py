@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,7 +22,7 @@ import keyring
 from keyring.errors import KeyringError
 
 from followup import job, mailer, safety
-from followup.config import SCHEMA, Config, SmtpSettings, load_config, unknown_keys
+from followup.config import SCHEMA, Config, SmtpSettings, load_config, read_toml, unknown_keys
 from followup.digest import worth_sending
 from followup.errors import ConfigError, FollowupError
 from followup.outbox import Outbox
@@ -342,7 +341,7 @@ def _config_faults(path: Path, raw: dict | None) -> list[str]:
     faults = [f"{path}: unknown key {name}" for name in unknown_keys(raw)]
     for key in SCHEMA:
         table = raw.get(key.section, {})
-        if not isinstance(table, dict) or key.name not in table or key.check is None:
+        if not isinstance(table, dict) or key.name not in table:
             continue
         try:
             key.check(table[key.name])
@@ -354,6 +353,6 @@ def _config_faults(path: Path, raw: dict | None) -> list[str]:
 def _toml(path: Path) -> dict | None:
     """The file's TOML, or None when it cannot be read (load_config's message says why)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return read_toml(path)
+    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         return None

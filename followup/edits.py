@@ -17,14 +17,14 @@ from pathlib import Path
 import python_calamine as calamine
 
 from followup import job, safety
-from followup.cells import is_blank
+from followup.cells import MAX_COUNT, is_blank, new_cell_text
 from followup.columns import USER_COLUMNS
 from followup.config import Config
-from followup.errors import FollowupError, UsageError
+from followup.errors import FollowupError, UsageError, WorkbookError
 from followup.identity import find_contact, identities
 from followup.importers import Imported
 from followup.log import LogEntry
-from followup.model import Contact, HowMet
+from followup.model import LAST_DAY, MAX_DAYS, Contact, HowMet
 from followup.reader import SheetContents
 from followup.rules import follow_up, touches_made
 from followup.saving import save_workbook
@@ -97,6 +97,11 @@ def plan_done(
     row = contact.row
     last = max(on, contact.last_contact or on)
     count = touches_made(contact) + 1
+    if count > MAX_COUNT:  # the cell would no longer read as a count
+        raise UsageError(
+            f"{contact.name} already has {count - 1:,} follow-ups, and a Follow-ups cell counts "
+            f"at most {MAX_COUNT:,}: correct Follow-ups in row {contact.row} first."
+        )
     reached = contact.follow_up_on is not None and contact.follow_up_on <= on
     if last != contact.last_contact:
         columns.cells[(row, columns["last_contact"])] = last
@@ -113,13 +118,12 @@ def plan_done(
     said += f", Follow-ups {count}" + (", Follow up on cleared" if reached else "")
     logged = "logged" if evaluation.history.log.header_row else "logged (new Log sheet)"
     channel = channel or _likely_channel(contact)
-    entry = LogEntry(on, contact.name, contact.email, channel.lower(), note.strip())
-    return Change(
-        columns.cells,
-        _expected(contents, updated),
-        (entry,),
-        (f"{contact.name} (row {row}): {said}; {logged}", _next(updated, config, today)),
-    )
+    note, changed = new_cell_text(note.strip())
+    entry = LogEntry(on, contact.name, contact.email, channel.lower(), note)
+    lines = [f"{contact.name} (row {row}): {said}; {logged}", _next(updated, config, today)]
+    if changed:
+        lines.append(f"The note was {changed}.")
+    return Change(columns.cells, _expected(contents, updated), (entry,), tuple(lines))
 
 
 def _likely_channel(contact: Contact) -> str:
@@ -197,8 +201,13 @@ def plan_import(
     added: list[Contact] = []
     verb = "Would add" if dry_run else "Added"
     for row, person in enumerate(new, start=first):
-        values = {name: getattr(person, name) for name in _IMPORTED_FIELDS}
-        values = {name: value for name, value in values.items() if value}
+        values = {}
+        for name in _IMPORTED_FIELDS:
+            value, changed = new_cell_text(getattr(person, name))
+            if changed:
+                lines.append(f"{person.source}: {_HEADERS[name]} was {changed}.")
+            if value:
+                values[name] = value
         day = person.met_on or met_on
         if day is not None:
             values["met_on"] = day
@@ -218,9 +227,15 @@ def _why(key: str) -> str:
 
 
 def _summary(contact: Contact) -> str:
-    who = ", ".join(p for p in (contact.name, contact.role, contact.company) if p)
+    """One line about a new contact, however long or many-lined its cells."""
+    who = ", ".join(_short(p) for p in (contact.name, contact.role, contact.company) if p)
     met = f", met {contact.met_on.isoformat()}" if contact.met_on else ""
     return f"{who} ({contact.how_met.label}{met})"
+
+
+def _short(text: str, most: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def rows_in_use(path: Path, sheet: str) -> set[int]:
@@ -241,11 +256,12 @@ def apply(
     """Plan the change on the workbook as it is now and save it, holding the run lock.
 
     Refuses, changing nothing (exit 1), when the workbook is open in Excel or LibreOffice, is
-    saved while the change is written, or a run is in progress.
+    saved while the change is written, or a run is in progress; with exit 3 when it cannot be
+    saved (a read-only folder, a full disk), and exit 2 when the outbox cannot be written.
     """
     name = config.workbook.name
     try:
-        with safety.run_lock(config.state_dir):
+        with safety.run_lock(config.state_dir) as notice:
             app = safety.open_by_user(config.workbook)
             if app and not dry_run:
                 raise FollowupError(
@@ -257,6 +273,8 @@ def apply(
             before = safety.fingerprint(config.workbook) if config.workbook.exists() else None
             evaluation = job.evaluate(config, today)
             change = plan(evaluation)
+            if notice:
+                change = dataclasses.replace(change, lines=(notice, *change.lines))
             if dry_run or before is None or not (change.cells or change.new_entries):
                 return change
             save_workbook(
@@ -288,17 +306,27 @@ def apply(
         ) from None
     except safety.SaveFailed as error:
         reason = error.__cause__.strerror if isinstance(error.__cause__, OSError) else error
-        raise FollowupError(
+        raise WorkbookError(
             f"Could not save {name} ({reason}), so nothing was changed. Check that "
             f"{config.workbook.parent} is writable and has free space."
         ) from None
 
 
-def snooze_until(days: int | None, until: date | None, today: date) -> date:
+def snooze_until(days: str | None, until: date | None, today: date) -> date:
     """The Follow up on date of `snooze NAME DAYS` or `snooze NAME --until DATE`."""
     if (days is None) == (until is None):
         raise UsageError("Give either a number of days or --until DATE (not both).")
-    day = until if until is not None else today + timedelta(days=days or 0)
-    if day < today:
-        raise UsageError(f"--until {day} is in the past; snooze to today or later.")
-    return day
+    if days is not None:
+        # "²" and "٣" pass str.isdigit(); a 5,000-digit number is past what int() reads.
+        if not (days.isascii() and days.isdigit() and len(days) <= 4 and int(days) <= MAX_DAYS):
+            raise UsageError(
+                f"DAYS {days!r} must be a whole number from 0 to {MAX_DAYS:,} (about ten years), "
+                "like 14; or give the day with --until YYYY-MM-DD."
+            )
+        until = today + timedelta(days=int(days))
+    assert until is not None
+    if until < today:
+        raise UsageError(f"--until {until} is in the past; snooze to today or later.")
+    if until > LAST_DAY:
+        raise UsageError(f"{until} is after {LAST_DAY}, the last day followup works with.")
+    return until

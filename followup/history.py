@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from followup.atomic import write_atomic
+from followup.atomic import set_aside, write_atomic
 from followup.identity import contact_key, fold, index_by
 from followup.log import WORKBOOK_EDIT, Log, LogEntry, entries_by_row, touch_days
 from followup.model import Contact, Stage
@@ -46,18 +46,30 @@ class Memory:
 
     last_contact: dict[str, date | None] | None = None
     referrer_thanked: dict[str, date] = field(default_factory=dict)
+    warning: str = field(default="", compare=False)
+    """Why a damaged file was set aside (see `load`), for the run to say."""
 
     @classmethod
     def load(cls, path: Path) -> Memory:
-        """The saved memory; a missing or damaged file is a fresh start (see the module doc)."""
+        """The saved memory. A missing file is a fresh start; so is a damaged one, which is set
+        aside as `<name>.bad` (it would otherwise be refused again by every run)."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             return cls(
                 {k: date.fromisoformat(v) if v else None for k, v in raw["last_contact"].items()},
                 {k: date.fromisoformat(v) for k, v in raw["referrer_thanked"].items()},
             )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except FileNotFoundError:
             return cls()
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
+            return cls(
+                warning=set_aside(
+                    path,
+                    err,
+                    "followup starts afresh: hand edits to Last contact since the last run "
+                    "are not logged",
+                )
+            )
 
     def save(self, path: Path) -> None:
         """Write the file atomically (raises OSError when the state folder is not writable)."""

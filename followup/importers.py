@@ -7,12 +7,15 @@ where it came from for messages. Who is new, and the rows they go into, is
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import quopri
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from followup.cells import DateOrder, parse_date
 from followup.columns import normalize_header
@@ -35,12 +38,35 @@ class Imported:
 
 
 def decode(data: bytes) -> str:
-    """A file's text: UTF-8 (with or without a byte-order mark), else Windows-1252, which
-    older exports from Outlook and Excel use."""
+    """A file's text: UTF-16 with a byte-order mark (what Excel saves as "Unicode text"),
+    UTF-8 with or without one, else Windows-1252, which older exports from Outlook and Excel
+    use. Anything else, a binary file above all, is a UsageError naming the line."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _decode(data, "utf-16")  # the mark says which byte order
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = _decode(data, "cp1252")
+    if (nul := text.find("\0")) >= 0:  # no text export holds one; nearly every binary file does
+        raise UsageError(
+            f"Line {text.count(chr(10), 0, nul) + 1} holds a NUL character, so this is not a "
+            "text export (or UTF-16 without its byte-order mark): check that it is the right "
+            'file, or save it as UTF-8 ("CSV UTF-8" in Excel) and import it again.'
+        )
+    return text.removeprefix("\ufeff")
+
+
+def _decode(data: bytes, encoding: str) -> str:
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = data[: err.start].decode(encoding, errors="replace").count("\n") + 1
+        raise UsageError(
+            f"Line {line} is not text in UTF-8, UTF-16 or Windows-1252 (byte "
+            f'0x{data[err.start]:02X}). Save the file as UTF-8 ("CSV UTF-8" in Excel) and '
+            "import it again."
+        ) from None
 
 
 # --- LinkedIn --------------------------------------------------------------------------------
@@ -63,21 +89,37 @@ def read_linkedin(text: str, date_order: DateOrder = "MDY") -> tuple[list[Import
     `First Name,Last Name,URL,Email Address,Company,Position,Connected On`; Connected On
     ("11 Mar 2026") becomes Met on.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    fields: dict[int, str] = {}
-    for row in reader:
+    text = text.removeprefix("\ufeff")
+    # A field may be as long as the file: csv's limit (131,072 characters) is not a cell's.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))
+    # Commas as LinkedIn writes it; tabs once saved by Excel as "Unicode text"; semicolons
+    # once saved by Excel where the decimal mark is a comma. newline=None: a line may end in
+    # CR LF, LF or a lone CR (old Macs).
+    for delimiter in ",\t;":
+        reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+        fields = _linkedin_header(reader)
+        if fields:
+            return _connections(reader, fields, date_order)
+    raise UsageError(
+        "This is not LinkedIn's Connections.csv: it has no header line starting "
+        "`First Name,Last Name`. Export it from LinkedIn (Settings > Data privacy > Get a "
+        "copy of your data > Connections) and import that file."
+    )
+
+
+def _linkedin_header(rows: Iterator[list[str]]) -> dict[int, str]:
+    """Read up to the header line; its columns followup uses, by position ({} if none)."""
+    for row in rows:
         names = [normalize_header(cell) for cell in row]
         if "firstname" in names and "lastname" in names:
-            fields = {
-                i: _LINKEDIN_COLUMNS[n] for i, n in enumerate(names) if n in _LINKEDIN_COLUMNS
-            }
-            break
-    if not fields:
-        raise UsageError(
-            "This is not LinkedIn's Connections.csv: it has no header line starting "
-            "`First Name,Last Name`. Export it from LinkedIn (Settings > Data privacy > Get a "
-            "copy of your data > Connections) and import that file."
-        )
+            return {i: _LINKEDIN_COLUMNS[n] for i, n in enumerate(names) if n in _LINKEDIN_COLUMNS}
+    return {}
+
+
+def _connections(
+    reader: Any, fields: dict[int, str], date_order: DateOrder
+) -> tuple[list[Imported], list[str]]:
+    """The people in the rows below the header, and warnings about cells left out."""
     people, warnings = [], []
     for row in reader:
         values = {fields[i]: cell.strip() for i, cell in enumerate(row) if i in fields}
@@ -177,7 +219,7 @@ def _parse_line(line: str) -> _Property | None:
         raw = quopri.decodestring(value.encode("latin-1", errors="replace"))
         try:
             value = raw.decode(charset[1] if charset else "utf-8")
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # an unknown charset, or bytes not in it
             value = raw.decode("latin-1")
     return _Property(name.rpartition(".")[2], params, value)
 

@@ -16,7 +16,7 @@ from followup import delivery, safety, settled
 from followup.config import Config
 from followup.digest import Digest, build_digest, worth_sending
 from followup.drafts import load_templates
-from followup.errors import DeliveryError
+from followup.errors import DeliveryError, FollowupError
 from followup.history import MEMORY_FILE, History, Memory, review
 from followup.log import log_in
 from followup.model import Contact, FollowUp
@@ -48,10 +48,13 @@ class Evaluation:
 
 @dataclass
 class RunReport:
-    """What a run did, for the CLI to print."""
+    """What a run did, for the CLI to print, and the error it ends with (after printing)."""
 
     digest: Digest | None = None
     messages: list[str] = field(default_factory=list)
+    error: FollowupError | None = None
+    """Why the run failed after doing what it could: the digest is stuck (DeliveryError), or
+    the workbook could not be saved (SaveFailed); the messages say what did happen."""
 
 
 def evaluate(config: Config, today: date) -> Evaluation:
@@ -112,16 +115,23 @@ def collector_paused() -> Iterator[None]:
 def run_daily(
     config: Config, today: date, now: datetime, *, dry_run: bool = False, force: bool = False
 ) -> RunReport:
-    """One daily run. Raises DeliveryError (after writing statuses) when the digest is stuck."""
+    """One daily run. A digest that is stuck or a workbook that cannot be saved is the
+    report's `error`, after everything else was done; FolderNotWritable, raised before
+    anything is done, becomes a DeliveryError: no digest can be delivered then."""
     with collector_paused():
-        return _run_daily(config, today, now, dry_run=dry_run, force=force)
+        try:
+            return _run_daily(config, today, now, dry_run=dry_run, force=force)
+        except safety.FolderNotWritable as error:
+            raise DeliveryError(str(error)) from None
 
 
 def _run_daily(
     config: Config, today: date, now: datetime, *, dry_run: bool, force: bool
 ) -> RunReport:
     report = RunReport()
-    with safety.run_lock(config.state_dir):
+    with safety.run_lock(config.state_dir) as notice:
+        if notice:
+            report.messages.append(notice)
         if not config.workbook.exists() and not dry_run:
             create_workbook(config.workbook, today)
             report.messages.append(f"Created {config.workbook} with example contacts.")
@@ -135,6 +145,8 @@ def _run_daily(
         settled.unsettle(config)
         before = safety.fingerprint(config.workbook)
         evaluation = evaluate(config, today)
+        if evaluation.history.memory.warning:
+            report.messages.append(evaluation.history.memory.warning)
         open_in = safety.open_by_user(config.workbook)
         notices = []
         if open_in:
@@ -185,6 +197,8 @@ def _run_daily(
             except (safety.WorkbookOpen, safety.WorkbookChanged) as error:
                 # The user opened or saved it during the run: their version stands; not an error.
                 report.messages.append(str(error))
+            except safety.SaveFailed as error:  # a read-only folder, a full disk
+                report.error = error
         else:
             up_to_date = True
             report.messages.append(f"{config.workbook.name} is up to date; not rewritten.")
@@ -198,9 +212,11 @@ def _run_daily(
                 f"Could not save {MEMORY_FILE} ({error}); hand edits to Last "
                 "contact since the last run may be logged again."
             )
-        if outcome.error:
-            raise DeliveryError(outcome.error)
-        if up_to_date:
+        if outcome.error:  # the stuck digest is the graver news; a failed save is told too
+            if report.error:
+                report.messages.append(str(report.error))
+            report.error = DeliveryError(outcome.error)
+        elif up_to_date:
             settled.settle(config, today)
     return report
 

@@ -5,21 +5,23 @@ keyring under service "followup" and username "<smtp user>@<smtp host>" (for exa
 "me@gmail.com@smtp.gmail.com"), which `followup password` stores. It is never read from a file,
 never prompted for, and never appears in a message, a log line or an exception.
 
-yagmail opens and secures the connection and logs in; the digest itself goes out through that
-connection's smtplib `send_message`, because `yagmail.SMTP.send` cannot carry our message
+yagmail opens and secures the connection, and `_log_in` logs in (smtplib alone cannot send a
+password outside ASCII, which SMTP AUTH carries as UTF-8); the digest itself goes out through
+that connection's smtplib `send_message`, because `yagmail.SMTP.send` cannot carry our message
 intact. It builds its own MIME tree, in which the text/plain part is the HTML source, and it
 attaches any content string that happens to name an existing file, which a cell of the
 workbook could. Its send also retries on a dropped connection, sleeps, and then returns False
 instead of raising. Sending the prepared EmailMessage avoids all three. The other traps:
 without `timeout=` smtplib waits forever on a server that never answers, so it is always
-passed; with password=None yagmail looks in its own keyring entry and then prompts on the
-terminal, so a login without a password is refused before yagmail is called; and it appends
-"@gmail.com" to a login name without "@", so the name is passed as a {name: alias} dict,
-which it takes as it is.
+passed; yagmail's own login looks in its keyring entry and then prompts on the terminal when
+it has no password, so it is never used (and a login without a password is refused before
+yagmail is called); and yagmail appends "@gmail.com" to a login name without "@", so the name
+is passed as a {name: alias} dict, which it takes as it is.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import smtplib
 import socket
@@ -109,16 +111,17 @@ def _connection(smtp: SmtpSettings, password: str | None) -> Iterator[smtplib.SM
         raise _no_password(smtp)
     client = yagmail.SMTP(
         user={smtp.user: smtp.user},
-        password=password,
         host=smtp.host,
         port=smtp.port,
-        smtp_skip_login=not smtp.user,
+        smtp_skip_login=True,  # yagmail connects and secures; _log_in logs in
         soft_email_validation=False,
         **_security(smtp),
         timeout=smtp.timeout,
     )
     try:
         client.login()
+        if smtp.user and password is not None:
+            _log_in(client.smtp, smtp, password)
         yield client.smtp
     except (smtplib.SMTPException, OSError) as err:
         reason = _reason(err, smtp)
@@ -128,6 +131,38 @@ def _connection(smtp: SmtpSettings, password: str | None) -> Iterator[smtplib.SM
         # block on a server that stopped answering.
         if client.smtp is not None:
             client.smtp.close()
+
+
+def _log_in(connection: smtplib.SMTP, smtp: SmtpSettings, password: str) -> None:
+    """Log in. smtplib sends the login as ASCII and fails on "pässwörd", while SMTP AUTH PLAIN
+    and LOGIN carry UTF-8 (RFC 4616), so a login outside ASCII goes out that way."""
+    if smtp.user.isascii() and password.isascii():
+        connection.login(smtp.user, password)
+        return
+    connection.ehlo_or_helo_if_needed()
+    if not connection.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    offered = connection.esmtp_features["auth"].upper().split()
+    if "PLAIN" in offered:
+        code, reply = connection.docmd(
+            "AUTH", "PLAIN " + _utf8_base64(f"\0{smtp.user}\0{password}")
+        )
+    elif "LOGIN" in offered:
+        code, reply = connection.docmd("AUTH", "LOGIN " + _utf8_base64(smtp.user))
+        if code == 334:
+            code, reply = connection.docmd(_utf8_base64(password))
+    else:
+        raise DeliveryError(
+            f"{smtp.host} offers no login (AUTH PLAIN or LOGIN) that can carry a user name or "
+            "password with letters outside ASCII: use a password (or app password) of ASCII "
+            "letters, digits and symbols."
+        )
+    if code not in (235, 503):  # 503: already logged in, as smtplib counts it
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+def _utf8_base64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def _security(smtp: SmtpSettings) -> dict[str, Any]:

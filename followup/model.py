@@ -10,6 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+"""The days followup works with, in cells, options and --today: any date a person means is
+between them, and the rules' arithmetic on them can never leave the calendar."""
+
+MAX_DAYS = 3650
+"""The longest span, in days (about ten years), that a setting, a cell or `snooze` may give."""
+
 
 class HowMet(StrEnum):
     """The relationship a contact started from; it picks the follow-up steps."""

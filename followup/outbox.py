@@ -24,7 +24,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import cast
 
-from followup.atomic import write_atomic
+from followup.atomic import remove_stale_temps, write_atomic
 
 _NAME = re.compile(r"(\d{4}-\d{2}-\d{2}) Follow-ups(?: (\d+))?\.eml")
 
@@ -36,6 +36,11 @@ class Outbox:
         self.folder = folder
         self.pending_folder = folder / "pending"
         self.sent_folder = folder / "sent"
+
+    def tidy(self) -> None:
+        """Remove the temp files a run killed while writing left in these folders."""
+        for folder in (self.folder, self.pending_folder, self.sent_folder):
+            remove_stale_temps(folder)
 
     def keep(self, message: EmailMessage, day: date) -> Path:
         """Deliver to disk: write the digest into the outbox folder itself; return the .eml."""

@@ -84,7 +84,7 @@ def follow_up(contact: Contact, today: date, settings: RuleSettings) -> FollowUp
             return FollowUp(None, Status.NEEDS_INFO, 0, _NEEDS_INFO_ACTION)
         if delay is None:
             return FollowUp(None, Status.CLOSED, 0, _STEPS_DONE_ACTION)
-        next_date = _skip_weekend(anchor + timedelta(days=delay), settings)
+        next_date = _skip_weekend(_later(anchor, delay), settings)
 
     if resting and next_date > today:
         count = _unanswered(contact)
@@ -164,10 +164,19 @@ def _step_action(how_met: HowMet, index: int) -> str:
     return wordings[min(index, len(wordings) - 1)] if wordings else _CADENCE_ACTION
 
 
+def _later(day: date, days: int) -> date:
+    """`day` plus `days`, or the calendar's end when that is past it: the reader keeps dates
+    within FIRST_DAY..LAST_DAY, but the rules must return for any date a cell can hold."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 def _skip_weekend(day: date, settings: RuleSettings) -> date:
     """Move a Saturday or Sunday to the following Monday when the settings ask for it."""
     if settings.skip_weekends and day.weekday() >= 5:
-        return day + timedelta(days=7 - day.weekday())
+        return day + timedelta(days=7 - day.weekday())  # date.max is a Friday: no overflow
     return day
 
 
@@ -179,7 +188,7 @@ def _classify(next_date: date, today: date, stage: Stage, settings: RuleSettings
         return Status.DUE_TODAY
     if stage is Stage.WAITING:
         return Status.WAITING
-    if next_date <= today + timedelta(days=settings.lookahead_days):
+    if next_date <= _later(today, settings.lookahead_days):
         return Status.UPCOMING
     return Status.SCHEDULED
 

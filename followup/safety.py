@@ -13,7 +13,6 @@ import re
 import shutil
 import stat
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,13 +20,12 @@ from pathlib import Path
 
 import filelock
 
+from followup.atomic import remove_stale_temps, set_aside
 from followup.errors import FollowupError
 
 BACKUP_FOLDER = ".followup-backups"
 TEMP_MARK = ".followup-tmp-"
 RUN_LOCK_NAME = ".followup.lock"
-# A temp file this old is left over from a killed save, never from a save in progress.
-_STALE_TEMP_SECONDS = 3600
 
 
 class WorkbookNotWritten(FollowupError):
@@ -61,11 +59,29 @@ class WorkbookChanged(WorkbookNotWritten):
 class SaveFailed(WorkbookNotWritten):
     """The new version could not be put in place (disk full, no permission, file in use)."""
 
+    exit_code = 3
+
     def __init__(self, path: Path, error: OSError) -> None:
         reason = error.strerror or str(error)
         super().__init__(
             f"Could not save {path.name} ({reason}); it is unchanged. Check that the folder "
             f"{path.parent} is writable and has free space; statuses are written on the next run."
+        )
+
+
+class FolderNotWritable(FollowupError):
+    """The folder of the program's own files (the outbox) cannot be written, so no run or
+    command may start: it could keep no lock, no state and no digest. Exit 2, as for other
+    settings that do not work here; `run` makes it a DeliveryError (4)."""
+
+    exit_code = 2
+
+    def __init__(self, folder: Path, error: OSError) -> None:
+        reason = error.strerror or str(error)
+        super().__init__(
+            f"Cannot write in {folder} ({reason}), so nothing was done. Make it writable and "
+            "check that the disk has free space, or set [digest] outbox in config.toml to a "
+            "folder you can write."
         )
 
 
@@ -161,12 +177,9 @@ def _copy_owner_and_mode(original: Path, temp: Path) -> None:
 def _remove_stale_temps(target: Path) -> None:
     """Delete temp files a killed save left beside the workbook."""
     prefix = f".{target.stem}{TEMP_MARK}"
-    cutoff = time.time() - _STALE_TEMP_SECONDS
-    for entry in target.parent.iterdir():
-        if entry.name.startswith(prefix) and entry.name.endswith(target.suffix):
-            with contextlib.suppress(OSError):
-                if entry.lstat().st_mtime < cutoff:
-                    entry.unlink()
+    remove_stale_temps(
+        target.parent, lambda name: name.startswith(prefix) and name.endswith(target.suffix)
+    )
 
 
 def _backup(original: Path, folder: Path, keep: int, now: datetime) -> None:
@@ -217,12 +230,13 @@ def safe_replace(
     target = path.resolve()
     _refuse_if_unsafe(path, expected)
     _remove_stale_temps(target)
-    fd, temp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}{TEMP_MARK}", suffix=target.suffix, dir=target.parent
-    )
-    os.close(fd)
-    temp = Path(temp_name)
-    try:
+    temp: Path | None = None
+    try:  # a read-only folder or a full disk fails here already
+        fd, temp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}{TEMP_MARK}", suffix=target.suffix, dir=target.parent
+        )
+        os.close(fd)
+        temp = Path(temp_name)
         write(temp)
         _fsync_file(temp)
         _copy_owner_and_mode(target, temp)
@@ -234,24 +248,40 @@ def safe_replace(
     except OSError as error:
         raise SaveFailed(path, error) from error
     finally:
-        temp.unlink(missing_ok=True)  # already gone after a successful replace
+        if temp is not None:
+            temp.unlink(missing_ok=True)  # already gone after a successful replace
     with contextlib.suppress(OSError):  # the new version is in place either way
         _fsync_folder(target.parent)
 
 
 @contextlib.contextmanager
-def run_lock(folder: Path, wait: float = 10) -> Iterator[None]:
+def run_lock(folder: Path, wait: float = 10) -> Iterator[str]:
     """Hold the one-run-at-a-time lock for a read-modify-write-deliver cycle.
 
     A second run waits up to `wait` seconds, then raises AnotherRunInProgress. The OS drops
-    the lock when a process dies, so a killed run never blocks the next one.
+    the lock when a process dies, so a killed run never blocks the next one. A folder where
+    the lock file should be is set aside, and the notice that says so is what this yields
+    ("" otherwise); a folder that cannot be written raises FolderNotWritable.
     """
     lock = filelock.FileLock(folder / RUN_LOCK_NAME, timeout=wait)
     try:
-        lock.acquire()
+        notice = _acquire(lock)
     except filelock.Timeout:
         raise AnotherRunInProgress() from None
+    except OSError as error:
+        raise FolderNotWritable(folder, error) from None
     try:
-        yield
+        yield notice
     finally:
         lock.release()
+
+
+def _acquire(lock: filelock.BaseFileLock) -> str:
+    """Take the lock; a folder where its file belongs is set aside first (the notice)."""
+    try:
+        lock.acquire()
+    except IsADirectoryError as error:
+        notice = set_aside(Path(lock.lock_file), error, "nothing is lost")
+        lock.acquire()
+        return notice
+    return ""

@@ -31,9 +31,9 @@ def token(config: Config, today: date) -> str:
 
 def is_settled(config: Config, today: date) -> bool:
     """Whether a run settled today on this very workbook with these very settings."""
-    try:
-        recorded = (config.state_dir / SETTLED_FILE).read_text(encoding="utf-8").strip()
-        return recorded == token(config, today)
+    try:  # bytes: a damaged file is simply not the token (a full run then removes it)
+        recorded = (config.state_dir / SETTLED_FILE).read_bytes().strip()
+        return recorded == token(config, today).encode()
     except OSError:
         return False
 

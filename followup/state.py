@@ -22,7 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from followup.atomic import write_atomic
+from followup.atomic import set_aside, write_atomic
 
 STATE_FILE = "state.json"
 
@@ -45,8 +45,13 @@ class State:
             return cls(path, *_parse(raw))
         except FileNotFoundError:
             return cls(path)
-        except (OSError, ValueError) as err:
-            return cls(path, warning=_set_aside(path, err))
+        except (OSError, ValueError, RecursionError) as err:  # RecursionError: [[[[[...
+            return cls(
+                path,
+                warning=set_aside(
+                    path, err, "followup starts afresh and today's digest may be sent twice"
+                ),
+            )
 
     def delivered_on(self, day: date) -> bool:
         """True when a digest for `day` was already delivered."""
@@ -83,19 +88,4 @@ def _parse(raw: Any) -> tuple[date | None, datetime | None, frozenset[str]]:
         date.fromisoformat(day) if day else None,
         datetime.fromisoformat(at) if at else None,
         frozenset(listed),
-    )
-
-
-def _set_aside(path: Path, err: Exception) -> str:
-    """Move a broken state file out of the way and say so in one line."""
-    aside = path.with_name(f"{path.name}.bad")
-    try:
-        path.replace(aside)
-    except OSError:
-        kept = "it will be replaced"
-    else:
-        kept = f"it was renamed to {aside.name}"
-    return (
-        f"Could not read {path} ({err}); {kept} and followup starts afresh, "
-        "so today's digest may be sent twice."
     )

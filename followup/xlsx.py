@@ -35,6 +35,7 @@ from threading import Thread
 from typing import IO, NamedTuple
 from urllib.parse import unquote
 
+from followup.cells import storable_text
 from followup.columns import cell_address, column_letter
 from followup.errors import WorkbookError
 
@@ -111,7 +112,6 @@ class _Malformed(Exception):
 # --- edits -----------------------------------------------------------------------------------
 
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
-_MAX_TEXT = 32_767  # Excel refuses longer cell text and "repairs" the file
 
 
 _PLAIN_VALUES = frozenset({str, int, date, datetime, type(None)})
@@ -779,8 +779,9 @@ def _splice(text: str, start: int, end: int, edits: list[tuple[int, int, str]]) 
     return "".join(pieces)
 
 
-_ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_EXCEL_ESCAPED = re.compile("_(?=x[0-9A-Fa-f]{4}[_\x00-\x08\x0b-\x1f])|[\x00-\x08\x0b-\x1f]")
+"""What Excel writes as _xHHHH_: control characters, which XML 1.0 cannot hold (and CR, which
+XML would read as a line feed), and the "_" that would make literal text look like one."""
 
 
 def _escape(text: str, quote: bool = False) -> str:
@@ -789,9 +790,13 @@ def _escape(text: str, quote: bool = False) -> str:
 
 
 def _xstring(text: str) -> str:
-    """Text as Excel stores it: no XML-illegal characters, and a literal "_x000D_" kept literal."""
-    text = _ILLEGAL_XML.sub("", text)[:_MAX_TEXT]
-    return _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
+    """Text as Excel stores it: what a cell can hold (`storable_text`), with control characters
+    as _x0001_ and a literal "_x000D_" as "_x005F_x000D_", so that it reads back as it was."""
+    return _EXCEL_ESCAPED.sub(_excel_escape, storable_text(text))
+
+
+def _excel_escape(match: re.Match[str]) -> str:
+    return f"_x{ord(match[0]):04X}_"
 
 
 # --- cell references -------------------------------------------------------------------------

@@ -86,8 +86,10 @@ def smtp_server(
     tls_context: ssl.SSLContext | None = None,
     implicit_tls: bool = False,
     refuse: frozenset[str] = frozenset(),
+    mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN"),
 ) -> Iterator[Server]:
-    """An aiosmtpd server; with `user`, it offers AUTH LOGIN/PLAIN and requires that login.
+    """An aiosmtpd server; with `user`, it offers AUTH `mechanisms` and requires that login
+    (compared as UTF-8, as RFC 4616 sends it).
 
     `tls_context` offers STARTTLS with it, or, with `implicit_tls`, speaks TLS from the start
     (port 465 style). Recipients in `refuse` get "550 No such user".
@@ -96,6 +98,7 @@ def smtp_server(
     options: dict[str, Any] = {"auth_require_tls": False}
     if user is not None:
         options |= {"authenticator": _checker(user, password or ""), "auth_required": True}
+        options["auth_exclude_mechanism"] = [m for m in ("LOGIN", "PLAIN") if m not in mechanisms]
     if tls_context and implicit_tls:
         options["ssl_context"] = tls_context
     elif tls_context:

@@ -208,8 +208,8 @@ def test_cli_says_what_to_do_when_the_file_cannot_be_written(tmp_path: Path) -> 
     folder = folder_with_workbook(tmp_path)
     (folder / "taken").write_text("a file, not a folder", encoding="utf-8")
     result = followup(folder, "calendar", "--out", "taken/mine.ics", "--today", "2026-03-11")
-    assert result.returncode == 1
-    assert "Cannot write taken/mine.ics" in result.stderr
+    assert result.returncode == 2
+    assert "Cannot write taken/mine.ics: taken is not a folder." in result.stderr
     assert "--out" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -8,11 +8,13 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from followup.cells import (
+    MAX_CELL_TEXT,
     CellValue,
     DateOrder,
     Invalid,
     Parsed,
     is_blank,
+    new_cell_text,
     parse_cadence,
     parse_count,
     parse_date,
@@ -20,6 +22,7 @@ from followup.cells import (
     parse_priority,
     parse_stage,
     parse_text,
+    storable_text,
 )
 from followup.model import HowMet, Stage
 
@@ -87,6 +90,30 @@ def test_parse_date_refuses_with_how_to_fix(value: CellValue) -> None:
     assert "11 Mar 2026" in result.message
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        date(9999, 12, 31),  # serial 2958465, the last day Excel can show
+        datetime(9999, 12, 31, 23, 59, 59),
+        date(1899, 12, 30),
+        date(2201, 1, 1),
+        "9999-12-31",
+        "31 Dec 9999",
+        "12/31/9999",
+        "1066-10-14",
+    ],
+)
+def test_a_date_no_follow_up_can_mean_is_a_problem_not_a_crash(value: CellValue) -> None:
+    result = parse_date(value)
+    assert isinstance(result, Invalid)
+    assert "between 1900 and 2200: check the year" in result.message
+
+
+def test_the_first_and_last_days_followup_works_with_are_dates() -> None:
+    assert parse_date(date(1900, 1, 1)) == date(1900, 1, 1)
+    assert parse_date("2200-12-31") == date(2200, 12, 31)
+
+
 def test_parse_date_suggests_the_other_order_when_only_it_fits() -> None:
     result = parse_date("25/12/2026", "MDY")
     assert isinstance(result, Invalid)
@@ -134,6 +161,11 @@ def test_whole_numbers_accept(
         (parse_cadence, "-3"),
         (parse_cadence, "weekly"),
         (parse_cadence, "1e400"),
+        (parse_cadence, 999_999_999),
+        (parse_cadence, 1e15),
+        (parse_cadence, "3651"),
+        (parse_count, 1e300),
+        (parse_count, 10_000),
     ],
 )
 def test_whole_numbers_refuse(parse: Callable[[CellValue], Parsed[int]], value: CellValue) -> None:
@@ -235,3 +267,34 @@ def test_parse_text(value: CellValue, expected: str | None) -> None:
 @pytest.mark.parametrize(("value", "blank"), [("", True), ("  ", True), (0, False), ("x", False)])
 def test_is_blank_keeps_zero(value: CellValue, blank: bool) -> None:
     assert is_blank(value) is blank
+
+
+@pytest.mark.parametrize(
+    ("parse", "value", "says"),
+    [(parse_cadence, 999_999_999, "from 1 to 3,650"), (parse_count, 1e15, "from 0 to 9,999")],
+)
+def test_a_number_too_big_to_mean_anything_says_the_range(
+    parse: Callable[[CellValue], Parsed[int]], value: CellValue, says: str
+) -> None:
+    result = parse(value)
+    assert isinstance(result, Invalid)
+    assert says in result.message
+
+
+@pytest.mark.parametrize(
+    ("text", "stored", "changed"),
+    [
+        ("plain", "plain", ""),
+        ("a\r\nb\rc\nd", "a\nb\nc\nd", ""),  # line breaks become the cell's own
+        ("bell\x01 and tab\t", "bell\x01 and tab\t", ""),  # kept, as Excel keeps them
+        ("x" * 32_768, "x" * 32_767, "cut to 32,767 characters, the most a cell holds"),
+        ("a\ufffeb\udc80", "ab", "stripped of 2 characters no cell can hold"),
+    ],
+)
+def test_new_text_is_stored_the_way_excel_stores_it(text: str, stored: str, changed: str) -> None:
+    assert new_cell_text(text) == (stored, changed)
+
+
+def test_the_cell_limit_counts_utf16_units_like_excel() -> None:
+    assert len(storable_text("🙂" * 20_000).encode("utf-16-le")) // 2 == MAX_CELL_TEXT - 1
+    assert storable_text("a" + "🙂" * 16_383) == "a" + "🙂" * 16_383  # exactly 32,767 units

@@ -75,11 +75,28 @@ def test_smtp_defaults_port_by_security(tmp_path):
         ("[smtp]\nhost = 'smtp.example.org'\n", "[digest] to is empty"),
         ("[rules]\nsteps = {dinner = [2]}\n", "'dinner' is not a relationship"),
         ("[rules]\ncadence = {D = 3}\n", "'D' is not a priority"),
-        ("[rules]\nsteps = {referral = [0]}\n", "each 1 or more"),
+        ("[rules]\nsteps = {referral = [0]}\n", "each from 1 to 3,650"),
         ("[digest]\nsend_when_empty = 'yes'\n", "must be true or false"),
         ("[workbok]\npath = 'x.xlsx'\n", "unknown key workbok"),
         ("[smtp]\npassword = 'secret'\n", "unknown key smtp.password"),
         ("[rules\n", "is not valid TOML"),
+        ("[digest]\nlookahead_days = 3000000\n", "[digest] lookahead_days must be a whole"),
+        ("[rules]\ncadence = {A = 999999999}\n", "[rules] cadence A must be a whole number of"),
+        ("[rules]\nsteps = {referral = [99999999999]}\n", "[rules] steps 'referral' must be"),
+        ("[rules]\nnudge_days = 3651\n", "[rules] nudge_days must be a whole number of days"),
+        ("[smtp]\ntimeout = 1e20\n", "[smtp] timeout must be a number of seconds from 1 to 600"),
+        ("[smtp]\ntimeout = nan\n", "[smtp] timeout must be a number of seconds"),
+        ("[smtp]\nport = 65536\n", "[smtp] port must be a whole number from 0 to 65,535"),
+        ('[workbook]\npath = "a\\u0000b.xlsx"\n', "[workbook] path must be a file or folder"),
+        ('[workbook]\npath = ""\n', "[workbook] path must name a file"),
+        ('[digest]\noutbox = "out\\u0000box"\n', "[digest] outbox must be a file or folder"),
+        ('[digest]\nto = "me@example.com\\r\\nBcc: x@y.z"\n', "[digest] to must be one line"),
+        ('[digest]\nto = "me"\n', "[digest] to must be an email address"),
+        ('[digest]\ntimezone = "Europe"\n', "[digest] timezone must be a timezone name"),
+        ('[digest]\ntime = "07:30+02:00"\n', "[digest] time must be a time of day"),
+        ('[smtp]\nhost = "smtp .example.org"\n', "[smtp] host must be a server name"),
+        (f'[smtp]\nhost = "{"a" * 64}.example.org"\n', "[smtp] host must be a server name"),
+        ("workbook = 5\n", "[workbook] must be a section"),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path, text, expected):
@@ -94,3 +111,20 @@ def test_bad_values_name_the_file_and_key(tmp_path, text, expected):
 def test_missing_file_says_how_to_create_one(tmp_path):
     with pytest.raises(ConfigError, match="followup init"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_an_outbox_that_names_a_file_is_refused_before_anything_is_read(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"\[digest\] outbox names the file .*notes.txt"):
+        load_config(write(tmp_path, '[digest]\noutbox = "notes.txt"\n'))
+
+
+def test_a_config_saved_with_a_byte_order_mark_reads_normally(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b"[digest]\nlookahead_days = 3\n")
+    assert load_config(path).rules.lookahead_days == 3
+
+
+def test_a_config_path_with_a_nul_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not a file name"):
+        load_config(tmp_path / "con\x00fig.toml")

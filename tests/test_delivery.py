@@ -117,6 +117,21 @@ def test_the_digest_reaches_the_user_and_nobody_else(tmp_path: Path) -> None:
     assert owned_cells(tmp_path, ANN_ROW)["Last reminded"] == date(2026, 3, 11)
 
 
+def test_a_password_outside_ascii_delivers_and_the_statuses_are_written(tmp_path: Path) -> None:
+    """It crashed every run with UnicodeEncodeError before the workbook was written."""
+    with smtp_server(USER, "pässwörd") as server:
+        done = followup(
+            smtp_folder(tmp_path, server.port),
+            "run",
+            "--today",
+            "2026-03-11",
+            env={**NO_KEYRING, mailer.PASSWORD_ENV: "pässwörd"},
+        )
+    assert done.returncode == 0, done.stderr
+    assert len(server.messages) == 1
+    assert owned_cells(tmp_path, ANN_ROW)["Last reminded"] == date(2026, 3, 11)
+
+
 def test_at_most_one_digest_a_day_unless_forced(tmp_path: Path) -> None:
     with smtp_server(USER, PASSWORD) as server:
         smtp_folder(tmp_path, server.port)

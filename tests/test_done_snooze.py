@@ -210,12 +210,52 @@ def test_snooze_sets_follow_up_on_by_days_or_date(folder: Path) -> None:
         (["bo"], "Give either a number of days or --until DATE"),
         (["bo", "--until", "2026-03-01"], "is in the past"),
         (["bo", "--until", "someday"], "is not a date"),
+        (["bo", "3000000"], "DAYS '3000000' must be a whole number from 0 to 3,650"),
+        (["bo", "1" * 25], "must be a whole number from 0 to 3,650 (about ten years)"),
+        (["bo", "1" * 5000], "must be a whole number from 0 to 3,650"),  # past int()'s limit
+        (["bo", "²"], "DAYS '²' must be a whole number from 0 to 3,650"),  # "²".isdigit()
+        (["bo", "٣"], "DAYS '٣' must be a whole number"),
+        (["bo", "--until", "9999-12-31"], "is not between 1900-01-01 and 2200-12-31"),
     ],
 )
 def test_snooze_explains_bad_usage(folder: Path, args: list[str], message: str) -> None:
+    before = (folder / "contacts.xlsx").read_bytes()
     snoozed = invoke(folder, "snooze", *args)
     assert snoozed.exit_code == 2
     assert message in snoozed.output
+    assert "unexpected error" not in snoozed.output
+    assert (folder / "contacts.xlsx").read_bytes() == before
+
+
+def test_snooze_past_the_last_day_followup_works_with_is_bad_usage(folder: Path) -> None:
+    snoozed = invoke(folder, "snooze", "bo", "3650", today="2200-01-01")
+    assert snoozed.exit_code == 2
+    assert "2209-12-30 is after 2200-12-31, the last day followup works with" in snoozed.output
+    assert invoke(folder, "snooze", "bo", "3650").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("note", "logged", "notice"),
+    [
+        ("a\r\nb", "a\nb", ""),
+        ("line\rbreak", "line\nbreak", ""),
+        ("bell \x01 and _x000D_", "bell \x01 and _x000D_", ""),
+        (
+            "x" * 32_768,
+            "x" * 32_767,
+            "The note was cut to 32,767 characters, the most a cell holds.",
+        ),
+        ("a\udcff", "a", "The note was stripped of 1 character no cell can hold."),
+    ],
+)
+def test_a_note_is_logged_the_way_excel_stores_text(
+    folder: Path, note: str, logged: str, notice: str
+) -> None:
+    """Each of these ended in "did not read back the same; not saved", exit 3."""
+    done = invoke(folder, "done", "bo", "--note", note)
+    assert done.exit_code == 0, done.output
+    assert log_rows(folder / "contacts.xlsx")[-1][4] == logged
+    assert (notice in done.output.splitlines()) if notice else len(done.output.splitlines()) == 2
 
 
 def test_done_on_a_rich_workbook_touches_only_its_cells_and_grows_the_table(
@@ -247,3 +287,15 @@ def test_libreoffice_opens_a_workbook_with_the_new_log_sheet(folder: Path) -> No
         pytest.skip("LibreOffice is not installed")
     assert "Date,Name,Email,Channel,Note" in shown
     assert '2026-03-11,Bo Chen,bo@example.com,email,"Asked about the team, kindly"' in shown
+
+
+def test_done_past_the_most_follow_ups_a_cell_counts_is_bad_usage(tmp_path: Path) -> None:
+    """9,999 + 1 would be written, read back as a problem, and fail the save's check."""
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, ["Cy Max", "", "", "", None, None, 9999]])
+    write_config(tmp_path)
+    before = (tmp_path / "contacts.xlsx").read_bytes()
+    done = invoke(tmp_path, "done", "cy")
+    assert done.exit_code == 2, done.output
+    says = "Cy Max already has 9,999 follow-ups, and a Follow-ups cell counts at most 9,999"
+    assert says in done.output
+    assert (tmp_path / "contacts.xlsx").read_bytes() == before

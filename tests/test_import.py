@@ -207,3 +207,84 @@ def test_a_bad_how_we_met_is_bad_usage(folder: Path) -> None:
     done = invoke(folder, "import", "vcard", str(folder / "contacts.vcf"), "--how", "golf")
     assert done.exit_code == 2
     assert "--how 'golf'" in done.output
+
+
+# --- files that are not what the exports usually are ---------------------------------------
+
+CONNECTIONS_HEADER = "First Name,Last Name,URL,Email Address,Company,Position,Connected On\r\n"
+
+
+def import_file(folder: Path, kind: str, name: str, data: bytes):
+    (folder / name).write_bytes(data)
+    return invoke(folder, "import", kind, str(folder / name))
+
+
+def test_a_position_with_a_line_break_is_imported_with_it(folder: Path) -> None:
+    """One such field ended the whole import in "did not read back the same"."""
+    before = keep_copy(folder / "contacts.xlsx")
+    row = 'Zed,Ray,,zed@example.com,Acme,"Head\r\nof data",11 Mar 2026\r\n'
+    done = import_file(folder, "linkedin", "crlf.csv", (CONNECTIONS_HEADER + row).encode())
+    assert done.exit_code == 0, done.output
+    assert "Added row 5: Zed Ray, Head of data, Acme (Keep in touch, met 2026-03-11)" in done.output
+    assert "Head\nof data" in changed_cells(before, folder / "contacts.xlsx", "Contacts").values()
+
+
+def test_a_vcard_21_note_with_quoted_printable_line_breaks_is_imported(folder: Path) -> None:
+    card = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Card;Vee\r\nFN:Vee Card\r\n"
+        "NOTE;ENCODING=QUOTED-PRINTABLE:first line=0D=0Asecond line=0D=0A=01bell\r\nEND:VCARD\r\n"
+    )
+    before = keep_copy(folder / "contacts.xlsx")
+    done = import_file(folder, "vcard", "v21.vcf", card.encode())
+    assert done.exit_code == 0, done.output
+    changed = changed_cells(before, folder / "contacts.xlsx", "Contacts")
+    assert changed[(5, 6)] == "first line\nsecond line\n\x01bell"  # as Excel keeps \x01: _x0001_
+
+
+def test_a_field_longer_than_csv_allows_is_cut_to_a_cell_with_a_notice(folder: Path) -> None:
+    row = f'Lon,Field,,lon@example.com,Acme,"{"x" * 131_073}",11 Mar 2026\r\n'
+    before = keep_copy(folder / "contacts.xlsx")
+    done = import_file(folder, "linkedin", "long.csv", (CONNECTIONS_HEADER + row).encode())
+    assert done.exit_code == 0, done.output
+    assert "line 2: Role was cut to 32,767 characters, the most a cell holds." in done.output
+    assert "x" * 32_767 in changed_cells(before, folder / "contacts.xlsx", "Contacts").values()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("utf-16", "\t"), ("utf-16-be", ","), ("utf-8", ","), ("utf-8-sig", ";"), ("cp1252", ",")],
+)
+def test_unicode_text_utf8_with_or_without_a_mark_and_windows_1252_are_read(
+    folder: Path, encoding: str, delimiter: str
+) -> None:
+    """utf-16 is what Excel saves as "Unicode text": a byte-order mark, tab-separated."""
+    text = (CONNECTIONS_HEADER + "Üma,Sixteen,,uma@example.com,Acme,CTO,11 Mar 2026\r\n").replace(
+        ",", delimiter
+    )
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    done = import_file(folder, "linkedin", "export.csv", data)
+    assert done.exit_code == 0, done.output
+    assert "Added row 5: Üma Sixteen, CTO, Acme (Keep in touch, met 2026-03-11)" in done.output
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (bytes(range(256)) * 4, "Line 2 is not text in UTF-8, UTF-16 or Windows-1252 (byte 0x81)"),
+        (CONNECTIONS_HEADER.encode() + b"a\r\n\x81\x8d\r\n", "Line 3 is not text in UTF-8"),
+        (CONNECTIONS_HEADER.encode() + b"PK\x03\x04\x00\x00", "Line 2 holds a NUL character"),
+        ("First Name,Last Name\n".encode("utf-16-le"), "Line 1 holds a NUL character"),
+        (b"\xff\xfe" + b"\x00\xd8", "Line 1 is not text in UTF-8, UTF-16"),  # half a pair
+    ],
+)
+def test_a_binary_or_undecodable_file_is_bad_usage_naming_the_line(
+    folder: Path, data: bytes, says: str
+) -> None:
+    before = (folder / "contacts.xlsx").read_bytes()
+    for kind in ("linkedin", "vcard"):
+        done = import_file(folder, kind, "export.bin", data)
+        assert done.exit_code == 2, done.output
+        assert says in done.output
+    assert (folder / "contacts.xlsx").read_bytes() == before

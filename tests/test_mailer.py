@@ -112,6 +112,24 @@ def test_a_login_name_without_at_is_used_as_it_is() -> None:
     assert len(server.messages) == 1
 
 
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_a_password_outside_ascii_logs_in_as_utf8(mechanism: str) -> None:
+    """smtplib alone raised UnicodeEncodeError, and every run crashed before the statuses."""
+    with smtp_server("jürgen@example.com", "pässwörd", mechanisms=(mechanism,)) as server:
+        mailer.send(a_message(), settings(server.port, user="jürgen@example.com"), "pässwörd")
+        with pytest.raises(DeliveryError, match="Could not log in"):
+            mailer.send(a_message(), settings(server.port, user="jürgen@example.com"), "passwörd")
+    assert len(server.messages) == 1
+
+
+def test_a_server_without_a_login_that_carries_utf8_refuses_clearly() -> None:
+    with smtp_server(USER, "pässwörd", mechanisms=()) as server:
+        err = failure(settings(server.port), "pässwörd")
+    assert err.exit_code == 4
+    assert f"{HOST} offers no login (AUTH PLAIN or LOGIN) that can carry" in str(err)
+    assert "pässwörd" not in str(err)
+
+
 def test_a_relay_without_login_needs_no_password() -> None:
     with smtp_server() as server:
         mailer.send(a_message(), settings(server.port, user=""), None)

@@ -483,5 +483,7 @@ def test_courtesy_settings_come_from_config(tmp_path: Path) -> None:
     assert (rules.max_unanswered, rules.rest_days) == (3, 60)
     assert (RuleSettings().max_unanswered, RuleSettings().rest_days) == (2, 90)
     path.write_text("[rules]\nmax_unanswered = 0\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"\[rules\] max_unanswered must be a whole number, 1"):
+    with pytest.raises(
+        ConfigError, match=r"\[rules\] max_unanswered must be a whole number from 1 to 1,000"
+    ):
         load_config(path)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from followup.history import MEMORY_FILE, Memory
+from followup.safety import RUN_LOCK_NAME, run_lock
 from followup.state import State
 
 DAY = date(2026, 3, 11)
@@ -43,6 +45,7 @@ def test_a_delivery_is_remembered_across_runs(tmp_path: Path) -> None:
         b'{"last_delivered_day": 20260311}',
         b'{"last_delivered_day": "2026-03-11", "last_delivered_at": "soon"}',
         b"\xff\xfe\x00garbage",
+        b"[" * 100_000,  # deeper than json can recurse
     ],
 )
 def test_a_broken_file_is_set_aside_and_the_run_goes_on(tmp_path: Path, content: bytes) -> None:
@@ -57,3 +60,34 @@ def test_a_broken_file_is_set_aside_and_the_run_goes_on(tmp_path: Path, content:
     state.record_delivery(DAY, WHEN)
     state.save()
     assert State.load(path).delivered_on(DAY)
+
+
+def test_a_delivery_without_its_time_still_counts_for_its_day(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text('{"last_delivered_day": "2026-03-11", "last_delivered_at": null}')
+    state = State.load(path)
+    assert state.delivered_on(DAY) and state.last_at is None and state.warning == ""
+
+
+@pytest.mark.parametrize(
+    "content", [b"[" * 100_000, b"{not json", b'{"last_contact": []}', b"\xff\xfe"]
+)
+def test_a_broken_contacts_memory_is_set_aside_with_a_notice(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / MEMORY_FILE
+    path.write_bytes(content)
+    memory = Memory.load(path)
+    assert memory == Memory()
+    assert f"Could not use {path}" in memory.warning and "contacts.json.bad" in memory.warning
+    assert (tmp_path / "contacts.json.bad").read_bytes() == content
+    assert Memory.load(path).warning == ""  # a missing file is a plain fresh start
+
+
+def test_a_folder_where_the_run_lock_belongs_is_set_aside(tmp_path: Path) -> None:
+    (tmp_path / RUN_LOCK_NAME).mkdir()
+    with run_lock(tmp_path, wait=0) as notice:
+        assert "it was renamed to .followup.lock.bad, so nothing is lost" in notice
+    assert (tmp_path / ".followup.lock.bad").is_dir()
+    with run_lock(tmp_path, wait=0) as notice:
+        assert notice == ""

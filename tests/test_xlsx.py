@@ -270,14 +270,25 @@ def test_none_empties_a_cell_but_keeps_its_style(tmp_path: Path) -> None:
     assert 40 not in sheet_rows(parts(dst)[SHEET].decode())
 
 
-def test_text_is_escaped_and_stripped_of_characters_xml_cannot_hold(tmp_path: Path) -> None:
+def test_text_is_escaped_as_excel_does_and_reads_back_the_same(tmp_path: Path) -> None:
     src = rich_workbook(tmp_path / "rich.xlsx", table=False)
-    nasty = "a\x00b\x1f <tag> & \"q\" 'x' _x000D_ ü 🙂 +1 -2 @me"
-    dst = patched(src, {(2, 8): nasty, (3, 8): "=1+1", (4, 8): "  padded  "})
+    nasty = "a\x00b\x1f <tag> & \"q\" 'x' _x000D_ _x0041\x01 ü 🙂 +1 -2 @me\r\nline\rtwo"
+    unholdable = "\ufffe\uffff\udc80"
+    dst = patched(src, {(2, 8): nasty + unholdable, (3, 8): "=1+1", (4, 8): "  padded  "})
+    sheet = parts(dst)[SHEET].decode()
+    assert "a_x0000_b_x001F_" in sheet and "_x005F_x000D_ _x005F_x0041_x0001_" in sheet
     rows = read(dst)
-    assert cell(rows, 2, 8) == nasty.replace("\x00", "").replace("\x1f", "")
+    assert cell(rows, 2, 8) == nasty
     assert (cell(rows, 3, 8), cell(rows, 4, 8)) == ("=1+1", "  padded  ")
     assert openpyxl.load_workbook(dst)["Contacts"]["H3"].data_type == "s"
+
+
+def test_text_longer_than_a_cell_holds_is_cut_where_excel_cuts_it(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "rich.xlsx", table=False)
+    dst = patched(src, {(2, 8): "x" * 40_000, (3, 8): "🙂" * 20_000})
+    rows = read(dst)
+    assert cell(rows, 2, 8) == "x" * 32_767
+    assert cell(rows, 3, 8) == "🙂" * 16_383  # two UTF-16 units each, as Excel counts
 
 
 def test_new_date_cells_keep_the_columns_look(tmp_path: Path) -> None:
