@@ -16,7 +16,7 @@ from followup import delivery, safety, settled
 from followup.config import Config
 from followup.digest import Digest, build_digest, worth_sending
 from followup.drafts import load_templates
-from followup.errors import DeliveryError
+from followup.errors import DeliveryError, FollowupError, WorkbookError
 from followup.history import MEMORY_FILE, History, Memory, review
 from followup.log import log_in
 from followup.model import Contact, FollowUp
@@ -166,6 +166,7 @@ def _run_daily(
         history = evaluation.history
         logged = not history.new_entries
         up_to_date = False  # the workbook holds every status the rules give
+        not_saved: FollowupError | None = None
         if open_in:
             report.messages.append(f"{config.workbook.name} is open in {open_in}: not written.")
         elif cells or history.new_entries:
@@ -185,6 +186,11 @@ def _run_daily(
             except (safety.WorkbookOpen, safety.WorkbookChanged) as error:
                 # The user opened or saved it during the run: their version stands; not an error.
                 report.messages.append(str(error))
+            except (WorkbookError, safety.SaveFailed) as error:
+                # The new version failed its checks or could not be put in place: the workbook
+                # is as it was, the digest is out; the run ends with this error once the rest
+                # (what the run remembers, a stuck digest) is done.
+                not_saved = error
         else:
             up_to_date = True
             report.messages.append(f"{config.workbook.name} is up to date; not rewritten.")
@@ -199,7 +205,10 @@ def _run_daily(
                 "contact since the last run may be logged again."
             )
         if outcome.error:
-            raise DeliveryError(outcome.error)
+            also = f" Also: {not_saved}" if not_saved else ""
+            raise DeliveryError(f"{outcome.error}{also}")
+        if not_saved:
+            raise not_saved
         if up_to_date:
             settled.settle(config, today)
     return report

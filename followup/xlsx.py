@@ -25,7 +25,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache, lru_cache
 from itertools import count
 from operator import itemgetter
@@ -35,6 +35,7 @@ from threading import Thread
 from typing import IO, NamedTuple
 from urllib.parse import unquote
 
+from followup import xmlcheck
 from followup.columns import cell_address, column_letter
 from followup.errors import WorkbookError
 
@@ -44,12 +45,14 @@ CellValue = str | int | float | date | None
 
 @dataclass(frozen=True)
 class PatchResult:
-    """What `patch_sheet` did not do."""
+    """What `patch_sheet` did not do, and how to tell that what it did reads back."""
 
     skipped: tuple[str, ...]
     """A1 addresses left alone: the cell holds a formula (or is part of an array formula), or it
     is a table's header cell and writing it would rename the table's column. Cells of the
     `OwnSheet` are named with their sheet ("Log!A3")."""
+    date1904: bool = False
+    """Whether the workbook counts days from 1904 (see `read_back`)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def patch_sheet(
             f"{src.name} is damaged or uses a zip feature Excel does not ({error}). Open it in "
             "Excel or LibreOffice, save it again and rerun."
         ) from None
-    return PatchResult(plan.skipped)
+    return PatchResult(plan.skipped, plan.book.date1904)
 
 
 class _Malformed(Exception):
@@ -186,7 +189,9 @@ class _Package:
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self.archive = archive
         self.name = Path(archive.filename or "workbook").name
-        self._entries = {_norm(info.filename): info.filename for info in archive.infolist()}
+        infos = archive.infolist()
+        xmlcheck.refuse_duplicate_parts(Path(self.name), [info.filename for info in infos])
+        self._entries = {_norm(info.filename): info.filename for info in infos}
         if any(info.flag_bits & 0x1 for info in archive.infolist()):
             raise WorkbookError(
                 f"{self.name} is password-protected (its zip entries are encrypted). Save an "
@@ -776,28 +781,24 @@ def _closer(name: str) -> re.Pattern[str]:
     return re.compile(rf"</{re.escape(name)}\s*>")
 
 
-@cache
-def _opener_or_closer(name: str) -> re.Pattern[str]:
-    """A start tag of `name` (group 1) or its end tag."""
-    return re.compile(rf"(<{re.escape(name)}(?=[\s/>]))|</{re.escape(name)}\s*>")
-
-
 def _find_close(scan: str, name: str, pos: int, end: int) -> tuple[int, int]:
     """Start and end of the end tag of the element `name` whose content starts at `pos`,
-    past any element of the same name inside it."""
-    tags, depth = _opener_or_closer(name), 0
-    while match := tags.search(scan, pos, end):
-        if match[1] is None:
-            if depth == 0:
-                return match.span()
-            depth -= 1
-            pos = match.end()
-            continue
-        nested = _START_TAG.match(scan, match.start(), end)
-        if nested is None:
-            raise _Malformed(f"of unexpected XML near {scan[match.start() : match.start() + 40]!r}")
-        depth += not nested[3]
-        pos = nested.end()
+    past any element of the same name inside it (rows and cells never nest, so the search for
+    a nested start tag is a quick look that finds nothing)."""
+    closer, opener, depth = _closer(name), f"<{name}", 0
+    while match := closer.search(scan, pos, end):
+        nested = scan.find(opener, pos, match.start())
+        while nested >= 0:
+            tag = _START_TAG.match(scan, nested, end)
+            if tag is not None and tag[1] == name:
+                depth += not tag[3]
+                nested = scan.find(opener, tag.end(), match.start())
+            else:
+                nested = scan.find(opener, nested + 1, match.start())
+        if depth == 0:
+            return match.span()
+        depth -= 1
+        pos = match.end()
     raise _Malformed(f"an XML element <{name}> is never closed")
 
 
@@ -1455,6 +1456,52 @@ _letters = cache(column_letter)
 def _cell_text(value: str) -> str:
     """Escaped cell text; cached because a sheet repeats the same statuses and actions."""
     return _escape(_xstring(value))
+
+
+_XML_NEWLINE = re.compile(r"\r\n?")
+_XML_REFERENCE = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
+_XML_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_ESCAPED_CHAR = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def read_back(value: CellValue, date1904: bool) -> str | float | date:
+    """What a reader (python-calamine) reads from a cell `patch_sheet` wrote `value` into, in a
+    workbook that counts days from 1904 or not: the save checks each cell it wrote by this.
+
+    Text reads back as its XML decodes: what XML cannot hold is gone and line ends are "\n".
+    Numbers read back as floats, dates as dates (as text before the workbook's first day),
+    and None as "".
+    """
+    if isinstance(value, str):
+        return _text_read_back(value)
+    if type(value) is date:  # not a datetime: a run writes one or two in every row
+        return value if value >= _FIRST_DAY[date1904] else _text_read_back(value.isoformat())
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        if _serial(value, date1904) is None:
+            return _text_read_back(value.isoformat())
+        return value.date() if isinstance(value, datetime) and value.time() == time() else value
+    return float(value)
+
+
+_FIRST_DAY = {False: date(1900, 1, 1), True: date(1904, 1, 1)}
+"""The first day each date system can show (`_serial`)."""
+
+
+@lru_cache(maxsize=4096)
+def _text_read_back(value: str) -> str:
+    """The text a reader decodes from the XML `_cell_text` makes of `value`."""
+    xml = _XML_NEWLINE.sub("\n", _cell_text(value))
+    text = _XML_REFERENCE.sub(_xml_reference, xml)
+    return _ESCAPED_CHAR.sub(lambda match: chr(int(match[1], 16)), text)
+
+
+def _xml_reference(match: re.Match[str]) -> str:
+    hexadecimal, decimal, name = match.groups()
+    if name:
+        return _XML_ENTITIES[name]
+    return chr(int(hexadecimal, 16) if hexadecimal else int(decimal))
 
 
 def _serial(value: date, date1904: bool) -> int | float | None:
