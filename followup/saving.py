@@ -46,8 +46,6 @@ from followup.reader import (
 )
 from followup.xlsx import CellValue, OwnSheet, PatchResult, patch_sheet, read_back
 
-_NOT_SAVED = "The rewritten workbook did not read back as written; not saved."
-
 
 def save_workbook(
     config: Config,
@@ -90,19 +88,25 @@ def save_workbook(
                 "followup never overwrites, so nothing was changed. Edit that cell by hand."
             )
 
-    def read_back_same(tmp: Path) -> bool:
+    def difference(tmp: Path) -> str | None:
+        """Where the new version does not read back as it should, or None."""
         originals = _rows_as_read(config.workbook, contents.sheet, written) if written else {}
         with open_workbook(tmp) as workbook:
             rewritten = padded_rows(workbook.get_sheet_by_name(contents.sheet))
-            same = _unchanged(contents, rewritten, originals, written, planned)
+            row = _first_difference(contents, rewritten, originals, written, planned)
             del rewritten  # frees the sheet's cells before the checks below read the file again
-            if expected is not None and same:
+            if row is not None:
+                return f"row {row} of the sheet {contents.sheet!r}"
+            if expected is not None:
                 again = contacts_in(workbook, tmp, contents.sheet, config.date_order)
-                same = _user_data(again.contacts) == _user_data(expected)
-            if own is not None and same:
-                same = log_in(workbook, config.date_order).entries == want_log
-                same = same and _own_cells_read_back(workbook, own.name, planned.own)
-        return same
+                if _user_data(again.contacts) != _user_data(expected):
+                    return f"the contacts on the sheet {contents.sheet!r}"
+            if own is not None and not (
+                log_in(workbook, config.date_order).entries == want_log
+                and _own_cells_read_back(workbook, own.name, planned.own)
+            ):
+                return f"the sheet {own.name!r}"
+        return None
 
     def verify(tmp: Path) -> None:
         # python-calamine lets go of the GIL while it loads the sheet, so the strict parse of
@@ -110,11 +114,16 @@ def save_workbook(
         with ThreadPoolExecutor(1, "followup-xml-check") as pool:
             strict = pool.submit(_strict_check, config.workbook, tmp)
             try:
-                same = read_back_same(tmp)
+                where = difference(tmp)
             finally:
                 strict.result()  # its failure says more than the read-back's
-        if not same:
-            raise WorkbookError(_NOT_SAVED)
+        if where is not None:
+            raise WorkbookError(
+                f"{config.workbook.name} was not saved: in the new version, {where} did not "
+                "read back as written. The workbook is unchanged. This is a bug in followup, "
+                "or something in the file it does not handle; please report it with this "
+                "message."
+            )
 
     safety.safe_replace(
         config.workbook, write, expected=before, backups=config.backups, verify=verify, now=now
@@ -269,15 +278,15 @@ def _rows_as_read(path: Path, sheet: str, rows: Iterable[int]) -> dict[int, list
         return {number: values for number, values in enumerate(found, 1) if number in wanted}
 
 
-def _unchanged(
+def _first_difference(
     contents: SheetContents,
     rewritten: Iterable[list[ReadValue]],
     originals: Mapping[int, list[ReadValue]],
     written: Mapping[int, Sequence[int]],
     planned: _Planned,
-) -> bool:
-    """Whether the rewritten sheet reads as `contents` did, but for the cells meant to change,
-    which must read as `planned`.
+) -> int | None:
+    """The first row where the rewritten sheet does not read as `contents` did, but for the
+    cells meant to change, which must read as `planned`; None when there is none.
 
     In every row the program's own columns must hold what `planned` says. A row a command wrote
     cells in (`written`, {row: [0-based column]}) must equal its row in `originals` everywhere
@@ -290,19 +299,23 @@ def _unchanged(
     height = 0
     for height, values in enumerate(rewritten, 1):
         if not planned.holds_owned(height, values):
-            return False
+            return height
         if height in written:
             if not _same_cells(originals.get(height, []), values, written[height]):
-                return False
+                return height
             if not _holds(values, planned.user.get(height, {})):
-                return False
+                return height
             continue
         digest = digests[height - 1] if height <= len(digests) else empty
         if user_digest(values, skips) != digest:
-            return False
-    if any(digest != empty for digest in digests[height:]):
-        return False
-    return all(digest == planned.empty for digest in planned.owned[height:])
+            return height
+    # Rows the rewritten sheet no longer has must have been empty, and stay so.
+    for row in range(height + 1, max(len(digests), len(planned.owned)) + 1):
+        if row <= len(digests) and digests[row - 1] != empty:
+            return row
+        if row <= len(planned.owned) and planned.owned[row - 1] != planned.empty:
+            return row
+    return None
 
 
 def _same_cells(old: list[ReadValue], new: list[ReadValue], skip: Sequence[int]) -> bool:

@@ -234,20 +234,21 @@ def as_serial(value: CellValue) -> CellValue:
 
 
 @pytest.mark.parametrize(
-    ("change", "what"),
+    ("change", "row", "what"),
     [
-        (lambda value: None, "a cell left out"),
-        (lambda value: f"{value}!" if isinstance(value, str) else value, "text changed"),
-        (as_serial, "a date that reads back as its day number"),
+        (lambda value: None, 1, "a cell left out (the new headers first)"),
+        (lambda value: f"{value}!" if isinstance(value, str) else value, 1, "text changed"),
+        (as_serial, 2, "a date that reads back as its day number"),
     ],
 )
 def test_the_runs_own_cells_must_read_back_as_planned(
-    config: Config, monkeypatch: pytest.MonkeyPatch, change: Callable, what: str
+    config: Config, monkeypatch: pytest.MonkeyPatch, change: Callable, row: int, what: str
 ) -> None:
     original = config.workbook.read_bytes()
     rewriting(monkeypatch, change)
 
-    with pytest.raises(WorkbookError, match="did not read back as written"):
+    where = f"row {row} of the sheet 'Contacts' did not read back as written"
+    with pytest.raises(WorkbookError, match=where):
         save_run(config)
 
     assert config.workbook.read_bytes() == original, what
