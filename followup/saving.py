@@ -190,11 +190,11 @@ class _Planned:
             for mask in range(1 << len(order))
         ]
         held, nothing = contents.owned_values, ("",) * len(order)
-        empty = _wrapped(sum(_cell_digest(i, "") for i, _ in indexes[0]))
-        owned, masks = array("Q"), array("B")
+        empty = sum(_cell_digest(i, "") for i, _ in indexes[0]) & _DIGEST_BITS
+        height = max(max(held, default=0), max(cells, default=(0, 0))[0])
+        owned, masks = array("Q", [empty]) * height, array("B", [0]) * height
         for row, values in held.items():  # in the order of `order`, "" where a column was not
-            _grow(owned, masks, row, empty)
-            owned[row - 1] = _wrapped(sum(_cell_digest(i, values[i]) for i, _ in indexes[0]))
+            owned[row - 1] = sum(_cell_digest(i, values[i]) for i, _ in indexes[0]) & _DIGEST_BITS
         skipped = set(result.skipped)  # A1 addresses, usually none
         user: dict[int, dict[int, ReadValue]] = {}
         date1904 = result.date1904
@@ -205,8 +205,6 @@ class _Planned:
                 continue
             if skipped and cell_address(row, col) in skipped:
                 continue  # a formula is left as it was
-            if row > len(owned):
-                _grow(owned, masks, row, empty)
             now = read_back(value, date1904)
             digest = owned[row - 1] + hash((index, now, type(now)))
             if had[index]:  # the digest is a sum: the cell's old part goes, its new one comes
@@ -231,13 +229,6 @@ class _Planned:
         return _owned_digest(self.indexes[self.masks[row - 1]], values) == self.owned[row - 1]
 
 
-def _grow(owned: array[int], masks: array[int], row: int, empty: int) -> None:
-    """Make `owned` and `masks` reach `row`, rows not planned yet holding nothing."""
-    if row > len(owned):
-        masks.extend(array("B", [0]) * (row - len(masks)))
-        owned.extend(array("Q", [empty]) * (row - len(owned)))
-
-
 def _owned_digest(indexes: Sequence[tuple[int, int]], values: Sequence[ReadValue]) -> int:
     """A digest of what a row as read holds in the own columns `indexes` names, as (position,
     0-based column index), types included (a date is not its serial): a sum over the columns,
@@ -256,10 +247,6 @@ def _cell_digest(position: int, value: ReadValue) -> int:
 
 _DIGEST_BITS = (1 << 64) - 1
 """Digests are kept to 64 bits, what an array("Q") holds."""
-
-
-def _wrapped(number: int) -> int:
-    return number & _DIGEST_BITS
 
 
 def _by_row(cells: Iterable[tuple[int, int]]) -> dict[int, list[int]]:

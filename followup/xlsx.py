@@ -631,12 +631,10 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 # every edit is made to the text itself at the same offsets. These helpers find elements whose
 # name rarely nests inside itself (row, c, xf, table parts...), counting when it does.
 
-_START_TAG = re.compile(
-    r"<([^\s/>=<!?\"']+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
-)
-_ANY_TAG = re.compile(
-    r"<(/?)([^\s/>=<!?\"']+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
-)
+_ATTRS = r"((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
+"""A tag's attributes (a group), any space, and a slash if it closes itself (a group)."""
+_START_TAG = re.compile(rf"<([^\s/>=<!?\"']+){_ATTRS}")
+_ANY_TAG = re.compile(rf"<(/?)([^\s/>=<!?\"']+){_ATTRS}")  # start and end tags
 _ATTR = re.compile(r"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _MARKUP = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"))
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -765,9 +763,7 @@ def _element(scan: str, name: str, match: re.Match[str], end: int) -> _Element:
 @cache
 def _start_tag_of(name: str) -> re.Pattern[str]:
     """Start tags named exactly `name` (prefix included)."""
-    return re.compile(
-        rf"<{re.escape(name)}(?=[\s/>])((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
-    )
+    return re.compile(rf"<{re.escape(name)}(?=[\s/>]){_ATTRS}")
 
 
 @cache
@@ -896,9 +892,7 @@ def _attr_items(attrs: str) -> Iterator[tuple[str, str]]:
 
 @cache
 def _tag_pattern(local: str) -> re.Pattern[str]:
-    return re.compile(
-        rf"<(?:[\w.-]+:)?{local}(?=[\s/>])((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>"
-    )
+    return re.compile(rf"<(?:[\w.-]+:)?{local}(?=[\s/>]){_ATTRS}")
 
 
 def _splice(text: str, start: int, end: int, edits: list[tuple[int, int, str]]) -> str:
@@ -1110,10 +1104,10 @@ class _SheetPatch:
                 edits.append((at, at + len(name), new.ljust(len(name))))
         return _splice(scan, 0, len(scan), edits) if edits else scan
 
-    def _tail(self, pieces: Iterator[str], text: str | None, write: Callable[[str], None]) -> None:
+    def _tail(self, pieces: Iterator[str], rest: str, write: Callable[[str], None]) -> None:
         """Copy what follows the rows as it comes, noting merged ranges and the autofilter."""
-        assert text is not None
-        write(text)
+        write(rest)
+        text: str | None = rest
         while text is not None:
             scan, limit = _blanked(text)
             cut = limit
