@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,7 +23,7 @@ from pathlib import Path
 import keyring
 from keyring.errors import KeyringError
 
-from followup import job, mailer, safety
+from followup import job, mailer, safety, xmlcheck
 from followup.config import SCHEMA, Config, SmtpSettings, load_config, read_toml, unknown_keys
 from followup.digest import worth_sending
 from followup.errors import ConfigError, FollowupError
@@ -134,8 +136,21 @@ def check_config(path: Path) -> tuple[Check, Config | None]:
 
 
 def check_workbook(config: Config, read: job.Evaluation | Exception) -> Check:
-    """The workbook exists, opens, and has a contacts sheet with a Name header."""
+    """The workbook exists, opens, has a contacts sheet with a Name header, and every XML part
+    in it is namespace-well-formed (the check a save makes, which python-calamine does not)."""
     book = config.workbook
+    broken = _broken_parts(book)
+    if broken:
+        parts = "; ".join(map(str, broken[:3])) + ("; ..." if len(broken) > 3 else "")
+        return Check(
+            "Workbook",
+            False,
+            f"{book.name} has {'a part' if len(broken) == 1 else f'{len(broken)} parts'} that "
+            f"Excel cannot parse: {parts}",
+            "Restore an earlier copy (followup keeps some in "
+            f"{book.parent / safety.BACKUP_FOLDER}); or, if Excel or LibreOffice still opens "
+            "it, save it from there, which writes every part anew.",
+        )
     if not isinstance(read, job.Evaluation):
         if not book.exists():
             fix = (
@@ -311,6 +326,15 @@ def _evaluate(config: Config, today: date) -> job.Evaluation | Exception:
         return job.evaluate(config, today)
     except Exception as err:  # a checkup reports every failure; it must never crash
         return err
+
+
+def _broken_parts(book: Path) -> list[xmlcheck.BrokenPart]:
+    """The workbook's XML parts that are not namespace-well-formed; none when it cannot be
+    read as a zip at all (reading it says why)."""
+    try:
+        return xmlcheck.broken_parts(book)
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+        return []
 
 
 def _password(smtp: SmtpSettings) -> str | Exception | None:

@@ -16,7 +16,7 @@ from followup import delivery, safety, settled
 from followup.config import Config
 from followup.digest import Digest, build_digest, worth_sending
 from followup.drafts import load_templates
-from followup.errors import DeliveryError, FollowupError
+from followup.errors import DeliveryError, FollowupError, WorkbookError
 from followup.history import MEMORY_FILE, History, Memory, review
 from followup.log import log_in
 from followup.model import Contact, FollowUp
@@ -197,7 +197,10 @@ def _run_daily(
             except (safety.WorkbookOpen, safety.WorkbookChanged) as error:
                 # The user opened or saved it during the run: their version stands; not an error.
                 report.messages.append(str(error))
-            except safety.SaveFailed as error:  # a read-only folder, a full disk
+            except (WorkbookError, safety.SaveFailed) as error:
+                # The new version failed its checks or could not be put in place (a read-only
+                # folder, a full disk): the workbook is as it was, the digest is out; the run
+                # ends with this error once the rest (what it remembers, a stuck digest) is done.
                 report.error = error
         else:
             up_to_date = True

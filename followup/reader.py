@@ -15,9 +15,10 @@ column names only, while another table's header row almost always does.
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -27,6 +28,7 @@ from typing import Any
 
 import python_calamine as calamine
 
+from followup import xmlcheck
 from followup.cells import (
     CellValue,
     DateOrder,
@@ -91,7 +93,15 @@ class SheetContents:
 
 @contextmanager
 def open_workbook(path: Path) -> Iterator[calamine.CalamineWorkbook]:
-    """The workbook, opened once for all its readers; any failure to read it is a WorkbookError."""
+    """The workbook, opened once for all its readers; any failure to read it is a WorkbookError.
+
+    A zip that holds a part twice is refused first: python-calamine would read one of them,
+    and Excel or a save might take the other.
+    """
+    with suppress(OSError, zipfile.BadZipFile):  # then calamine says what is wrong
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        xmlcheck.refuse_duplicate_parts(path, names)
     try:
         with calamine.CalamineWorkbook.from_path(path) as workbook:
             yield workbook

@@ -25,9 +25,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache, lru_cache
-from itertools import chain, count
+from itertools import count
 from operator import itemgetter
 from pathlib import Path
 from queue import Queue
@@ -35,6 +35,7 @@ from threading import Thread
 from typing import IO, NamedTuple
 from urllib.parse import unquote
 
+from followup import xmlcheck
 from followup.cells import storable_text
 from followup.columns import cell_address, column_letter
 from followup.errors import WorkbookError
@@ -45,12 +46,14 @@ CellValue = str | int | float | date | None
 
 @dataclass(frozen=True)
 class PatchResult:
-    """What `patch_sheet` did not do."""
+    """What `patch_sheet` did not do, and how to tell that what it did reads back."""
 
     skipped: tuple[str, ...]
     """A1 addresses left alone: the cell holds a formula (or is part of an array formula), or it
     is a table's header cell and writing it would rename the table's column. Cells of the
     `OwnSheet` are named with their sheet ("Log!A3")."""
+    date1904: bool = False
+    """Whether the workbook counts days from 1904 (see `read_back`)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def patch_sheet(
             f"{src.name} is damaged or uses a zip feature Excel does not ({error}). Open it in "
             "Excel or LibreOffice, save it again and rerun."
         ) from None
-    return PatchResult(plan.skipped)
+    return PatchResult(plan.skipped, plan.book.date1904)
 
 
 class _Malformed(Exception):
@@ -186,7 +189,9 @@ class _Package:
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self.archive = archive
         self.name = Path(archive.filename or "workbook").name
-        self._entries = {_norm(info.filename): info.filename for info in archive.infolist()}
+        infos = archive.infolist()
+        xmlcheck.refuse_duplicate_parts(Path(self.name), [info.filename for info in infos])
+        self._entries = {_norm(info.filename): info.filename for info in infos}
         if any(info.flag_bits & 0x1 for info in archive.infolist()):
             raise WorkbookError(
                 f"{self.name} is password-protected (its zip entries are encrypted). Save an "
@@ -200,6 +205,11 @@ class _Package:
     def read_text(self, entry: str) -> tuple[str, str]:
         """An XML part's text and the codec to write it back with."""
         return _decode(self.archive.read(entry), entry)
+
+    def read_doc(self, entry: str) -> tuple[_Doc, str]:
+        """An XML part to search and edit, and the codec to write it back with."""
+        text, codec = self.read_text(entry)
+        return _Doc(text), codec
 
 
 def _norm(part: str) -> str:
@@ -277,9 +287,9 @@ def _rels(package: _Package, part: str, kind: str = "") -> list[_Rel]:
     entry = package.entry(posixpath.join(folder, "_rels", f"{name}.rels"))
     if entry is None:
         return []
-    text, _ = package.read_text(entry)
+    doc, _ = package.read_doc(entry)
     rels = []
-    for match in _tag_pattern("Relationship").finditer(text):
+    for match in _tag_pattern("Relationship").finditer(doc.scan):
         if kind not in match[1]:
             continue
         attrs = dict(_attr_items(match[1]))
@@ -314,15 +324,15 @@ class _Book:
                 "part; .ods and .xlsb files are not supported). Save it from Excel or "
                 "LibreOffice as .xlsx and point [workbook] path at it."
             )
-        text, _ = package.read_text(entry)
+        doc, _ = package.read_doc(entry)
         rels = {rel.id: rel for rel in _rels(package, _norm_path(entry))}
         sheets = {}
-        for attrs in _tag_attrs(text, "sheet"):
-            rid = next((v for k, v in attrs.items() if k.endswith(":id")), "")
+        for attrs in _listed_sheets(doc):
+            rid = attrs.get(_REL_ID, "")
             if rid in rels:
                 sheets[attrs.get("name", "")] = rels[rid]
         styles = next((r for r in rels.values() if r.type.endswith("/styles") and r.target), None)
-        props = next(_tag_attrs(text, "workbookPr"), {})
+        props = next(doc.tag_attrs("workbookPr"), {})
         date1904 = props.get("date1904", "").lower() in ("1", "true")
         return cls(_norm_path(entry), sheets, styles, date1904)
 
@@ -358,6 +368,36 @@ _SHEET_KINDS = {
 
 def _norm_path(entry: str) -> str:
     return entry.replace("\\", "/").lstrip("/")
+
+
+_REL_NAMESPACES = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+_REL_ID = "{relationships}id"
+"""The key `_listed_sheets` gives a sheet's relationship id, whatever its prefix."""
+
+
+def _listed_sheets(doc: _Doc) -> Iterator[dict[str, str]]:
+    """The attributes of each <sheet> in the workbook part, its relationship id under _REL_ID.
+
+    Where the id's namespace is declared varies (the root, as Excel does, or each <sheet>, as
+    openpyxl does); its prefix is whatever the file binds it to.
+    """
+    sheets = doc.first("sheets")
+    if sheets is None:
+        return
+    outer = doc.scope(sheets)
+    for sheet in doc.children(sheets):
+        if sheet.local != "sheet":
+            continue
+        attrs = dict(_attr_items(sheet.attrs))
+        scope = _declared(sheet.attrs, outer)
+        for key, value in list(attrs.items()):
+            prefix, _, local = key.rpartition(":")
+            if local == "id" and prefix and scope.get(prefix) in _REL_NAMESPACES:
+                attrs[_REL_ID] = value
+        yield attrs
 
 
 # --- planning the changes --------------------------------------------------------------------
@@ -585,15 +625,95 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 
 # --- XML scanning ----------------------------------------------------------------------------
 #
-# The parts are handled as text so that everything not edited keeps its exact bytes. These
-# helpers find elements whose name does not nest inside itself (row, c, xf, table parts...),
-# skipping comments, CDATA and processing instructions.
+# The parts are handled as text so that everything not edited keeps its exact bytes. Every
+# search runs on a twin of the text in which comments, CDATA sections and processing
+# instructions are blanked out (`_blanked`): a look-alike tag inside them is never found, and
+# every edit is made to the text itself at the same offsets. These helpers find elements whose
+# name rarely nests inside itself (row, c, xf, table parts...), counting when it does.
 
-_START_TAG = re.compile(
-    r"<([^\s/>=<!?\"']+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
-)
+_ATTRS = r"((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
+"""A tag's attributes (a group), any space, and a slash if it closes itself (a group)."""
+_START_TAG = re.compile(rf"<([^\s/>=<!?\"']+){_ATTRS}")
+_ANY_TAG = re.compile(rf"<(/?)([^\s/>=<!?\"']+){_ATTRS}")  # start and end tags
 _ATTR = re.compile(r"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
-_MARKUP = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"), ("<!", ">"))
+_MARKUP = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"))
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
+def _blanked(text: str) -> tuple[str, int]:
+    """`text` with its comments, CDATA sections and processing instructions (the XML declaration
+    too) turned into spaces, and the offset where one that the text cuts off begins (the
+    text's length when none is cut off). Without any of them, `text` itself comes back."""
+    bang, question = text.find("<!"), text.find("<?")
+    if bang < 0 and question < 0:
+        return text, len(text)
+    pieces: list[str] = []
+    pos = 0
+    while bang >= 0 or question >= 0:
+        at = question if bang < 0 or 0 <= question < bang else bang
+        end = _markup_end(text, at)
+        if end is None:
+            pieces += (text[pos:at], " " * (len(text) - at))
+            return "".join(pieces), at
+        pieces += (text[pos:at], " " * (end - at))
+        pos = end
+        if bang < end:
+            bang = text.find("<!", end)
+        if question < end:
+            question = text.find("<?", end)
+    pieces.append(text[pos:])
+    return "".join(pieces), len(text)
+
+
+def _markup_end(text: str, pos: int) -> int | None:
+    """The end of the comment, CDATA section or processing instruction starting at `pos`, or
+    None when it goes on past the end of `text`."""
+    for opener, closer in _MARKUP:
+        if text.startswith(opener, pos):
+            end = text.find(closer, pos + len(opener))
+            return None if end < 0 else end + len(closer)
+    if text.startswith("<!DOCTYPE", pos):
+        raise _Malformed("one of its parts declares a document type, which workbooks must not")
+    if len(text) - pos < len("<![CDATA["):
+        return None  # too short yet to tell which markup it is
+    raise _Malformed(f"of unexpected XML near {text[pos : pos + 40]!r}")
+
+
+class _Doc:
+    """A small XML part being edited: its text, and the twin (`scan`) every search runs on."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.scan, open_at = _blanked(text)
+        if open_at < len(text):
+            raise _Malformed(f"of unterminated XML markup near {text[open_at : open_at + 40]!r}")
+
+    def root(self) -> _Element:
+        return _root(self.scan)
+
+    def first(self, local: str, pos: int = 0, end: int | None = None) -> _Element | None:
+        """The first element named `local` (any prefix) between `pos` and `end`."""
+        end = len(self.scan) if end is None else end
+        match = _tag_pattern(local).search(self.scan, pos, end)
+        return next(_elements(self.scan, match.start(), end)) if match else None
+
+    def tag_attrs(
+        self, local: str, pos: int = 0, end: int | None = None
+    ) -> Iterator[dict[str, str]]:
+        return _tag_attrs(self.scan, local, pos, end)
+
+    def children(self, element: _Element) -> Iterator[_Element]:
+        return _elements(self.scan, element.inner_start, element.inner_end)
+
+    def inner(self, element: _Element) -> str:
+        """The element's content as written (comments and CDATA included)."""
+        return self.text[element.inner_start : element.inner_end]
+
+    def scope(self, element: _Element) -> dict[str, str]:
+        return _scope(self.scan, element)
+
+    def spliced(self, edits: list[tuple[int, int, str]]) -> str:
+        return _splice(self.text, 0, len(self.text), edits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -618,37 +738,32 @@ class _Element:
         return f"<{self.name}{attrs}{'/' if self.self_closing else ''}>"
 
 
-def _elements(text: str, pos: int, end: int) -> Iterator[_Element]:
+def _elements(scan: str, pos: int, end: int) -> Iterator[_Element]:
     """The child elements between `pos` and `end`, in order."""
-    while (lt := text.find("<", pos, end)) >= 0:
-        if text.startswith(("<!", "<?"), lt):
-            pos = _skip_markup(text, lt)
-            continue
-        match = _START_TAG.match(text, lt, end)
+    while (lt := scan.find("<", pos, end)) >= 0:
+        match = _START_TAG.match(scan, lt, end)
         if match is None:
-            raise _Malformed(f"of unexpected XML near {text[lt : lt + 40]!r}")
-        element = _element(text, match[1], match, end)
+            raise _Malformed(f"of unexpected XML near {scan[lt : lt + 40]!r}")
+        element = _element(scan, match[1], match, end)
         yield element
         pos = element.end
 
 
-def _element(text: str, name: str, match: re.Match[str], end: int) -> _Element:
+def _element(scan: str, name: str, match: re.Match[str], end: int) -> _Element:
     """The element whose start tag `match` found (attributes and slash are its last two groups)."""
     attrs, slash = match.group(match.re.groups - 1, match.re.groups)
     prefix = name[: name.find(":") + 1]
     start, tag_end = match.span()
     if slash:
         return _Element(name, attrs, start, tag_end, tag_end, tag_end, True, prefix)
-    close_start, close_end = _find_close(text, name, tag_end, end)
+    close_start, close_end = _find_close(scan, name, tag_end, end)
     return _Element(name, attrs, start, tag_end, close_start, close_end, False, prefix)
 
 
 @cache
 def _start_tag_of(name: str) -> re.Pattern[str]:
     """Start tags named exactly `name` (prefix included)."""
-    return re.compile(
-        rf"<{re.escape(name)}(?=[\s/>])((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
-    )
+    return re.compile(rf"<{re.escape(name)}(?=[\s/>]){_ATTRS}")
 
 
 @cache
@@ -657,70 +772,83 @@ def _cell_tag(prefix: str) -> re.Pattern[str]:
     return re.compile(rf"<{re.escape(prefix)}c(?=[\s/>])(?:[^>]*?\sr\s*=\s*([\"'])(.*?)\1)?")
 
 
-def _outside_markup(
-    text: str, pattern: re.Pattern[str], start: int, end: int
-) -> Iterator[re.Match[str]]:
-    """Matches of `pattern` between `start` and `end` that are not inside comments or CDATA."""
-    if text.find("<!", start, end) < 0:
-        yield from pattern.finditer(text, start, end)
-        return
-    spans = _markup_spans(text, start, end)
-    span_start, span_end = next(spans, (end, end))
-    while match := pattern.search(text, start, end):
-        while span_end <= match.start():
-            span_start, span_end = next(spans, (end, end))
-        if span_start <= match.start():
-            start = span_end
-            continue
-        yield match
-        start = match.end()
-
-
-def _markup_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    while (lt := text.find("<!", start, end)) >= 0:
-        start = _skip_markup(text, lt)
-        yield lt, start
-
-
-def _skip_markup(text: str, pos: int) -> int:
-    """The end of the comment, CDATA section or processing instruction starting at `pos`."""
-    end = _markup_end(text, pos)
-    if end is None:
-        raise _Malformed(f"of unterminated XML markup near {text[pos : pos + 40]!r}")
-    return end
-
-
-def _markup_end(text: str, pos: int) -> int | None:
-    """Like _skip_markup, but None when the markup goes on past the end of `text`."""
-    opener, closer = next(markup for markup in _MARKUP if text.startswith(markup[0], pos))
-    end = text.find(closer, pos + len(opener))
-    return None if end < 0 else end + len(closer)
-
-
 @cache
 def _closer(name: str) -> re.Pattern[str]:
     return re.compile(rf"</{re.escape(name)}\s*>")
 
 
-def _find_close(text: str, name: str, pos: int, end: int) -> tuple[int, int]:
-    """Start and end of the end tag of `name`, ignoring look-alikes inside CDATA or comments."""
-    closer = _closer(name)
-    match = closer.search(text, pos, end)
-    while match:
-        markup = text.find("<!", pos, match.start())
-        if markup < 0:
+def _find_close(scan: str, name: str, pos: int, end: int) -> tuple[int, int]:
+    """Start and end of the end tag of the element `name` whose content starts at `pos`,
+    past any element of the same name inside it (rows and cells never nest, so the search for
+    a nested start tag is a quick look that finds nothing)."""
+    closer, opener, depth = _closer(name), f"<{name}", 0
+    while match := closer.search(scan, pos, end):
+        nested = scan.find(opener, pos, match.start())
+        while nested >= 0:
+            tag = _START_TAG.match(scan, nested, end)
+            if tag is not None and tag[1] == name:
+                depth += not tag[3]
+                nested = scan.find(opener, tag.end(), match.start())
+            else:
+                nested = scan.find(opener, nested + 1, match.start())
+        if depth == 0:
             return match.span()
-        pos = _skip_markup(text, markup)
-        if pos > match.start():
-            match = closer.search(text, pos, end)
+        depth -= 1
+        pos = match.end()
     raise _Malformed(f"an XML element <{name}> is never closed")
 
 
-def _root(text: str) -> _Element:
-    root = next(_elements(text, 0, len(text)), None)
+def _root(scan: str) -> _Element:
+    root = next(_elements(scan, 0, len(scan)), None)
     if root is None:
         raise _Malformed("an XML part is empty")
     return root
+
+
+def _scope(scan: str, element: _Element) -> dict[str, str]:
+    """The namespaces in force inside `element`, {prefix: URI} ("" for the default namespace):
+    what its ancestors and the element itself declare."""
+    return _declared(element.attrs, _scope_at(scan, element.start))
+
+
+def _scope_at(scan: str, pos: int) -> dict[str, str]:
+    """The namespaces in force at `pos`, which is outside any tag, from the tags before it."""
+    stack = [{"xml": _XML_NS}]
+    for tag in _ANY_TAG.finditer(scan, 0, pos):
+        if tag[1]:
+            if len(stack) > 1:
+                stack.pop()
+        elif not tag[4]:
+            stack.append(_declared(tag[3], stack[-1]))
+    return stack[-1]
+
+
+def _declared(attrs: str, outer: dict[str, str]) -> dict[str, str]:
+    """The namespaces in force inside an element with `attrs` whose parent has `outer`."""
+    if "xmlns" not in attrs:
+        return outer
+    scope = dict(outer)
+    for name, value in _attr_items(attrs):
+        if name == "xmlns":
+            scope[""] = value
+        elif name.startswith("xmlns:"):
+            scope[name[len("xmlns:") :]] = value
+    return scope
+
+
+def _namespace(scope: dict[str, str], prefix: str) -> str | None:
+    """The URI a prefix ("x:" or "") stands for in `scope`."""
+    return scope.get(prefix[:-1] if prefix else "")
+
+
+def _attr_prefix(scope: dict[str, str], uri: str, usual: str) -> tuple[str, str]:
+    """How to write an attribute of namespace `uri` on a new element in `scope`: a prefix bound
+    to it there, the `usual` one first; else `usual`, declared on the new element itself (as
+    the second value, an attribute to add)."""
+    bound = [p for p, u in scope.items() if u == uri and p]
+    if bound:
+        return (usual if usual in bound else bound[0]) + ":", ""
+    return usual + ":", f' xmlns:{usual}="{_escape(uri, quote=True)}"'
 
 
 @cache
@@ -748,10 +876,10 @@ def _set_attr(attrs: str, name: str, value: str) -> str:
 
 
 def _tag_attrs(
-    text: str, local: str, pos: int = 0, end: int | None = None
+    scan: str, local: str, pos: int = 0, end: int | None = None
 ) -> Iterator[dict[str, str]]:
     """The attributes of every start tag named `local` (any prefix) between `pos` and `end`."""
-    for match in _tag_pattern(local).finditer(text, pos, len(text) if end is None else end):
+    for match in _tag_pattern(local).finditer(scan, pos, len(scan) if end is None else end):
         yield dict(_attr_items(match[1]))
 
 
@@ -764,9 +892,7 @@ def _attr_items(attrs: str) -> Iterator[tuple[str, str]]:
 
 @cache
 def _tag_pattern(local: str) -> re.Pattern[str]:
-    return re.compile(
-        rf"<(?:[\w.-]+:)?{local}(?=[\s/>])((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>"
-    )
+    return re.compile(rf"<(?:[\w.-]+:)?{local}(?=[\s/>]){_ATTRS}")
 
 
 def _splice(text: str, start: int, end: int, edits: list[tuple[int, int, str]]) -> str:
@@ -860,9 +986,12 @@ class _SheetPatch:
     """One streaming pass over a worksheet's XML that replaces or inserts the edited cells.
 
     The text comes and goes in pieces. What precedes <sheetData> is read whole (it is small);
-    then each run of whole rows, up to the last "</row>" that no comment or CDATA section hides,
-    is patched and written while the rest waits for the next piece; what follows </sheetData> is
-    copied. Array formulas are noted as they pass: each sits in the first cell of its range.
+    then each run of whole rows, up to the last "</row>" outside comments, CDATA sections and
+    processing instructions, is patched and written while the rest waits for the next piece;
+    what follows </sheetData> is copied. Text held back for the next piece (a row or comment
+    longer than a piece) is read on with as much again each time (`_refill`), so whatever the
+    layout, each character is looked at a bounded number of times: the pass stays linear.
+    Array formulas are noted as they pass: each sits in the first cell of its range.
     """
 
     def __init__(self, edits: dict[int, dict[int, CellValue]], writer: _CellWriter) -> None:
@@ -878,80 +1007,135 @@ class _SheetPatch:
         self.column_styles: list[tuple[int, int, int]] = []
         self.styles_by_column: dict[int, int] = {}
         self.prefix = ""
-        self.text = ""  # the run of rows being patched
+        """The shortest prefix ("" or "x:") bound to the spreadsheet namespace in <sheetData>:
+        the one its rows and cells are searched by and written with."""
+        self.namespace = ""
+        self.scope: dict[str, str] = {}  # the namespaces in force inside <sheetData>
+        self.aliases = False  # whether other prefixes are bound to the namespace there too
+        self.text = self.scan = ""  # the run of rows being patched, and its twin to search
         self.first_checked = False
 
     def run(self, pieces: Iterable[str], write: Callable[[str], None]) -> None:
         """Write the new sheet XML, given the old one in pieces."""
         pieces = iter(pieces)
-        text, tag = self._head(pieces)
+        text, scan, tag = self._head(pieces)
         name, attrs, self_closing = tag[1], tag[2], bool(tag[3])
-        self.prefix = name[: name.find(":") + 1]
-        head = text[: tag.start()]
+        self.scope = _declared(attrs, _scope_at(scan, tag.start()))
+        self.namespace = _namespace(self.scope, name[: name.find(":") + 1]) or ""
+        if self.namespace not in _MAIN_NS.values():
+            raise _Malformed(f"its sheet's <{name}> is not in the spreadsheet namespace")
+        bound = sorted((p for p, uri in self.scope.items() if uri == self.namespace), key=len)
+        self.prefix, self.aliases = f"{bound[0]}:" if bound[0] else "", len(bound) > 1
+        head, head_scan = text[: tag.start()], scan[: tag.start()]
         self.column_styles = [
             (_int(a.get("min"), 0), _int(a.get("max"), 0), _style_index(a.get("style")))
-            for a in _tag_attrs(head, "col")
+            for a in _tag_attrs(head_scan, "col")
         ]
-        write(self._widened_dimension(head))
+        write(self._widened_dimension(head, head_scan))
         if self_closing:
             write(f"<{name}{attrs}>{self._new_rows()}</{name}>")
             rest = text[tag.end() :]
         else:
             write(tag[0])
             rest = self._rows(pieces, text[tag.end() :], write, name)
-        carry = ""
-        for piece in chain([rest], pieces):
-            write(piece)
-            text = carry + piece
-            cut = max(text.rfind("<"), 0)  # a tag holds no "<", so none is cut off before it
-            self._note_obstacles(text[:cut])
-            carry = text[cut:]
-        self._note_obstacles(carry)
+        self._tail(pieces, rest, write)
 
-    def _head(self, pieces: Iterator[str]) -> tuple[str, re.Match[str]]:
-        """The text up to the end of the <sheetData> start tag (and perhaps beyond); the tag."""
-        text, pos = "", 0
-        for piece in pieces:
-            text += piece
-            match = _tag_pattern("sheetData").search(text, pos)
-            if match and (tag := _START_TAG.match(text, match.start())):  # with its name
-                return text, tag
-            pos = max(text.rfind("<"), 0)  # a tag holds no "<", so none began before
+    def _head(self, pieces: Iterator[str]) -> tuple[str, str, re.Match[str]]:
+        """The text up to the end of the <sheetData> start tag (and perhaps beyond), its twin,
+        and the tag as found in the twin."""
+        text: str | None = ""
+        pos = 0
+        while (text := _refill(text, pieces)) is not None:
+            scan, limit = _blanked(text)
+            match = _tag_pattern("sheetData").search(scan, pos, limit)
+            if match and (tag := _START_TAG.match(scan, match.start(), limit)):
+                return text, scan, tag
+            pos = max(scan.rfind("<", pos, limit), min(pos, limit))  # a tag may be cut off
         raise _Malformed("its sheet has no cell data (no <sheetData>)")
 
     def _rows(
         self, pieces: Iterator[str], text: str, write: Callable[[str], None], name: str
     ) -> str:
         """Patch and write runs of whole rows as they arrive; the text from </sheetData> on."""
-        row_end, data_end = f"</{self.prefix}row>", _closer(name)
+        row_name, data_end = f"{self.prefix}row", _closer(name)
         while True:
-            cut, last = _whole_rows(text, row_end, data_end)
+            scan, limit = _blanked(text)
+            scan = self._canonical(scan, limit)
+            cut, last = _whole_rows(scan, limit, row_name, data_end)
             if cut:
-                write(self._patched_rows(text[:cut]))
+                write(self._patched_rows(text, scan, cut))
             if last:
                 write(self._new_rows())
                 return text[cut:]
-            piece = next(pieces, None)
-            if piece is None:
+            more = _refill(text[cut:], pieces)
+            if more is None:
                 raise _Malformed(f"an XML element <{name}> is never closed")
-            text = text[cut:] + piece
+            text = more
 
-    def _note_obstacles(self, text: str) -> None:
-        for local in ("mergeCell", "autoFilter"):
-            areas = (_parse_area(attrs.get("ref")) for attrs in _tag_attrs(text, local))
-            self.obstacles += filter(None, areas)
+    def _canonical(self, scan: str, limit: int) -> str:
+        """The twin of a run of rows in which every row, cell and formula of the spreadsheet
+        namespace is named with `self.prefix` (padded with spaces to the same length), and any
+        other namespace's element of such a name is renamed out of the way: the run's elements
+        are then found by that one prefix however the file declares them. Usually (no
+        declaration inside the rows, one prefix for the namespace) nothing needs renaming."""
+        if not self.aliases and scan.find("xmlns", 0, limit) < 0:
+            return scan
+        ours, stack = self.prefix[:-1], [self.scope]
+        edits = []
+        for tag in _ANY_TAG.finditer(scan, 0, limit):
+            closing, name, attrs, slash = tag.groups()
+            if closing:
+                scope = stack.pop() if len(stack) > 1 else stack[0]
+            else:
+                scope = _declared(attrs, stack[-1])
+                if not slash:
+                    stack.append(scope)
+            prefix, _, local = name.rpartition(":")
+            if local not in ("row", "c", "f"):
+                continue
+            if scope.get(prefix) == self.namespace:
+                new = f"{self.prefix}{local}"
+                if len(new) > len(name) or (local == "row" and scope.get(ours) != self.namespace):
+                    raise _Malformed(
+                        "its sheet declares namespaces among its rows in a way followup cannot "
+                        "update safely"
+                    )
+            elif prefix == ours:
+                new = "_" * len(name)  # another namespace's element: never taken for ours
+            else:
+                continue
+            if new != name:
+                at = tag.start() + 1 + len(closing)
+                edits.append((at, at + len(name), new.ljust(len(name))))
+        return _splice(scan, 0, len(scan), edits) if edits else scan
 
-    def _patched_rows(self, text: str) -> str:
-        """A run of whole rows with the edits made, and new rows before the next higher one."""
-        self.text, name = text, f"{self.prefix}row"
-        if not self.first_checked and (first := next(_elements(text, 0, len(text)), None)):
+    def _tail(self, pieces: Iterator[str], rest: str, write: Callable[[str], None]) -> None:
+        """Copy what follows the rows as it comes, noting merged ranges and the autofilter."""
+        write(rest)
+        text: str | None = rest
+        while text is not None:
+            scan, limit = _blanked(text)
+            cut = limit
+            last = scan.rfind("<", 0, limit)
+            if last >= 0 and scan.find(">", last, limit) < 0:
+                cut = last  # a tag the piece cuts off
+            for local in ("mergeCell", "autoFilter"):
+                areas = (_parse_area(attrs.get("ref")) for attrs in _tag_attrs(scan, local, 0, cut))
+                self.obstacles += filter(None, areas)
+            text = _refill(text[cut:], pieces, write)
+
+    def _patched_rows(self, text: str, scan: str, end: int) -> str:
+        """text[:end], a run of whole rows, with the edits made and new rows before the next
+        higher one; `scan` is its twin."""
+        self.text, self.scan, name = text, scan, f"{self.prefix}row"
+        if not self.first_checked and (first := next(_elements(scan, 0, end), None)):
             if first.name != name:
                 raise _Malformed(f"its sheet data holds an unexpected <{first.name}>")
             self.first_checked = True
-        self.arrays += _array_formula_areas(text, _start_tag_of(f"{self.prefix}f"))
+        self.arrays += _array_formula_areas(scan, end, _start_tag_of(f"{self.prefix}f"))
         pending, index, previous = self.pending, self.next, self.previous
         edits: list[tuple[int, int, str]] = []
-        for match in _outside_markup(text, _start_tag_of(name), 0, len(text)):
+        for match in _start_tag_of(name).finditer(scan, 0, end):
             number = _int(_attr(match[1], "r"), previous + 1)
             if number <= previous:
                 raise _Malformed(f"row {number} of its sheet comes after row {previous}")
@@ -959,11 +1143,11 @@ class _SheetPatch:
                 edits.append((match.start(), match.start(), self._new_row(pending[index])))
                 index += 1
             if index < len(pending) and pending[index] == number:
-                edits += self._row_edits(_element(text, name, match, len(text)), number)
+                edits += self._row_edits(_element(scan, name, match, end), number)
                 index += 1
             previous = number
         self.next, self.previous = index, previous
-        return _splice(text, 0, len(text), edits)
+        return _splice(text, 0, end, edits)
 
     def _new_rows(self) -> str:
         """The edited rows after the last row of the sheet."""
@@ -981,7 +1165,10 @@ class _SheetPatch:
 
     def _row_edits(self, row: _Element, number: int) -> list[tuple[int, int, str]]:
         """Edits of the run's text, in order, that replace the row's edited cells and insert the
-        missing ones in column order (made in one splice of the run, not one per row)."""
+        missing ones in column order (made in one splice of the run, not one per row).
+
+        Every cell written takes the row's prefix, which is bound inside the row; a cell's own
+        prefix may be declared on that cell, whose attributes are not kept."""
         edits = self.edits[number]
         custom = "customFormat" in row.attrs and _truthy(row, "customFormat")
         row_style = _style_index(_attr(row.attrs, "s")) if custom else None
@@ -993,7 +1180,7 @@ class _SheetPatch:
             i = bisect_left(cols, col)
             if i < len(cols) and cols[i] == col:
                 cell = self._cell_at(row, starts[i])
-                splices.append((cell.start, cell.end, self._replaced_cell(cell, number, col)))
+                splices.append((cell.start, cell.end, self._replaced_cell(row, cell, number, col)))
             elif new := self._new_cell(row.prefix, number, col, edits[col], row_style):
                 if i == len(starts) and after < 0:
                     after = self._after_cells(row, starts)
@@ -1009,13 +1196,13 @@ class _SheetPatch:
 
     def _cell_at(self, row: _Element, start: int) -> _Element:
         name = f"{row.prefix}c"
-        return _element(self.text, name, _start_tag_of(name).match(self.text, start), row.inner_end)
+        return _element(self.scan, name, _start_tag_of(name).match(self.scan, start), row.inner_end)
 
     def _after_cells(self, row: _Element, starts: list[int]) -> int:
         """Where a cell right of all others goes: after the last cell, before any <extLst>."""
         if not starts:
             return row.inner_start
-        if self.text.endswith(f"</{row.prefix}c>", starts[-1], row.inner_end):
+        if self.scan.endswith(f"</{row.prefix}c>", starts[-1], row.inner_end):
             return row.inner_end  # the usual row, whose last cell ends it
         return self._cell_at(row, starts[-1]).end
 
@@ -1025,15 +1212,14 @@ class _SheetPatch:
         The walk stops at the first cell left of `first_col`: the edits are usually the last
         columns, so the cells before them need not be read at all.
         """
-        text, tag, pattern = self.text, f"<{row.prefix}c", _cell_tag(row.prefix)
-        markup = list(_markup_spans(text, row.inner_start, row.inner_end))  # usually none
+        scan, tag, pattern = self.scan, f"<{row.prefix}c", _cell_tag(row.prefix)
         starts: list[int] = []
         cols: list[int] = []
         end = row.inner_end
-        while (at := text.rfind(tag, row.inner_start, end)) >= 0:
+        while (at := scan.rfind(tag, row.inner_start, end)) >= 0:
             end = at
-            match = pattern.match(text, at)
-            if match is None or (markup and _inside(at, markup)):
+            match = pattern.match(scan, at)
+            if match is None:
                 continue
             if not match[2]:  # without `r` a cell's column depends on the cells before it
                 return self._all_cells(row, number)
@@ -1051,8 +1237,7 @@ class _SheetPatch:
         starts: list[int] = []
         cols: list[int] = []
         previous = 0
-        pattern = _cell_tag(row.prefix)
-        for match in _outside_markup(self.text, pattern, row.inner_start, row.inner_end):
+        for match in _cell_tag(row.prefix).finditer(self.scan, row.inner_start, row.inner_end):
             ref = match[2]
             col = _column_number(ref.rstrip("0123456789")) if ref else previous + 1
             if col <= previous:
@@ -1070,24 +1255,21 @@ class _SheetPatch:
         style = row_style if row_style is not None else self._column_style(col)
         return self.writer.cell(prefix, f"{_letters(col)}{row}", style, value)
 
-    def _replaced_cell(self, cell: _Element, row: int, col: int) -> str:
+    def _replaced_cell(self, row: _Element, cell: _Element, number: int, col: int) -> str:
         """The cell with the new value and its own style, or unchanged if it holds a formula."""
-        if self._has_formula(cell) or any(area.contains(row, col) for area in self.arrays):
-            self.skipped.append((row, col))
+        if self._has_formula(cell) or any(area.contains(number, col) for area in self.arrays):
+            self.skipped.append((number, col))
             return self.text[cell.start : cell.end]
-        value = self.edits[row][col]
+        value = self.edits[number][col]
         style = _style_index(_attr(cell.attrs, "s"))
-        return self.writer.cell(cell.prefix, f"{_letters(col)}{row}", style, value)
+        return self.writer.cell(row.prefix, f"{_letters(col)}{number}", style, value)
 
     def _has_formula(self, cell: _Element) -> bool:
         tag = f"<{cell.prefix}f"
-        if self.text.find(tag, cell.inner_start, cell.inner_end) < 0:
+        if self.scan.find(tag, cell.inner_start, cell.inner_end) < 0:
             return False
-        pattern = _start_tag_of(tag[1:])
-        return (
-            next(_outside_markup(self.text, pattern, cell.inner_start, cell.inner_end), None)
-            is not None
-        )
+        formula = _start_tag_of(tag[1:])
+        return formula.search(self.scan, cell.inner_start, cell.inner_end) is not None
 
     def _column_style(self, col: int) -> int:
         """The style Excel gives a new cell in this column: the column's own format, if any."""
@@ -1096,14 +1278,14 @@ class _SheetPatch:
             self.styles_by_column[col] = next(styles, 0)
         return self.styles_by_column[col]
 
-    def _widened_dimension(self, head: str) -> str:
+    def _widened_dimension(self, head: str, scan: str) -> str:
         """The text before <sheetData>, its <dimension ref> widened to cover the cells written.
 
         It is written before any cell, so it covers every cell given a value: one left alone
         (a formula) is in the sheet already, where the dimension should cover it anyway.
         """
-        match = _tag_pattern("dimension").search(head)
-        tag = next(_elements(head, match.start(), len(head))) if match else None
+        match = _tag_pattern("dimension").search(scan)
+        tag = next(_elements(scan, match.start(), len(scan))) if match else None
         old = _parse_area(_attr(tag.attrs, "ref")) if tag else None
         edits = self.edits
         if tag is None or old is None or not edits:
@@ -1124,32 +1306,44 @@ class _SheetPatch:
         return head[: tag.start] + start_tag + head[tag.inner_start :]
 
 
-def _whole_rows(text: str, row_end: str, data_end: re.Pattern[str]) -> tuple[int, bool]:
-    """How much of `text` (which starts between two rows) is whole rows, and whether the sheet
-    data ends there. A comment or CDATA section may hide look-alike tags, or go on past the end
-    of `text`: then nothing from its start on is whole yet."""
-    spans: list[tuple[int, int]] = []
-    limit, pos = len(text), 0
-    while (lt := text.find("<!", pos)) >= 0:
-        end = _markup_end(text, lt)
-        if end is None:
-            limit = lt
+def _refill(
+    rest: str, pieces: Iterator[str], on_read: Callable[[str], object] | None = None
+) -> str | None:
+    """`rest` followed by at least as much again from `pieces` (or what is left of them);
+    None when nothing is left. `on_read` sees each piece read.
+
+    Text held back to be searched again with the next piece (a row, a comment or whitespace
+    longer than a piece) has thus doubled each time it is searched again, so the searches
+    add up to a small multiple of the part: reading on one piece at a time would make a
+    part whose rows are padded with megabytes of whitespace cost minutes.
+    """
+    more, added = [rest], 0
+    for piece in pieces:
+        more.append(piece)
+        added += len(piece)
+        if on_read is not None:
+            on_read(piece)
+        if added >= max(len(rest), 1):
             break
-        spans.append((lt, end))
-        pos = end
-    for match in data_end.finditer(text, 0, limit):
-        if not _inside(match.start(), spans):
-            return match.start(), True
-    end = limit
-    while (at := text.rfind(row_end, 0, end)) >= 0:
-        if not _inside(at, spans):
-            return at + len(row_end), False
+    return "".join(more) if added else None
+
+
+def _whole_rows(scan: str, limit: int, row: str, data_end: re.Pattern[str]) -> tuple[int, bool]:
+    """How much of a run of the sheet data is whole (the run starts between two rows, `scan` is
+    its twin, and comments or the like cut off at its end begin at `limit`), and whether the
+    sheet data ends there: up to </sheetData>, else up to the last </row> and on to the next
+    tag (whitespace between rows is never held back)."""
+    match = data_end.search(scan, 0, limit)
+    if match:
+        return match.start(), True
+    cut, end, row_end = 0, limit, _closer(row)
+    while (at := scan.rfind(f"</{row}", 0, end)) >= 0:
+        if close := row_end.match(scan, at, limit):
+            cut = close.end()
+            break
         end = at
-    return 0, False
-
-
-def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(start <= pos < end for start, end in spans)
+    tag = scan.find("<", cut, limit)
+    return (limit if tag < 0 else tag), False
 
 
 def _widened_spans(attrs: str, inserted: list[int]) -> str:
@@ -1175,10 +1369,10 @@ def _wider_spans(spans: str, inserted: tuple[int, ...]) -> str | None:
     return f"{min(bounds + list(inserted))}:{max(bounds + list(inserted))}"
 
 
-def _array_formula_areas(text: str, formula: re.Pattern[str]) -> list[_Area]:
+def _array_formula_areas(scan: str, end: int, formula: re.Pattern[str]) -> list[_Area]:
     """Ranges filled by array formulas or data tables: writing inside one would break it."""
     areas = []
-    for match in _outside_markup(text, formula, 0, len(text)):
+    for match in formula.finditer(scan, 0, end):
         if match[1] and _attr(match[1], "t") in ("array", "dataTable"):
             area = _parse_area(_attr(match[1], "ref"))
             if area:
@@ -1261,6 +1455,52 @@ _letters = cache(column_letter)
 def _cell_text(value: str) -> str:
     """Escaped cell text; cached because a sheet repeats the same statuses and actions."""
     return _escape(_xstring(value))
+
+
+_XML_NEWLINE = re.compile(r"\r\n?")
+_XML_REFERENCE = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
+_XML_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_ESCAPED_CHAR = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def read_back(value: CellValue, date1904: bool) -> str | float | date:
+    """What a reader (python-calamine) reads from a cell `patch_sheet` wrote `value` into, in a
+    workbook that counts days from 1904 or not: the save checks each cell it wrote by this.
+
+    Text reads back as its XML decodes: what XML cannot hold is gone and line ends are "\n".
+    Numbers read back as floats, dates as dates (as text before the workbook's first day),
+    and None as "".
+    """
+    if isinstance(value, str):
+        return _text_read_back(value)
+    if type(value) is date:  # not a datetime: a run writes one or two in every row
+        return value if value >= _FIRST_DAY[date1904] else _text_read_back(value.isoformat())
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        if _serial(value, date1904) is None:
+            return _text_read_back(value.isoformat())
+        return value.date() if isinstance(value, datetime) and value.time() == time() else value
+    return float(value)
+
+
+_FIRST_DAY = {False: date(1900, 1, 1), True: date(1904, 1, 1)}
+"""The first day each date system can show (`_serial`)."""
+
+
+@lru_cache(maxsize=4096)
+def _text_read_back(value: str) -> str:
+    """The text a reader decodes from the XML `_cell_text` makes of `value`."""
+    xml = _XML_NEWLINE.sub("\n", _cell_text(value))
+    text = _XML_REFERENCE.sub(_xml_reference, xml)
+    return _ESCAPED_CHAR.sub(lambda match: chr(int(match[1], 16)), text)
+
+
+def _xml_reference(match: re.Match[str]) -> str:
+    hexadecimal, decimal, name = match.groups()
+    if name:
+        return _XML_ENTITIES[name]
+    return chr(int(hexadecimal, 16) if hexadecimal else int(decimal))
 
 
 def _serial(value: date, date1904: bool) -> int | float | None:
@@ -1352,45 +1592,67 @@ _DEFAULT_XF = _Xf(
 
 @dataclass
 class _Styles:
-    """styles.xml, and the date styles to add to it."""
+    """styles.xml, and the date styles to add to it.
+
+    Hancom Office puts the cell formats inside mc:AlternateContent: a list in each alternative
+    (mc:Choice, mc:Fallback), of which a reader takes one (python-calamine: the first). A new
+    style goes into every list, made from that list's own entry for its base style, so that its
+    number means the same date style whichever list is read.
+    """
 
     text: str
     new_formats: list[tuple[int, str]] = field(default_factory=list)
-    new_xfs: list[_Xf] = field(default_factory=list)
+    new_xfs: list[tuple[int, int]] = field(default_factory=list)
+    """The styles added, as (the style each is like, its number format)."""
     date_styles: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        root = _root(self.text)
+        doc = _Doc(self.text)
+        root = doc.root()
         if root.self_closing:
             opened = f"<{root.name}{root.attrs}></{root.name}>"
-            self.text = self.text[: root.start] + opened + self.text[root.end :]
-            root = _root(self.text)
-        self.root = root
-        self.sections = {
-            el.local: el for el in _elements(self.text, root.inner_start, root.inner_end)
-        }
+            doc = _Doc(doc.spliced([(root.start, root.end, opened)]))
+            root = doc.root()
+        self.doc, self.root = doc, root
+        self.sections: dict[str, list[_Element]] = {}
+        """Each section by name, where it is: a child of the root, or of an alternative."""
+        self.places: dict[str, int] = {}
+        """Where the root's child holding each section starts (the section or its mc:...)."""
+        for child in doc.children(root):
+            for section in self._alternatives(child) or [child]:
+                self.sections.setdefault(section.local, []).append(section)
+                self.places.setdefault(section.local, child.start)
         self.formats: dict[int, str] = {}
-        if numfmts := self.sections.get("numFmts"):
-            for attrs in _tag_attrs(self.text, "numFmt", numfmts.start, numfmts.end):
-                self.formats[_style_index(attrs.get("numFmtId"))] = attrs.get("formatCode", "")
-        used = [_style_index(a.get("numFmtId")) for a in _tag_attrs(self.text, "numFmt")]
+        for numfmts in self.sections.get("numFmts", []):
+            for attrs in doc.tag_attrs("numFmt", numfmts.start, numfmts.end):
+                fmt = _style_index(attrs.get("numFmtId"))
+                self.formats.setdefault(fmt, attrs.get("formatCode", ""))
+        used = [_style_index(a.get("numFmtId")) for a in doc.tag_attrs("numFmt")]  # dxfs too
         self.next_format = max([163, *used]) + 1
-        self.xfs = self._existing_xfs()
+        self.lists = [
+            [_Xf(tuple(_attr_items(el.attrs)), doc.inner(el)) for el in doc.children(section)]
+            for section in self.sections.get("cellXfs", [])
+        ]
+        if len({len(xfs) for xfs in self.lists}) > 1:
+            raise _Malformed("its styles part has alternative lists of cell formats that differ")
         # Without any cellXfs every cell shows as a plain xf 0, which render() must then add.
-        self.adds_default = not self.xfs
-        self.xfs = self.xfs or [_DEFAULT_XF]
+        self.adds_default = not self.lists
+        self.xfs = self.lists[0] if self.lists else [_DEFAULT_XF]
 
-    def _existing_xfs(self) -> list[_Xf]:
-        section = self.sections.get("cellXfs")
-        if section is None:
+    def _alternatives(self, element: _Element) -> list[_Element]:
+        """The sections inside an mc:AlternateContent's alternatives; [] for anything else."""
+        if element.local != "AlternateContent" or element.self_closing:
+            return []
+        if _namespace(self.doc.scope(element), element.prefix) != _MC_NS:
             return []
         return [
-            _Xf(tuple(_attr_items(el.attrs)), self.text[el.inner_start : el.inner_end])
-            for el in _elements(self.text, section.inner_start, section.inner_end)
+            section
+            for alternative in self.doc.children(element)
+            for section in self.doc.children(alternative)
         ]
 
     def all_xfs(self) -> list[_Xf]:
-        return self.xfs + self.new_xfs
+        return self.xfs + [self.xfs[base].with_num_fmt(fmt) for base, fmt in self.new_xfs]
 
     def date_style(self, style: int) -> int:
         """A style that shows dates and otherwise looks like `style` (added if there is none)."""
@@ -1400,14 +1662,14 @@ class _Styles:
 
     def _date_style(self, style: int) -> int:
         xfs = self.all_xfs()
-        style = style if style < len(xfs) else 0
+        style = style if style < len(self.xfs) else 0
         base = xfs[style]
         if self._is_date(base.num_fmt):
             return style
         for index, xf in enumerate(xfs):
             if xf.look() == base.look() and self._is_plain_date(xf.num_fmt):
                 return index
-        self.new_xfs.append(base.with_num_fmt(self._date_format()))
+        self.new_xfs.append((style, self._date_format()))
         return len(xfs)
 
     def _code(self, fmt: int) -> str | None:
@@ -1442,49 +1704,67 @@ class _Styles:
         """The new styles.xml, or None when nothing was added."""
         if not self.new_xfs:
             return None
-        p = self.root.prefix
-        additions: dict[str, tuple[str, int]] = {}
+        # What each section gets: (children, new count) from the section (None: a new one)
+        # and the prefix bound to the main namespace inside it.
+        additions: dict[str, Callable[[int, str], tuple[str, int]]] = {}
         if self.new_formats:
-            additions["numFmts"] = (
-                "".join(
+
+            def formats(at: int, p: str) -> tuple[str, int]:
+                old = len(list(self.doc.children(self.sections["numFmts"][at]))) if at >= 0 else 0
+                return "".join(
                     f'<{p}numFmt numFmtId="{fmt}" formatCode="{_escape(code, quote=True)}"/>'
                     for fmt, code in self.new_formats
-                ),
-                len(self.formats),
-            )
-        new_xfs = self.new_xfs
+                ), old + len(self.new_formats)
+
+            additions["numFmts"] = formats
         if self.adds_default:
             for name, (children, count) in _DEFAULT_SECTIONS.items():
                 if name not in self.sections:
-                    additions[name] = (children.format(p=p), count)
-            new_xfs = self.xfs + new_xfs
-        additions["cellXfs"] = ("".join(xf.xml(p) for xf in new_xfs), len(self.all_xfs()))
+                    additions[name] = lambda _at, p, c=children, n=count: (c.format(p=p), n)
+
+        def cell_formats(at: int, p: str) -> tuple[str, int]:
+            xfs = self.lists[at] if at >= 0 else self.xfs
+            added = [xfs[base].with_num_fmt(fmt) for base, fmt in self.new_xfs]
+            new = added if at >= 0 else [*xfs, *added]
+            return "".join(xf.xml(p) for xf in new), len(xfs) + len(added)
+
+        additions["cellXfs"] = cell_formats
         edits = [
             edit
             for section in _STYLE_SECTIONS
             if section in additions
-            for edit in self._append(section, *additions[section])
+            for edit in self._append(section, additions[section])
         ]
-        return _splice(self.text, 0, len(self.text), edits)
+        return self.doc.spliced(edits)
 
-    def _append(self, section: str, children: str, count: int) -> list[tuple[int, int, str]]:
-        """Edits that add `children` to a section, creating it in schema order if missing."""
-        name = f"{self.root.prefix}{section}"
-        element = self.sections.get(section)
-        if element is None:
+    def _append(
+        self, section: str, content: Callable[[int, str], tuple[str, int]]
+    ) -> list[tuple[int, int, str]]:
+        """Edits that add `content` to every copy of a section, or create it in schema order.
+
+        New children take their section's prefix, which is bound inside it; a new section takes
+        the root's."""
+        elements = self.sections.get(section)
+        if not elements:
             later = _STYLE_SECTIONS[_STYLE_SECTIONS.index(section) + 1 :]
-            at = next(
-                (self.sections[s].start for s in later if s in self.sections),
-                self.root.inner_end,
-            )
+            at = min((self.places[s] for s in later if s in self.places), default=None)
+            at = self.root.inner_end if at is None else at
+            name = f"{self.root.prefix}{section}"
+            children, count = content(-1, self.root.prefix)
             return [(at, at, f'<{name} count="{count}">{children}</{name}>')]
-        attrs = _set_attr(element.attrs, "count", str(count))
-        if element.self_closing:
-            return [(element.start, element.end, f"<{element.name}{attrs}>{children}</{name}>")]
-        return [
-            (element.start, element.inner_start, f"<{element.name}{attrs}>"),
-            (element.inner_end, element.inner_end, children),
-        ]
+        edits = []
+        for index, element in enumerate(elements):
+            children, count = content(index, element.prefix)
+            attrs = _set_attr(element.attrs, "count", str(count))
+            if element.self_closing:
+                tag = f"<{element.name}{attrs}>{children}</{element.name}>"
+                edits.append((element.start, element.end, tag))
+            else:
+                edits += [
+                    (element.start, element.inner_start, f"<{element.name}{attrs}>"),
+                    (element.inner_end, element.inner_end, children),
+                ]
+        return edits
 
 
 _STYLES_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
@@ -1492,6 +1772,7 @@ _MAIN_NS = {
     True: "http://purl.oclc.org/ooxml/spreadsheetml/main",
     False: "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
 }
+_MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 
 class _StylesFile:
@@ -1547,7 +1828,7 @@ class _NewParts:
             posixpath.join(self.folder, "_rels", posixpath.basename(book.part) + ".rels")
         )
         self.types_entry = package.entry("[Content_Types].xml")
-        self.edited: dict[str, tuple[str, str]] = {}  # entry -> (text, codec)
+        self.edited: dict[str, tuple[_Doc, str]] = {}  # entry -> (document, codec)
         self.added: set[str] = set()
 
     def free_name(self, folder: str, names: Iterable[str]) -> str:
@@ -1562,15 +1843,15 @@ class _NewParts:
         """Register a new part; returns the id of its relationship from the workbook part."""
         if self.rels_entry is None or self.types_entry is None:
             raise _Malformed("it has no relationship or content-type list")
-        rels = self._text(self.rels_entry)
-        ids = set(re.findall(r'\bId\s*=\s*["\']([^"\']*)', rels))
+        rels = self._doc(self.rels_entry)
+        ids = {attrs.get("Id") for attrs in rels.tag_attrs("Relationship")}
         rid = next(f"rId{n}" for n in count(1) if f"rId{n}" not in ids)
         target = posixpath.relpath(part, self.folder or ".")
         self._edit(
             self.rels_entry,
             _append_child(rels, "Relationship", Id=rid, Type=rel_type, Target=target),
         )
-        types = self._text(self.types_entry)
+        types = self._doc(self.types_entry)
         self._edit(
             self.types_entry,
             _append_child(types, "Override", PartName=f"/{part}", ContentType=content_type),
@@ -1578,16 +1859,16 @@ class _NewParts:
         self.added.add(_norm(part))
         return rid
 
-    def _text(self, entry: str) -> str:
+    def _doc(self, entry: str) -> _Doc:
         if entry not in self.edited:
-            self.edited[entry] = self.package.read_text(entry)
+            self.edited[entry] = self.package.read_doc(entry)
         return self.edited[entry][0]
 
     def _edit(self, entry: str, text: str) -> None:
-        self.edited[entry] = (text, self.edited[entry][1])
+        self.edited[entry] = (_Doc(text), self.edited[entry][1])
 
     def changes(self) -> dict[str, bytes]:
-        return {entry: _encode(text, codec) for entry, (text, codec) in self.edited.items()}
+        return {entry: _encode(doc.text, codec) for entry, (doc, codec) in self.edited.items()}
 
 
 # --- the program's own sheet -----------------------------------------------------------------
@@ -1633,26 +1914,29 @@ def _new_sheet_xml(strict: bool, widths: tuple[float, ...]) -> str:
 
 
 def _listed_in_workbook(package: _Package, book: _Book, name: str, rid: str) -> dict[str, bytes]:
-    """workbook.xml with the new sheet as the last <sheet> of <sheets>."""
+    """workbook.xml with the new sheet as the last <sheet> of <sheets>.
+
+    Its relationship id needs a prefix bound to the relationships namespace where the new
+    element lands. Excel declares that prefix on the root; openpyxl (so pandas) declares it
+    on each <sheet>, where it does not reach a new one, which then declares it itself.
+    """
     entry = package.entry(book.part)
     assert entry is not None  # _Book.load found it
-    text, codec = package.read_text(entry)
-    sheets = _first_element(text, "sheets")
+    doc, codec = package.read_doc(entry)
+    sheets = doc.first("sheets")
     if sheets is None:
         raise _Malformed("its workbook part lists no sheets")
-    listed = list(_tag_attrs(text, "sheet", sheets.start, sheets.end))
-    # The relationship attribute keeps the prefix the file already declares (r:id, or another).
-    id_attr = next((key for attrs in listed for key in attrs if key.endswith(":id")), "r:id")
+    scope = doc.scope(sheets)
+    strict = _namespace(scope, sheets.prefix) == _MAIN_NS[True]
+    usual = "relationships" if sheets.prefix == "r:" else "r"
+    prefix, declaration = _attr_prefix(scope, _REL_NAMESPACES[strict], usual)
+    listed = list(_listed_sheets(doc))
     sheet_id = max((_style_index(attrs.get("sheetId")) for attrs in listed), default=0) + 1
     child = (
         f'<{sheets.prefix}sheet name="{_escape(name, quote=True)}" sheetId="{sheet_id}" '
-        f'{id_attr}="{rid}"/>'
+        f'{prefix}id="{rid}"{declaration}/>'
     )
-    if sheets.self_closing:
-        edit = (sheets.start, sheets.end, f"<{sheets.name}{sheets.attrs}>{child}</{sheets.name}>")
-    else:
-        edit = (sheets.inner_end, sheets.inner_end, child)
-    return {entry: _encode(_splice(text, 0, len(text), [edit]), codec)}
+    return {entry: _encode(doc.spliced([_appended(sheets, child)]), codec)}
 
 
 def _listed_in_app_titles(package: _Package, name: str) -> dict[str, bytes]:
@@ -1665,41 +1949,38 @@ def _listed_in_app_titles(package: _Package, name: str) -> dict[str, bytes]:
     entry = package.entry(next(filter(None, app), "docProps/app.xml"))
     if entry is None:
         return {}
-    text, codec = package.read_text(entry)
     try:
-        edits = _app_title_edits(text, name)
+        doc, codec = package.read_doc(entry)
+        edits = _app_title_edits(doc, name)
     except (ValueError, _Malformed):
         return {}
-    return {entry: _encode(_splice(text, 0, len(text), edits), codec)} if edits else {}
+    return {entry: _encode(doc.spliced(edits), codec)} if edits else {}
 
 
-def _app_title_edits(text: str, name: str) -> list[tuple[int, int, str]]:
+def _app_title_edits(doc: _Doc, name: str) -> list[tuple[int, int, str]]:
     """Edits that count one more worksheet in HeadingPairs and add `name` to TitlesOfParts."""
-    pairs = _first_element(text, "HeadingPairs")
-    titles = _first_element(text, "TitlesOfParts")
+    pairs = doc.first("HeadingPairs")
+    titles = doc.first("TitlesOfParts")
     if pairs is None or titles is None:
         return []
-    pair_vector = _first_element(text, "vector", pairs.inner_start, pairs.inner_end)
-    title_vector = _first_element(text, "vector", titles.inner_start, titles.inner_end)
+    pair_vector = doc.first("vector", pairs.inner_start, pairs.inner_end)
+    title_vector = doc.first("vector", titles.inner_start, titles.inner_end)
     if pair_vector is None or title_vector is None or title_vector.self_closing:
         return []
-    variants = [
-        next(_elements(text, v.inner_start, v.inner_end))
-        for v in _elements(text, pair_vector.inner_start, pair_vector.inner_end)
-    ]
+    variants = [next(doc.children(variant)) for variant in doc.children(pair_vector)]
     before = 0
     for label, number in zip(variants[::2], variants[1::2], strict=False):
-        sheets_count = int(text[number.inner_start : number.inner_end])
-        if text[label.inner_start : label.inner_end] == "Worksheets":
+        sheets_count = int(doc.inner(number))
+        if doc.inner(label) == "Worksheets":
             break
         before += sheets_count
     else:
         return []
-    entries = list(_elements(text, title_vector.inner_start, title_vector.inner_end))
+    entries = list(doc.children(title_vector))
     index = before + sheets_count  # the worksheet titles come first, in the order of the pairs
     at = entries[index].start if index < len(entries) else title_vector.inner_end
     size = _set_attr(title_vector.attrs, "size", str(len(entries) + 1))
-    tag = f"{title_vector.prefix}lpstr"
+    tag = f"{title_vector.prefix}lpstr"  # the vector's own prefix, bound inside it
     return [
         (number.inner_start, number.inner_end, str(sheets_count + 1)),
         (title_vector.start, title_vector.inner_start, f"<{title_vector.name}{size}>"),
@@ -1707,23 +1988,21 @@ def _app_title_edits(text: str, name: str) -> list[tuple[int, int, str]]:
     ]
 
 
-def _first_element(text: str, local: str, pos: int = 0, end: int | None = None) -> _Element | None:
-    """The first element named `local` (any prefix) between `pos` and `end`."""
-    end = len(text) if end is None else end
-    match = _tag_pattern(local).search(text, pos, end)
-    return next(_elements(text, match.start(), end)) if match else None
+def _appended(parent: _Element, child: str) -> tuple[int, int, str]:
+    """The edit that adds `child` as the last child of `parent` (opening it if self-closing).
+
+    A child in its parent's namespace takes the parent's prefix, which is bound wherever the
+    parent's content is, whoever declared it."""
+    if parent.self_closing:
+        return parent.start, parent.end, f"<{parent.name}{parent.attrs}>{child}</{parent.name}>"
+    return parent.inner_end, parent.inner_end, child
 
 
-def _append_child(text: str, local: str, **attrs: str) -> str:
+def _append_child(doc: _Doc, local: str, **attrs: str) -> str:
     """The document with an empty element added as the root element's last child."""
-    root = _root(text)
+    root = doc.root()
     values = "".join(f' {k}="{_escape(v, quote=True)}"' for k, v in attrs.items())
-    child = f"<{root.prefix}{local}{values}/>"
-    if root.self_closing:
-        edit = (root.start, root.end, f"<{root.name}{root.attrs}>{child}</{root.name}>")
-    else:
-        edit = (root.inner_end, root.inner_end, child)
-    return _splice(text, 0, len(text), [edit])
+    return doc.spliced([_appended(root, f"<{root.prefix}{local}{values}/>")])
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -1734,7 +2013,7 @@ class _Table:
     """An Excel table (ListObject) on the sheet: where it is and its column names."""
 
     entry: str
-    text: str
+    doc: _Doc
     codec: str
     root: _Element
     area: _Area
@@ -1771,17 +2050,17 @@ class _Table:
         return self._widened(extension.right, added)
 
     def _widened(self, right: int, names: list[str]) -> str:
-        text, root = self.text, self.root
+        doc, root = self.doc, self.root
         new_ref = self.area._replace(right=right).ref()
         edits = [
             (root.start, root.inner_start, f"<{root.name}{_set_attr(root.attrs, 'ref', new_ref)}>")
         ]
-        for child in _elements(text, root.inner_start, root.inner_end):
+        for child in doc.children(root):
             if child.local == "autoFilter" and (area := _parse_area(_attr(child.attrs, "ref"))):
                 attrs = _set_attr(child.attrs, "ref", area._replace(right=right).ref())
                 edits.append((child.start, child.inner_start, child.start_tag(attrs)))
             elif child.local == "tableColumns" and not child.self_closing:
-                existing = _tag_attrs(text, "tableColumn", child.start, child.end)
+                existing = doc.tag_attrs("tableColumn", child.start, child.end)
                 first = max((_style_index(a.get("id")) for a in existing), default=0) + 1
                 added = "".join(
                     f'<{child.prefix}tableColumn id="{first + i}" '
@@ -1793,7 +2072,7 @@ class _Table:
                     (child.start, child.inner_start, f"<{child.name}{attrs}>"),
                     (child.inner_end, child.inner_end, added),
                 ]
-        return _splice(text, 0, len(text), edits)
+        return doc.spliced(edits)
 
 
 def _load_tables(package: _Package, sheet_part: str) -> list[_Table]:
@@ -1802,13 +2081,13 @@ def _load_tables(package: _Package, sheet_part: str) -> list[_Table]:
         entry = package.entry(rel.target or "") if rel.type.endswith("/table") else None
         if entry is None:
             continue
-        text, codec = package.read_text(entry)
-        root = _root(text)
+        doc, codec = package.read_doc(entry)
+        root = doc.root()
         area = _parse_area(_attr(root.attrs, "ref"))
         if area is None:
             continue
-        names = [a.get("name", "") for a in _tag_attrs(text, "tableColumn")]
-        tables.append(_Table(entry, text, codec, root, area, names))
+        names = [a.get("name", "") for a in doc.tag_attrs("tableColumn")]
+        tables.append(_Table(entry, doc, codec, root, area, names))
     return tables
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from cli_helpers import followup, write_config
 from smtp_server import free_port, smtp_server
 from workbooks import make_workbook
+from xlsx_helpers import parts, replace_part
 
 from followup import doctor, job, mailer
 from followup.config import load_config
@@ -97,6 +99,9 @@ FAILURES = [
      f"This machine has no system keyring: set the environment variable {mailer.PASSWORD_ENV}"),
     ("missing-workbook", WITH_PASSWORD, {"Workbook"}, "Run `followup run` once"),
     ("not-a-workbook", WITH_PASSWORD, {"Workbook"}, "is not an Excel workbook"),
+    ("a-part-excel-cannot-parse", WITH_PASSWORD, {"Workbook"},
+     "has a part that Excel cannot parse: xl/workbook.xml (unbound prefix"),
+    ("a-part-held-twice", WITH_PASSWORD, {"Workbook"}, "holds xl/Workbook.xml twice"),
     ("open-in-excel", WITH_PASSWORD, {"Workbook access"}, "contacts.xlsx is open in Excel"),
     ("no-digest-for-three-days", WITH_PASSWORD, {"Last digest"},
      "The last digest was for Sun 08 Mar 2026, though there is something to report"),
@@ -120,6 +125,12 @@ def test_each_failure_fails_its_check_and_says_what_to_fix(
             book.write_text("Name,Email\n")
         elif case == "open-in-excel":
             (tmp_path / "~$contacts.xlsx").write_bytes(b"owner")
+        elif case == "a-part-excel-cannot-parse":  # python-calamine reads it all the same
+            xml = parts(book)["xl/workbook.xml"].replace(b"<sheets>", b'<sheets x:hidden="1">')
+            replace_part(book, "xl/workbook.xml", xml)
+        elif case == "a-part-held-twice":
+            with zipfile.ZipFile(book, "a") as archive:
+                archive.writestr("xl/Workbook.xml", parts(book)["xl/workbook.xml"])
         done = followup(tmp_path, "doctor", "--today", TODAY, env=env)
 
     assert done.returncode == 1, done.stdout + done.stderr

@@ -16,13 +16,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from cli_helpers import followup
 from corpus import CORPUS, corpus_files
 from python_calamine import CalamineWorkbook
+from workbooks import make_workbook
 from xlsx_helpers import (
     FIRST_FREE_COL,
     LAST_ROW,
+    NAMESPACE_STYLES,
+    assert_namespace_well_formed,
     changed_parts,
     entry_facts,
+    handmade_workbook,
     parts,
     replace_part,
     rich_workbook,
@@ -465,9 +470,9 @@ def test_a_big_sheet_is_patched_a_run_of_rows_at_a_time(
     runs: list[int] = []
     patch_rows = xlsx._SheetPatch._patched_rows
 
-    def spy(self: xlsx._SheetPatch, text: str) -> str:
-        runs.append(len(text))
-        return patch_rows(self, text)
+    def spy(self: xlsx._SheetPatch, text: str, scan: str, end: int) -> str:
+        runs.append(end)
+        return patch_rows(self, text, scan, end)
 
     monkeypatch.setattr(xlsx._SheetPatch, "_patched_rows", spy)
     monkeypatch.setattr(xlsx, "_CHUNK", 1000)
@@ -477,6 +482,35 @@ def test_a_big_sheet_is_patched_a_run_of_rows_at_a_time(
     assert len(expected) > 10 * 1000 and len(runs) > 10
     assert max(runs) <= 1000 + longest_row
     assert parts(dst)[SHEET] == expected
+
+
+def test_whitespace_anywhere_in_the_sheet_is_patched_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet part can hold megabytes of whitespace between rows, inside a row or a comment
+    (one user's 400 KB file unzipped to hundreds of MB). Text held back for the next piece is
+    read on with as much again each time, so the pass stays linear. With 4 KB pieces, 8 MB of
+    padding in each place took over a minute when every piece meant searching all the text
+    held back again; now it takes about a second, and 30 s is a generous bound."""
+    monkeypatch.setattr(xlsx, "_CHUNK", 4096)
+    pad = " " * 8_000_000
+    xml = (
+        f'<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1"><c r="A1"><v>1</v></c></row>{pad}'
+        f'<row r="2">{pad}<c r="A2"><v>2</v></c></row><!--{pad}-->'
+        f'<row r="3"><c r="A3"><v>3</v></c></row>{pad}</sheetData>{pad}'
+        '<mergeCells count="1"><mergeCell ref="A9:B9"/></mergeCells></worksheet>'
+    )
+    src = rich_workbook(tmp_path / "padded.xlsx", table=False)
+    replace_part(src, SHEET, xml.encode())
+    dst = tmp_path / "out.xlsx"
+    edits: dict[tuple[int, int], CellValue] = {(2, 2): "B2", (3, 2): "B3", (4, 1): "A4"}
+    worker = threading.Thread(target=patch_sheet, args=(src, dst, "Contacts", edits), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "patching took more than 30 s"
+    rows = read(dst)
+    assert [rows[1][1], rows[2][1], rows[3][0]] == ["B2", "B3", "A4"]
+    assert parts(dst)[SHEET].decode().count(pad) == 5  # all the padding, as it was
 
 
 def test_a_sheet_after_the_parts_it_changes_goes_through_a_temporary_file(
@@ -642,3 +676,303 @@ def test_corpus_workbook_patches_or_is_refused_clearly(tmp_path: Path, name: str
     assert names - sheets <= {"styles.xml", "table1.xml", *pointers}
     rows = read(dst, first)
     assert [cell(rows, r, free) for r in (1, 2, 3)] == [cells[(r, free)] for r in (1, 2, 3)]
+
+
+# --- markup that only looks like markup ------------------------------------------------------
+#
+# A comment, a CDATA section or a processing instruction may hold text that looks like the
+# elements the writer looks for. The writer must never take it for the real thing: not in the
+# sheet, nor in the workbook part, its relationships, the styles or a table.
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def edit_part(path: Path, name: str, old: str, new: str) -> None:
+    """Replace `old` (which must be there) by `new` in one part of the zip."""
+    text = parts(path)[name].decode()
+    assert old in text, f"{old!r} is not in {name}"
+    replace_part(path, name, text.replace(old, new, 1).encode())
+
+
+def test_cells_are_never_written_into_a_comment_or_instruction_that_looks_like_sheet_data(
+    tmp_path: Path,
+) -> None:
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    decoys = (
+        '<!-- a template: <sheetData><row r="2"></row></sheetData> -->'
+        '<?keep <sheetData><row r="1"> ?>'
+    )
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">{decoys}'
+        '<dimension ref="A1:A2"/><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c>'
+        '<?keep <c r="B1"><v>1</v></c> ?></row>'
+        '<?keep <row r="2"></row> <row r="3"> ?>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>Ann</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    replace_part(src, SHEET, xml.encode())
+    dst = patched(src, {(1, 2): "Status", (2, 2): "Due today", (3, 1): "Bo"})
+    assert read(dst)[:3] == [["Name", "Status"], ["Ann", "Due today"], ["Bo", ""]]
+    text = parts(dst)[SHEET].decode()
+    assert decoys in text
+    assert '<t>Name</t></is></c><c r="B1"' in text
+    assert '<?keep <c r="B1"><v>1</v></c> ?></row>' in text
+    assert '<?keep <row r="2"></row> <row r="3"> ?><row r="2">' in text
+
+
+def test_a_relationship_in_a_comment_does_not_move_the_sheet(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    real = 'Target="worksheets/sheet1.xml"/>'
+    ghost = (
+        '<!-- <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+        '2006/relationships/worksheet" Target="worksheets/sheet2.xml"/> -->'
+    )
+    edit_part(src, "xl/_rels/workbook.xml.rels", real, real + ghost)
+    dst = patched(src, {(2, 9): "written"})
+    assert changed_parts(src, dst) == {SHEET}
+    assert cell(read(dst, "Contacts"), 2, 9) == "written"
+
+
+def test_a_workbook_setting_in_a_comment_does_not_change_the_dates(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    edit_part(
+        src,
+        "xl/workbook.xml",
+        "<workbookPr ",
+        '<!-- <workbookPr date1904="1"/> --><workbookPr ',
+    )
+    dst = patched(src, {(2, 9): date(2026, 3, 11)})
+    assert cell(read(dst), 2, 9) == date(2026, 3, 11)
+
+
+def test_a_new_sheet_is_never_listed_inside_a_comment(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    edit_part(src, "xl/workbook.xml", "<sheets>", "<!-- <sheets></sheets> --><sheets>")
+    dst = tmp_path / "out.xlsx"
+    patch_sheet(src, dst, "Contacts", {}, xlsx.OwnSheet("Log", {(1, 1): "Date"}))
+    assert CalamineWorkbook.from_path(str(dst)).sheet_names == ["Contacts", "Summary", "Log"]
+    assert read(dst, "Log") == [["Date"]]
+
+
+def test_a_number_format_in_a_comment_is_not_used_for_dates(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    styles = parts(src)["xl/styles.xml"].decode()
+    # No real date format, and one in a comment that a date style could point at.
+    styles = styles.replace('<numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>', "")
+    styles = styles.replace(
+        '<numFmts count="1">',
+        '<numFmts count="0"><!-- <numFmt numFmtId="165" formatCode="yyyy-mm-dd"/> -->',
+    )
+    styles = styles.replace('numFmtId="164"', 'numFmtId="0"')
+    replace_part(src, "xl/styles.xml", styles.encode())
+    dst = patched(src, {(2, 9): date(2026, 3, 11)})
+    assert cell(read(dst), 2, 9) == date(2026, 3, 11)
+    assert openpyxl.load_workbook(dst)["Contacts"]["I2"].number_format == "yyyy-mm-dd"
+
+
+def test_a_table_column_in_a_comment_is_not_a_column(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "odd.xlsx")
+    edit_part(
+        src,
+        "xl/tables/table1.xml",
+        '<tableColumn id="1"',
+        '<!-- <tableColumn id="9" name="Ghost"/> --><tableColumn id="1"',
+    )
+    dst = tmp_path / "out.xlsx"
+    result = patch_sheet(src, dst, "Contacts", {(1, 2): "Company", (1, 8): "Next follow-up"})
+    assert result.skipped == ()
+    table = parts(dst)["xl/tables/table1.xml"].decode()
+    assert 'ref="A1:H5"' in table
+    assert '<tableColumns count="8">' in table
+    assert '<tableColumn id="8" name="Next follow-up"/></tableColumns>' in table
+
+
+# --- namespaces, whoever saved the workbook last ----------------------------------------------
+#
+# Each writer declares its namespaces its own way: Excel and xlsxwriter on the root element,
+# openpyxl (and so pandas) the relationship prefix on each <sheet>, the Open XML SDK with an x:
+# prefix on every element, others on each element. Whatever the program adds must be bound
+# where it lands.
+
+PEOPLE_ROWS = [
+    ["Name", "Email", "Met on"],
+    ["Ann Lee", "ann@example.com", date(2026, 3, 2)],
+    ["Bo Chen", "bo@example.com", date(2026, 1, 5)],
+]
+PRODUCERS = ("openpyxl", "pandas", "xlsxwriter", "libreoffice", *NAMESPACE_STYLES)
+
+
+@pytest.fixture(scope="module")
+def producers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same contacts saved by each writer users' files come from."""
+    import pandas
+
+    folder = tmp_path_factory.mktemp("producers")
+    books = {name: folder / f"{name}.xlsx" for name in PRODUCERS}
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Contacts"
+    for values in PEOPLE_ROWS:
+        sheet.append(values)
+    book.save(books["openpyxl"])
+    frame = pandas.DataFrame(PEOPLE_ROWS[1:], columns=PEOPLE_ROWS[0])
+    # pandas writes with xlsxwriter when it is installed (as here), else with openpyxl.
+    frame.to_excel(books["pandas"], sheet_name="Contacts", index=False, engine="openpyxl")
+    make_workbook(books["xlsxwriter"], PEOPLE_ROWS)
+    converted = soffice_convert([books["xlsxwriter"]], "xlsx", folder / "lo")
+    if converted is None:
+        pytest.skip("LibreOffice is not installed")
+    shutil.copy(converted[0], books["libreoffice"])
+    for style in NAMESPACE_STYLES:
+        handmade_workbook(books[style], style)
+    return books
+
+
+def log_sheet() -> xlsx.OwnSheet:
+    cells: dict[tuple[int, int], CellValue] = {
+        (1, 1): "Date",
+        (1, 2): "Name",
+        (2, 1): date(2026, 3, 11),
+        (2, 2): "Ann Lee",
+    }
+    return xlsx.OwnSheet("Log", cells, (12, 20))
+
+
+def everything_written(folder: Path, books: dict[str, Path]) -> dict[str, Path]:
+    """Each workbook with the run's four headers, a date, a text and a new Log sheet."""
+    results = {}
+    for name, src in books.items():
+        dst = folder / f"{name}-patched.xlsx"
+        cells: dict[tuple[int, int], CellValue] = {(1, 4 + i): h for i, h in enumerate(OWNED)}
+        cells |= {(2, 4): date(2026, 3, 11), (2, 5): "Overdue", (3, 4): date(2026, 3, 12)}
+        patch_sheet(src, dst, "Contacts", cells, log_sheet())
+        results[name] = dst
+    return results
+
+
+@pytest.mark.parametrize("producer", PRODUCERS)
+def test_what_is_written_is_bound_to_its_namespace_whoever_saved_the_file(
+    tmp_path: Path, producers: dict[str, Path], producer: str
+) -> None:
+    dst = everything_written(tmp_path, {producer: producers[producer]})[producer]
+    assert_namespace_well_formed(dst)
+    book = openpyxl.load_workbook(dst)
+    assert book.sheetnames[-1] == "Log"
+    assert book["Contacts"]["D2"].is_date and book["Log"]["A2"].is_date
+    rows = read(dst, "Contacts")
+    assert rows[0][3:] == OWNED
+    assert (cell(rows, 2, 4), cell(rows, 2, 5), cell(rows, 3, 4)) == (
+        date(2026, 3, 11),
+        "Overdue",
+        date(2026, 3, 12),
+    )
+    assert read(dst, "Log") == [["Date", "Name"], [date(2026, 3, 11), "Ann Lee"]]
+
+
+def test_libreoffice_opens_what_was_written_whoever_saved_the_file(
+    tmp_path: Path, producers: dict[str, Path]
+) -> None:
+    written = everything_written(tmp_path, producers)
+    csvs = soffice_convert(list(written.values()), "csv", tmp_path / "csv")
+    assert csvs is not None
+    for name, csv in zip(written, csvs, strict=True):
+        lines = csv.read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("Name,Email,Met on,Next follow-up,Follow-up status"), name
+        assert lines[1].startswith("Ann Lee,ann@example.com,"), name
+        assert ",Overdue," in lines[1], name
+
+
+def test_a_log_added_to_a_workbook_openpyxl_saved_still_opens(tmp_path: Path) -> None:
+    """The first time this went wrong: `done` after openpyxl re-saved the new workbook added a
+    <sheet r:id=...> where openpyxl had declared r only on each existing <sheet>."""
+    assert followup(tmp_path, "init", "--today", "2026-03-11").returncode == 0
+    book = tmp_path / "contacts.xlsx"
+    openpyxl.load_workbook(book).save(book)
+
+    done = followup(tmp_path, "done", "tom", "--today", "2026-03-11")
+
+    assert done.returncode == 0, done.stderr
+    assert "new Log sheet" in done.stdout
+    assert_namespace_well_formed(book)
+    assert "Log" in openpyxl.load_workbook(book).sheetnames
+
+
+X_NS = f'xmlns:x="{MAIN_NS}"'
+ODD_SHEETS = {
+    "a cell declares its own prefix": (
+        f'<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1">'
+        f'<x:c {X_NS} r="A1" t="inlineStr"><x:is><x:t>Name</x:t></x:is></x:c>'
+        f'<x:c {X_NS} r="B1"><x:v>1</x:v></x:c></row></sheetData></worksheet>'
+    ),
+    "a row declares its own prefix": (
+        f'<worksheet xmlns="{MAIN_NS}"><sheetData><x:row {X_NS} r="1">'
+        '<x:c r="A1" t="inlineStr"><x:is><x:t>Name</x:t></x:is></x:c>'
+        '<x:c r="B1"><x:v>1</x:v></x:c></x:row></sheetData></worksheet>'
+    ),
+    "two prefixes for the namespace, and another namespace's <c>": (
+        f'<x:worksheet {X_NS} xmlns="{MAIN_NS}"><x:sheetData><x:row r="1">'
+        '<c r="A1" t="inlineStr"><is><t>Name</t></is></c><x:c r="B1"><v>1</v></x:c>'
+        '<c xmlns="urn:elsewhere"/></x:row></x:sheetData></x:worksheet>'
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", ODD_SHEETS)
+def test_cells_are_found_and_written_however_the_sheet_declares_its_namespace(
+    tmp_path: Path, layout: str
+) -> None:
+    """A row or cell may declare its own prefix, or use another one bound to the same
+    namespace: it is found all the same (not written twice), and what replaces it or joins it
+    takes a prefix bound where it lands."""
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    replace_part(src, SHEET, ODD_SHEETS[layout].encode())
+    dst = patched(src, {(1, 2): "Status", (1, 3): "New", (2, 1): "Ann"})
+    assert_namespace_well_formed(dst)
+    assert read(dst) == [["Name", "Status", "New"], ["Ann", "", ""]]
+    assert openpyxl.load_workbook(dst)["Contacts"]["B1"].value == "Status"
+
+
+def test_a_row_that_rebinds_the_prefix_cells_would_take_is_refused(tmp_path: Path) -> None:
+    src = rich_workbook(tmp_path / "odd.xlsx", table=False)
+    xml = (
+        f'<worksheet xmlns="{MAIN_NS}"><sheetData><x:row {X_NS} xmlns="urn:elsewhere" r="1">'
+        '<x:c r="A1"><x:v>1</x:v></x:c></x:row></sheetData></worksheet>'
+    )
+    replace_part(src, SHEET, xml.encode())
+    with pytest.raises(WorkbookError, match="declares namespaces among its rows"):
+        patched(src, {(1, 2): "Status"})
+
+
+# --- styles in alternatives -------------------------------------------------------------------
+
+MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+X14AC_NS = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"
+
+
+def in_alternatives(styles: str) -> str:
+    """styles.xml with its cell formats inside mc:AlternateContent, once in mc:Choice and once
+    in mc:Fallback, as Hancom Office writes them."""
+    start, end = styles.index("<cellXfs"), styles.index("</cellXfs>") + len("</cellXfs>")
+    formats = styles[start:end]
+    wrapped = (
+        f'<mc:AlternateContent xmlns:mc="{MC_NS}"><mc:Choice Requires="x14ac">{formats}'
+        f"</mc:Choice><mc:Fallback>{formats}</mc:Fallback></mc:AlternateContent>"
+    )
+    root = styles.index("<styleSheet ") + len("<styleSheet ")
+    styles = f'{styles[:root]}xmlns:x14ac="{X14AC_NS}" {styles[root:]}'
+    return styles.replace(formats, wrapped)
+
+
+def test_a_date_style_goes_into_every_alternative_list_of_cell_formats(tmp_path: Path) -> None:
+    src = tmp_path / "hancom.xlsx"
+    make_workbook(src, [["Name", "Met on"], ["Ann", "2026-03-02"]])  # no date style yet
+    styles = in_alternatives(parts(src)["xl/styles.xml"].decode())
+    replace_part(src, "xl/styles.xml", styles.encode())
+    dst = patched(src, {(2, 3): date(2026, 3, 11)})
+    assert cell(read(dst), 2, 3) == date(2026, 3, 11)
+    assert_namespace_well_formed(dst)
+    new = parts(dst)["xl/styles.xml"].decode()
+    assert new.count("<cellXfs") == 2
+    assert new.count('<cellXfs count="2">') == 2  # xf 1, the date style, in both lists
+    assert new.count('formatCode="yyyy-mm-dd"') == 1
