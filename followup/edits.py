@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import python_calamine as calamine
-
 from followup import job, safety
 from followup.cells import is_blank
 from followup.columns import USER_COLUMNS
@@ -28,6 +26,7 @@ from followup.model import Contact, HowMet
 from followup.reader import SheetContents
 from followup.rules import follow_up, touches_made
 from followup.saving import save_workbook
+from followup.sheet_guard import open_workbook
 from followup.xlsx import CellValue
 
 Cells = dict[tuple[int, int], CellValue]
@@ -225,8 +224,8 @@ def _summary(contact: Contact) -> str:
 
 def rows_in_use(path: Path, sheet: str) -> set[int]:
     """The rows of `sheet` that hold anything (the reader stops at a second table; this not)."""
-    with calamine.CalamineWorkbook.from_path(path) as workbook:
-        grid = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    with open_workbook(path) as workbook:
+        grid = workbook.sheet(sheet).to_python(skip_empty_area=False)
     return {n for n, values in enumerate(grid, 1) if not all(is_blank(v) for v in values)}
 
 

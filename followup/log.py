@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import python_calamine as calamine
-
 from followup.cells import CellValue, DateOrder, parse_date, parse_text
 from followup.columns import normalize_header
 from followup.identity import fold, index_by
 from followup.model import Contact
+from followup.sheet_guard import Workbook, open_workbook
 from followup.xlsx import OwnSheet
 
 LOG_SHEET = "Log"
@@ -71,11 +70,11 @@ class Log:
 
 def read_log(path: Path, date_order: DateOrder = "MDY") -> Log:
     """The Log sheet of the workbook at `path` (see `log_in`)."""
-    with calamine.CalamineWorkbook.from_path(path) as workbook:
+    with open_workbook(path) as workbook:
         return log_in(workbook, date_order)
 
 
-def log_in(workbook: calamine.CalamineWorkbook, date_order: DateOrder = "MDY") -> Log:
+def log_in(workbook: Workbook, date_order: DateOrder = "MDY") -> Log:
     """The Log sheet of an open workbook; an empty Log when there is no such sheet.
 
     Rows without a readable date or a name are not entries (they stay as they are).
@@ -83,7 +82,7 @@ def log_in(workbook: calamine.CalamineWorkbook, date_order: DateOrder = "MDY") -
     name = next((n for n in workbook.sheet_names if n.casefold() == LOG_SHEET.casefold()), None)
     if name is None:
         return Log()
-    return _parse(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False), date_order)
+    return _parse(workbook.sheet(name).to_python(skip_empty_area=False), date_order)
 
 
 _WANTED = tuple(normalize_header(text) for text in HEADER)

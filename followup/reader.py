@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -44,6 +43,7 @@ from followup.cells import (
 from followup.columns import OWNED_COLUMNS, cell_address, match_header, normalize_header
 from followup.errors import WorkbookError
 from followup.model import Contact, Problem
+from followup.sheet_guard import StrayCell, Workbook, open_workbook
 
 HEADER_SEARCH_ROWS = 20
 """SPEC: the header row is the first of the first 20 rows that holds a Name header."""
@@ -87,34 +87,9 @@ class SheetContents:
     """For every row of the sheet from row 1, `user_digest` of its cells: what the save checks
     the rewritten sheet against. Keeping the rows themselves would cost about 40 MB at 100,000
     rows, held while the save reads the whole rewritten sheet back."""
-
-
-@contextmanager
-def open_workbook(path: Path) -> Iterator[calamine.CalamineWorkbook]:
-    """The workbook, opened once for all its readers; any failure to read it is a WorkbookError."""
-    try:
-        with calamine.CalamineWorkbook.from_path(path) as workbook:
-            yield workbook
-    except calamine.PasswordError as error:
-        raise WorkbookError(
-            f"{path} is password-protected, so it cannot be read. Remove the password in Excel "
-            "(File > Info > Protect Workbook > Encrypt with Password) and save it again."
-        ) from error
-    except OSError as error:
-        if not path.exists():
-            raise WorkbookError(
-                f"The workbook {path} does not exist. Check [workbook] path in config.toml, "
-                "or run `followup init` to create one."
-            ) from error
-        raise WorkbookError(
-            f"Cannot open the workbook {path}: {error.strerror or error}. "
-            "Check that the file exists and that you may read it."
-        ) from error
-    except calamine.CalamineError as error:
-        raise WorkbookError(
-            f"{path} is not an Excel workbook, or it is damaged ({error}). Open it in Excel "
-            "or LibreOffice and save it as an .xlsx workbook."
-        ) from error
+    read_as_is: bool = False
+    """The sheet went to python-calamine as it is (see `sheet_guard`), so the save's read-back
+    need not measure its rewrite again."""
 
 
 def read_contacts(
@@ -130,7 +105,7 @@ def read_contacts(
 
 
 def contacts_in(
-    workbook: calamine.CalamineWorkbook,
+    workbook: Workbook,
     path: Path,
     sheet: str | None = None,
     date_order: DateOrder = "MDY",
@@ -143,7 +118,47 @@ def contacts_in(
     function never depends on the clock.
     """
     name, found, header_row = _find_contacts_sheet(workbook, sheet, path)
-    return _SheetReader(name, padded_rows(found), header_row, date_order, today).read()
+    contents = _SheetReader(name, padded_rows(found), header_row, date_order, today).read()
+    if workbook.read_as_is(name):
+        contents = dataclasses.replace(contents, read_as_is=True)
+    if strays := workbook.strays(name):
+        far = _far_away(strays)
+        contents = dataclasses.replace(contents, problems=(*contents.problems, *far))
+    return contents
+
+
+def _far_away(strays: Sequence[StrayCell], named: int = 10) -> list[Problem]:
+    """The problems that name the values left out far from the contacts (the first `named`,
+    then one for the rest)."""
+    problems = [
+        Problem(
+            stray.sheet,
+            stray.address,
+            _shown(stray.value),
+            "This cell is far outside your contacts, so followup leaves it out. Clear it "
+            "(Ctrl+End goes to the last cell in use) and save: the workbook opens faster too.",
+        )
+        for stray in strays[:named]
+    ]
+    if rest := strays[named:]:
+        problems.append(
+            Problem(
+                rest[-1].sheet,
+                rest[-1].address,
+                "",
+                f"And {len(rest)} more cells far outside your contacts, up to this one, which "
+                "followup leaves out: clear them and save.",
+            )
+        )
+    return problems
+
+
+def _shown(value: CellValue) -> str:
+    """A cell's value as a problem shows it: text as it is (even a lone space), 46000 for the
+    46000.0 python-calamine reads from a number cell."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def padded_rows(sheet: calamine.CalamineSheet) -> Iterator[list[CellValue]]:
@@ -207,7 +222,7 @@ def owned_cells(
 
 
 def _find_contacts_sheet(
-    workbook: calamine.CalamineWorkbook, wanted: str | None, path: Path
+    workbook: Workbook, wanted: str | None, path: Path
 ) -> tuple[str, calamine.CalamineSheet, int]:
     """The sheet to read and its header row: the configured one, else the first with a Name.
 
@@ -232,7 +247,7 @@ def _find_contacts_sheet(
         worksheets.sort(key=lambda meta: meta.visible != calamine.SheetVisibleEnum.Visible)
         candidates = [meta.name for meta in worksheets]
     for name in candidates:
-        sheet = workbook.get_sheet_by_name(name)
+        sheet = workbook.sheet(name)
         header_row = _header_row(sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS))
         if header_row is not None:
             return name, sheet, header_row
