@@ -16,10 +16,13 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
-from cli_helpers import ROOT, write_config
+from cli_helpers import ROOT, write_config, zip_parts
+from edit_helpers import invoke
 from sheet_xml import edit_sheet, sheet_entries
 from workbooks import make_workbook
+from xlsx_helpers import soffice_convert
 
 from followup.columns import column_number
 from followup.reader import read_contacts
@@ -31,7 +34,7 @@ CONTACTS = [
     ["Ann Lee", "ann@example.com", "Networking event", date(2026, 3, 5)],
     ["Bo Chen", "bo@example.com", "Referral", date(2026, 3, 10)],
 ]
-MB = 1024 * 1024
+OWNED = ["Next follow-up", "Follow-up status", "Suggested action", "Last reminded"]
 
 
 # Runs followup and then reports its own peak memory (VmHWM: that of the program, where the
@@ -191,3 +194,72 @@ def test_a_large_sheet_as_users_keep_it_goes_through_as_it_is(tmp_path: Path) ->
     with open_workbook(book) as workbook:
         workbook.sheet("Contacts")
         assert workbook.read_as_is("Contacts")
+
+
+# --- Excel 4.0 macro sheets --------------------------------------------------------------------
+
+MACRO_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<xm:macrosheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main" '
+    b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    b'<dimension ref="A1:A2"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+    b'<sheetFormatPr defaultRowHeight="15"/><sheetData>'
+    b'<row r="1"><c r="A1" t="b"><f>ALERT("Hello")</f><v>1</v></c></row>'
+    b'<row r="2"><c r="A2" t="b"><f>RETURN()</f><v>1</v></c></row>'
+    b'</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+    b'footer="0.3"/></xm:macrosheet>'
+)
+
+
+def with_macro_sheet(xlsx: Path, xlsm: Path) -> Path:
+    """The workbook as an .xlsm with an Excel 4.0 macro sheet "Macro1" listed first, its
+    part, relationship and content type written as Excel writes them."""
+    with zipfile.ZipFile(xlsx) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    parts["xl/macrosheets/sheet1.xml"] = MACRO_SHEET
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b"<sheets>", b'<sheets><sheet name="Macro1" sheetId="9" r:id="rId90"/>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId90" Type="http://schemas.microsoft.com/office/2006/relationships/'
+        b'xlMacrosheet" Target="macrosheets/sheet1.xml"/></Relationships>',
+    )
+    types = parts["[Content_Types].xml"].replace(
+        b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    )
+    parts["[Content_Types].xml"] = types.replace(
+        b"</Types>",
+        b'<Override PartName="/xl/macrosheets/sheet1.xml" '
+        b'ContentType="application/vnd.ms-excel.macrosheet+xml"/></Types>',
+    )
+    with zipfile.ZipFile(xlsm, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return xlsm
+
+
+def test_a_workbook_with_an_excel_4_macro_sheet_is_read_and_written(tmp_path: Path) -> None:
+    made = make_workbook(tmp_path / "made.xlsx", CONTACTS)
+    book = with_macro_sheet(made, tmp_path / "contacts.xlsm")
+    write_config(tmp_path, workbook="contacts.xlsm")
+    before = zip_parts(book)
+
+    ran = invoke(tmp_path, "run")
+    assert ran.exit_code == 0, ran.output
+    assert "Wrote 12 cells in 3 rows" in ran.output
+    logged = invoke(tmp_path, "done", "ann")
+    assert logged.exit_code == 0, logged.output
+    after = zip_parts(book)
+    assert after["xl/macrosheets/sheet1.xml"] == MACRO_SHEET
+    assert b'<sheet name="Macro1" sheetId="9" r:id="rId90"/>' in after["xl/workbook.xml"]
+    with open_workbook(book) as workbook:
+        assert workbook.sheet("Contacts").to_python()[0][4:8] == OWNED
+        assert workbook.sheet("Log").to_python()[1][1] == "Ann Lee"
+    assert openpyxl.load_workbook(book, keep_vba=True).sheetnames == ["Macro1", "Contacts", "Log"]
+    converted = soffice_convert([book], "csv", tmp_path / "csv")
+    if converted is not None:
+        assert converted[0].is_file()
+    assert set(before) <= set(after)
