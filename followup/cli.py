@@ -24,6 +24,7 @@ from followup.config import Config, config_path, load_config, render_config
 from followup.errors import FollowupError, UsageError
 from followup.log import CHANNELS
 from followup.model import Status
+from followup.safety import dangling_link
 from followup.starter import create_workbook
 
 _URGENCY = list(Status)
@@ -158,6 +159,8 @@ def init(ctx: Context, path: Path | None, empty: bool) -> None:
     workbook = path or Path("contacts.xlsx")
     if workbook.exists():
         raise UsageError(f"{workbook} already exists; choose another PATH.")
+    if message := dangling_link(workbook):
+        raise UsageError(message)
     create_workbook(workbook, ctx.today, examples=not empty)
     click.echo(f"Created {workbook}.")
     if not ctx.path.exists():

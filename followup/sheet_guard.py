@@ -47,6 +47,7 @@ import python_calamine as calamine
 from followup.cells import CellValue
 from followup.columns import cell_address, column_letter, column_number
 from followup.errors import WorkbookError
+from followup.safety import dangling_link
 
 MIN_CELLS = 1_000_000
 """A grid this small is read as it is, whatever its shape: 32 MB and a tenth of a second."""
@@ -211,11 +212,8 @@ def open_workbook(path: Path, trusted: Iterable[str] = ()) -> Iterator[Workbook]
 
 
 def _unopened(path: Path, error: OSError) -> str:
-    if path.is_symlink() and not path.exists():
-        return (
-            f"The workbook {path} is a link to {path.readlink()}, which does not exist. Point "
-            "the link at your workbook, or fix [workbook] path in config.toml."
-        )
+    if message := dangling_link(path):
+        return message
     if not path.exists():
         return (
             f"The workbook {path} does not exist. Check [workbook] path in config.toml, or run "

@@ -582,3 +582,27 @@ def test_a_run_leaves_no_temporary_file_behind(contacts: Path) -> None:
     assert done.exit_code == 0 and "Wrote " in done.output, done.output
     leftovers = [p.name for p in contacts.iterdir() if "followup-tmp" in p.name]
     assert leftovers == []
+
+
+def test_a_link_to_a_missing_workbook_is_never_replaced_by_a_new_one(tmp_path: Path) -> None:
+    """A link into a cloud folder that is not mounted: the first-run workbook must not take
+    its place, or the user's real workbook would be cut off from followup for good."""
+    gone = tmp_path / "Dropbox" / "contacts.xlsx"  # the folder is not there
+    home = tmp_path / "home"
+    home.mkdir()
+    link = home / "contacts.xlsx"
+    link.symlink_to(gone)
+    write_config(home)
+
+    for args in (["run"], ["status"], ["done", "ann"], ["snooze", "ann", "3"], ["doctor"]):
+        config = str(home / "config.toml")
+        done = CliRunner().invoke(cli, [*args, "--config", config, "--today", TODAY])
+        assert done.exit_code == (1 if args == ["doctor"] else 3), (args, done.output)
+        assert f"is a link to {gone}, which does not exist" in done.output, (args, done.output)
+        assert link.is_symlink() and not gone.exists()
+    assert not list(home.glob("*.xlsx.*")) and not list(home.glob(".contacts*"))
+
+    init = CliRunner().invoke(cli, ["init", str(link), "--config", str(home / "config.toml")])
+    assert init.exit_code == 2, init.output
+    assert "is a link to" in init.output
+    assert link.is_symlink() and not gone.exists()
