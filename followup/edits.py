@@ -110,7 +110,7 @@ def plan_done(
     )
     said = "Last contact" + (" stays " if last != on else " ") + last.isoformat()
     said += f", Follow-ups {count}" + (", Follow up on cleared" if reached else "")
-    logged = "logged" if evaluation.history.log.header_row else "logged (new Log sheet)"
+    logged = f"logged {evaluation.history.log.place()}"
     channel = channel or _likely_channel(contact)
     entry = LogEntry(on, contact.name, contact.email, channel.lower(), note.strip())
     return Change(

@@ -88,7 +88,8 @@ def save_workbook(
                 again = contacts_in(workbook, tmp, contents.sheet, config.date_order)
                 same = _user_data(again.contacts) == _user_data(expected)
             if own is not None and same:
-                same = log_in(workbook, config.date_order).entries == want_log
+                found = log_in(workbook, config.date_order, contents.sheet)
+                same = (found.sheet, found.entries) == (own.name, want_log)
         if not same:
             raise WorkbookError("The rewritten workbook did not read back the same; not saved.")
 

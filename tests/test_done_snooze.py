@@ -59,7 +59,7 @@ def test_done_writes_last_contact_follow_ups_and_a_new_log_sheet_and_nothing_els
     done = invoke(folder, "done", "ann lee", "--note", "Sent the article", "--channel", "email")
     assert done.exit_code == 0, done.output
     assert done.output.startswith(
-        "Ann Lee (row 2): Last contact 2026-03-11, Follow-ups 1; logged (new Log sheet)\n"
+        'Ann Lee (row 2): Last contact 2026-03-11, Follow-ups 1; logged on a new sheet "Log"\n'
     )
     assert "Next follow-up: 2026-06-09" in done.output  # the event's one step done: B, 90 days
     assert changed_cells(before, book, "Contacts") == {
@@ -84,7 +84,7 @@ def test_a_second_done_appends_to_the_log_and_leaves_the_sheet_lists_alone(folde
     done = invoke(folder, "done", "anna", "--channel", "meeting", "--note", "Coffee")
     assert done.exit_code == 0, done.output
     assert done.output.startswith(
-        "Anna Berg (row 3): Last contact 2026-03-11, Follow-ups 2; logged\n"
+        'Anna Berg (row 3): Last contact 2026-03-11, Follow-ups 2; logged on sheet "Log"\n'
     )  # the interview's thank-you (02-02) and today's update: the steps are done
     assert "Next follow-up: 2026-06-09" in done.output
     assert changed_parts(before, book) == {"xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"}
