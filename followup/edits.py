@@ -16,7 +16,7 @@ from pathlib import Path
 
 from followup import job, safety
 from followup.cells import is_blank
-from followup.columns import USER_COLUMNS
+from followup.columns import USER_COLUMNS, cell_address
 from followup.config import Config
 from followup.errors import FollowupError, UsageError
 from followup.identity import find_contact, identities
@@ -256,6 +256,7 @@ def apply(
             before = safety.fingerprint(config.workbook) if config.workbook.exists() else None
             evaluation = job.evaluate(config, today)
             change = plan(evaluation)
+            _refuse_hidden_cells(evaluation.contents, change.cells)
             if dry_run or before is None or not (change.cells or change.new_entries):
                 return change
             save_workbook(
@@ -291,6 +292,18 @@ def apply(
             f"Could not save {name} ({reason}), so nothing was changed. Check that "
             f"{config.workbook.parent} is writable and has free space."
         ) from None
+
+
+def _refuse_hidden_cells(contents: SheetContents, cells: Cells) -> None:
+    """A command does all it says or nothing: a cell it needs that a merged range hides (Excel
+    would never show what it wrote there) stops it."""
+    for row, col in sorted(cells):
+        if (merged := contents.merged.over(row, col)) is not None:
+            raise FollowupError(
+                f"{contents.sheet}!{cell_address(row, col)} is inside the merged range "
+                f"{merged.ref}, which shows only its first cell, so followup cannot write there "
+                "and nothing was changed. Unmerge those cells and run the command again."
+            )
 
 
 def snooze_until(days: int | None, until: date | None, today: date) -> date:

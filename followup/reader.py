@@ -42,6 +42,7 @@ from followup.cells import (
 )
 from followup.columns import OWNED_COLUMNS, cell_address, match_header, normalize_header
 from followup.errors import WorkbookError
+from followup.merges import MergedCells, MergedRange
 from followup.model import Contact, Problem
 from followup.sheet_guard import StrayCell, Workbook, open_workbook
 
@@ -87,6 +88,10 @@ class SheetContents:
     """For every row of the sheet from row 1, `user_digest` of its cells: what the save checks
     the rewritten sheet against. Keeping the rows themselves would cost about 40 MB at 100,000
     rows, held while the save reads the whole rewritten sheet back."""
+    merged: MergedCells = dataclasses.field(default_factory=MergedCells)
+    hidden: dict[tuple[int, int], MergedRange] = dataclasses.field(default_factory=dict)
+    """The cells of the program's own columns that a merged range hides, in the contacts' rows
+    (and the header row, where a header is still to be written): never written."""
     read_as_is: bool = False
     """The sheet went to python-calamine as it is (see `sheet_guard`), so the save's read-back
     need not measure its rewrite again."""
@@ -121,10 +126,45 @@ def contacts_in(
     contents = _SheetReader(name, padded_rows(found), header_row, date_order, today).read()
     if workbook.read_as_is(name):
         contents = dataclasses.replace(contents, read_as_is=True)
+    merged = MergedCells.from_calamine(found.merged_cell_ranges)
+    if merged.ranges:
+        contents = _with_merges(contents, merged)
     if strays := workbook.strays(name):
         far = _far_away(strays)
         contents = dataclasses.replace(contents, problems=(*contents.problems, *far))
     return contents
+
+
+def _with_merges(contents: SheetContents, merged: MergedCells) -> SheetContents:
+    """The contents with the program's own cells that merged ranges hide, and one problem for
+    each range that hides any."""
+    headers = {contents.owned[column.key]: column.header for column in OWNED_COLUMNS}
+    rows = {contact.row for contact in contents.contacts}
+    hidden = {
+        (row, col): where
+        for (row, col), where in merged.hidden(headers).items()
+        if row in rows or (row == contents.header_row and col not in contents.columns.values())
+    }
+    by_range: dict[MergedRange, list[tuple[int, int]]] = {}
+    for cell, where in sorted(hidden.items()):
+        by_range.setdefault(where, []).append(cell)
+    problems = []
+    for where, cells in by_range.items():
+        (row, col), more = cells[0], len(cells) - 1
+        problems.append(
+            Problem(
+                contents.sheet,
+                cell_address(row, col),
+                "",
+                f"This cell is inside the merged range {where.ref}, which shows only its first "
+                f"cell, so followup does not write {headers[col]} here"
+                + (f" (nor in {more} more of its cells there)" if more else "")
+                + ". Unmerge those cells (Merge & Center in Excel) so that it can.",
+            )
+        )
+    return dataclasses.replace(
+        contents, merged=merged, hidden=hidden, problems=(*contents.problems, *problems)
+    )
 
 
 def _far_away(strays: Sequence[StrayCell], named: int = 10) -> list[Problem]:

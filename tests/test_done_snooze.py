@@ -247,3 +247,22 @@ def test_libreoffice_opens_a_workbook_with_the_new_log_sheet(folder: Path) -> No
         pytest.skip("LibreOffice is not installed")
     assert "Date,Name,Email,Channel,Note" in shown
     assert '2026-03-11,Bo Chen,bo@example.com,email,"Asked about the team, kindly"' in shown
+
+
+def test_done_refuses_when_the_cell_it_needs_is_hidden_by_a_merged_range(tmp_path: Path) -> None:
+    """Last contact of Anna Berg (F3) lies inside the merged range E2:F3; Excel would never show
+    what done wrote there, so done changes nothing and says why."""
+    make_workbook(
+        tmp_path / "contacts.xlsx",
+        [HEADER, *PEOPLE],
+        customize=lambda _book, sheet: sheet.merge_range("E2:F3", "Spring meetup"),
+    )
+    write_config(tmp_path)
+    book = tmp_path / "contacts.xlsx"
+    before = book.read_bytes()
+    done = invoke(tmp_path, "done", "anna")
+    assert done.exit_code == 1, done.output
+    assert "Contacts!F3 is inside the merged range E2:F3" in done.output
+    assert "nothing was changed" in done.output
+    assert book.read_bytes() == before
+    assert invoke(tmp_path, "done", "bo").exit_code == 0  # row 5 is clear of it
