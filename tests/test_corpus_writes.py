@@ -25,16 +25,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from xml.parsers import expat
 
 import openpyxl
 import pytest
-from cli_helpers import zip_parts
+from cli_helpers import assert_namespace_well_formed, loads_in_openpyxl, zip_parts
 from corpus import CORPUS, SHEETJS, corpus_files
 from edit_helpers import invoke
 from sheet_xml import edit_sheet, has_sheet_data, rows_and_widths, sheet_entries
@@ -204,25 +202,6 @@ def converted(outcomes: dict[str, Outcome], tmp_path_factory: pytest.TempPathFac
     return {path for path, csv in zip(copies, done, strict=True) if csv.is_file()}
 
 
-def _loads_in_openpyxl(path: Path) -> bool:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            openpyxl.load_workbook(path).close()
-        except Exception:
-            return False
-    return True
-
-
-def assert_namespace_well_formed(data: bytes, entry: str) -> None:
-    """A part the program wrote parses with a namespace-aware parser: every prefix bound."""
-    parser = expat.ParserCreate(namespace_separator=" ")
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as error:
-        raise AssertionError(f"{entry} is not namespace-well-formed XML: {error}") from None
-
-
 def _changed(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
     """The parts a run changed or added, but for styles.xml and table parts (and the links to a
     styles part it had to add): what must be the one sheet it wrote."""
@@ -248,8 +227,8 @@ def check(outcome: Outcome, name: str, converted: set[Path]) -> None:
     before, after = zip_parts(step.before), zip_parts(step.after)
     for entry in after.keys() - before.keys() | {e for e in before if before[e] != after[e]}:
         assert_namespace_well_formed(after[entry], entry)
-    if _loads_in_openpyxl(step.before):
-        assert _loads_in_openpyxl(step.after), "openpyxl loaded the file before, not after"
+    if loads_in_openpyxl(step.before):
+        assert loads_in_openpyxl(step.after), "openpyxl loaded the file before, not after"
     if step.before in converted:
         assert step.after in converted, "LibreOffice converted the file before, not after"
     if name == "done":
@@ -269,7 +248,7 @@ def _check_statuses(outcome: Outcome, book: Path) -> None:
     by_name = {c.name: c.row for c in contents.contacts}
     held = {name: contents.owned_values.get(by_name.get(name, 0)) for name in STATUSES}
     assert {name: cells and cells[1] for name, cells in held.items()} == STATUSES, held
-    if _loads_in_openpyxl(book):
+    if loads_in_openpyxl(book):
         workbook = openpyxl.load_workbook(book)
         if outcome.sheet in workbook.sheetnames:  # openpyxl sees no sheets in strict OOXML
             header = [cell.value for cell in workbook[outcome.sheet][outcome.header_row]]
