@@ -25,8 +25,10 @@ from workbooks import make_workbook
 from xlsx_helpers import soffice_convert
 
 from followup.columns import column_number
+from followup.errors import WorkbookError
 from followup.reader import read_contacts
-from followup.sheet_guard import MIN_CELLS, open_workbook
+from followup.sheet_guard import open_workbook
+from followup.sheet_layout import MIN_CELLS
 
 TODAY = "2026-03-11"
 CONTACTS = [
@@ -263,3 +265,16 @@ def test_a_workbook_with_an_excel_4_macro_sheet_is_read_and_written(tmp_path: Pa
     if converted is not None:
         assert converted[0].is_file()
     assert set(before) <= set(after)
+
+
+def test_a_sheet_too_big_even_without_its_strays_is_refused_naming_its_last_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No stray to leave out (every value is saved by none), yet more grid than the limit:
+    refused with a message, never handed to python-calamine."""
+    monkeypatch.setattr("followup.sheet_guard.MAX_CELLS", 100)
+    monkeypatch.setattr("followup.sheet_layout.MIN_CELLS", 10)
+    monkeypatch.setattr("followup.sheet_layout.XML_BYTES_PER_CELL", 10**9)
+    book = make_workbook(tmp_path / "contacts.xlsx", [*CONTACTS, *[[f"P{n}"] for n in range(40)]])
+    with pytest.raises(WorkbookError, match=r"Sheet 'Contacts' of contacts.xlsx reaches cell D43"):
+        read_contacts(book)
