@@ -128,9 +128,12 @@ def test_every_command_reads_past_a_far_value(tmp_path: Path) -> None:
         ["run", "--force"],
     ):
         code, output, peak = run_child(tmp_path, *args)
-        assert code in (0, 1 if args == ["doctor"] else 0), (args, output)
         assert "Traceback" not in output, output
         assert peak < 100, (args, f"{peak:.0f} MB")
+        if args == ["doctor"]:  # it fails on the mail settings this folder has not got
+            assert "✓ Workbook" in output and "Contacts!XFD1048576" in output, output
+        else:
+            assert code == 0, (args, output)
     with open_workbook(tmp_path / "contacts.xlsx") as workbook:  # python-calamine alone: abort
         rows = workbook.sheet("Contacts").to_python()
         assert [row[0] for row in rows[1:4]] == ["Ann Lee", "Bo Chen", "Cy Park"]
