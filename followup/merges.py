@@ -8,10 +8,11 @@ workbook's problems, and a command that would need one refuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from followup.columns import cell_address
+from followup.model import Problem
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,28 @@ class MergedCells:
             for row in range(merged.top, merged.bottom + 1)
             if merged.hides(row, col)
         }
+
+
+def hidden_problems(
+    sheet: str, hidden: Mapping[tuple[int, int], MergedRange], headers: Mapping[int, str]
+) -> list[Problem]:
+    """One problem for each merged range that hides some of the program's cells, naming the
+    first of them (`headers`: the column number of each of the program's columns -> its name)."""
+    by_range: dict[MergedRange, list[tuple[int, int]]] = {}
+    for cell, where in sorted(hidden.items()):
+        by_range.setdefault(where, []).append(cell)
+    problems = []
+    for where, cells in by_range.items():
+        (row, col), more = cells[0], len(cells) - 1
+        problems.append(
+            Problem(
+                sheet,
+                cell_address(row, col),
+                "",
+                f"This cell is inside the merged range {where.ref}, which shows only its first "
+                f"cell, so followup does not write {headers[col]} here"
+                + (f" (nor in {more} more of its cells there)" if more else "")
+                + ". Unmerge those cells (Merge & Center in Excel) so that it can.",
+            )
+        )
+    return problems

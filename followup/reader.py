@@ -42,9 +42,9 @@ from followup.cells import (
 )
 from followup.columns import OWNED_COLUMNS, cell_address, match_header, normalize_header
 from followup.errors import WorkbookError
-from followup.merges import MergedCells, MergedRange
+from followup.merges import MergedCells, MergedRange, hidden_problems
 from followup.model import Contact, Problem
-from followup.sheet_guard import StrayCell, Workbook, open_workbook
+from followup.sheet_guard import Workbook, open_workbook, stray_problems
 
 HEADER_SEARCH_ROWS = 20
 """SPEC: the header row is the first of the first 20 rows that holds a Name header."""
@@ -130,14 +130,14 @@ def contacts_in(
     if merged.ranges:
         contents = _with_merges(contents, merged)
     if strays := workbook.strays(name):
-        far = _far_away(strays)
+        far = stray_problems(strays)
         contents = dataclasses.replace(contents, problems=(*contents.problems, *far))
     return contents
 
 
 def _with_merges(contents: SheetContents, merged: MergedCells) -> SheetContents:
-    """The contents with the program's own cells that merged ranges hide, and one problem for
-    each range that hides any."""
+    """The contents with the program's own cells that merged ranges hide, and the problems that
+    name them."""
     headers = {contents.owned[column.key]: column.header for column in OWNED_COLUMNS}
     rows = {contact.row for contact in contents.contacts}
     hidden = {
@@ -145,60 +145,10 @@ def _with_merges(contents: SheetContents, merged: MergedCells) -> SheetContents:
         for (row, col), where in merged.hidden(headers).items()
         if row in rows or (row == contents.header_row and col not in contents.columns.values())
     }
-    by_range: dict[MergedRange, list[tuple[int, int]]] = {}
-    for cell, where in sorted(hidden.items()):
-        by_range.setdefault(where, []).append(cell)
-    problems = []
-    for where, cells in by_range.items():
-        (row, col), more = cells[0], len(cells) - 1
-        problems.append(
-            Problem(
-                contents.sheet,
-                cell_address(row, col),
-                "",
-                f"This cell is inside the merged range {where.ref}, which shows only its first "
-                f"cell, so followup does not write {headers[col]} here"
-                + (f" (nor in {more} more of its cells there)" if more else "")
-                + ". Unmerge those cells (Merge & Center in Excel) so that it can.",
-            )
-        )
+    problems = hidden_problems(contents.sheet, hidden, headers)
     return dataclasses.replace(
         contents, merged=merged, hidden=hidden, problems=(*contents.problems, *problems)
     )
-
-
-def _far_away(strays: Sequence[StrayCell], named: int = 10) -> list[Problem]:
-    """The problems that name the values left out far from the contacts (the first `named`,
-    then one for the rest)."""
-    problems = [
-        Problem(
-            stray.sheet,
-            stray.address,
-            _shown(stray.value),
-            "This cell is far outside your contacts, so followup leaves it out. Clear it "
-            "(Ctrl+End goes to the last cell in use) and save: the workbook opens faster too.",
-        )
-        for stray in strays[:named]
-    ]
-    if rest := strays[named:]:
-        problems.append(
-            Problem(
-                rest[-1].sheet,
-                rest[-1].address,
-                "",
-                f"And {len(rest)} more cells far outside your contacts, up to this one, which "
-                "followup leaves out: clear them and save.",
-            )
-        )
-    return problems
-
-
-def _shown(value: CellValue) -> str:
-    """A cell's value as a problem shows it: text as it is (even a lone space), 46000 for the
-    46000.0 python-calamine reads from a number cell."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def padded_rows(sheet: calamine.CalamineSheet) -> Iterator[list[CellValue]]:

@@ -27,9 +27,10 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 from xml.parsers import expat
@@ -39,6 +40,7 @@ import python_calamine as calamine
 from followup.cells import CellValue
 from followup.columns import cell_address
 from followup.errors import WorkbookError
+from followup.model import Problem
 from followup.safety import dangling_link
 from followup.sheet_layout import Layout, fits
 
@@ -165,6 +167,40 @@ class Workbook:
             finally:
                 book.close()
         return []  # the values are only for the message: the address is what matters
+
+
+def stray_problems(strays: Sequence[StrayCell], named: int = 10) -> list[Problem]:
+    """The problems that name the values left out far from the contacts (the first `named`,
+    then one for the rest), for the run's list of workbook problems."""
+    problems = [
+        Problem(
+            stray.sheet,
+            stray.address,
+            _shown(stray.value),
+            "This cell is far outside your contacts, so followup leaves it out. Clear it "
+            "(Ctrl+End goes to the last cell in use) and save: the workbook opens faster too.",
+        )
+        for stray in strays[:named]
+    ]
+    if rest := strays[named:]:
+        problems.append(
+            Problem(
+                rest[-1].sheet,
+                rest[-1].address,
+                "",
+                f"And {len(rest)} more cells far outside your contacts, up to this one, which "
+                "followup leaves out: clear them and save.",
+            )
+        )
+    return problems
+
+
+def _shown(value: CellValue) -> str:
+    """A cell's value as a problem shows it: text as it is (even a lone space), 46000 for the
+    46000.0 python-calamine reads from a number cell."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 @contextmanager
