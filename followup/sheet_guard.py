@@ -22,9 +22,11 @@ How a sheet is measured, and which values are strays, is `sheet_layout`'s busine
 
 from __future__ import annotations
 
-import io
+import os
 import posixpath
 import re
+import shutil
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -42,7 +44,7 @@ from followup.columns import cell_address
 from followup.errors import WorkbookError
 from followup.model import Problem
 from followup.safety import dangling_link
-from followup.sheet_layout import Layout, fits
+from followup.sheet_layout import Cell, Layout, fits
 
 MAX_CELLS = 50_000_000
 """A grid beyond this (1.6 GB in python-calamine) is refused rather than read."""
@@ -71,8 +73,10 @@ class Workbook:
         self.path = path
         self._replaced: dict[str, bytes] = {}  # zip entry -> what the in-memory copy holds
         self._strays: dict[str, tuple[StrayCell, ...]] = {}
+        self._unread: dict[str, tuple[str, bytes, list[Cell]]] = {}  # strays, values not read
         self._measured = set(trusted)
         self._as_is: set[str] = set()  # sheets the quick measure let through
+        self._copies: list[Path] = []  # copies of the workbook made for python-calamine
         archive = _zip(path)
         try:
             package = _Package.read(archive) if archive is not None else None
@@ -95,10 +99,11 @@ class Workbook:
             raise
 
     def _open(self) -> calamine.CalamineWorkbook:
-        """python-calamine on the file, or on the copy when some part had to be left out."""
+        """python-calamine on the file, or on a copy when some part had to be left out."""
         if not self._replaced:
             return calamine.CalamineWorkbook.from_path(self.path)
-        return _copy(self._archive, self._replaced)
+        self._copies.append(_copy(self._archive, self._replaced))
+        return calamine.CalamineWorkbook.from_path(self._copies[-1])
 
     @property
     def sheet_names(self) -> list[str]:
@@ -121,11 +126,16 @@ class Workbook:
 
     def strays(self, name: str) -> tuple[StrayCell, ...]:
         """The values of a loaded sheet that were left out, in reading order."""
+        if name in self._unread:
+            self._strays[name] = self._stray_cells(name)
         return self._strays.get(name, ())
 
     def close(self) -> None:
         self._book.close()
         self._archive.close()
+        for copy in self._copies:
+            with suppress(OSError):
+                copy.unlink()
 
     def _measure(self, name: str) -> None:
         entry = self._package.sheets.get(name)
@@ -136,10 +146,8 @@ class Workbook:
             if fits(stream, info.file_size):
                 self._as_is.add(name)
                 return
-        data = self._archive.read(info)
-        layout = Layout(data)
-        strays = layout.strays()
-        rows, cols = layout.extent(strays)
+        layout = Layout(self._archive.read(info))
+        strays, rows, cols = layout.strays()
         if rows * cols > MAX_CELLS:
             raise WorkbookError(
                 f"Sheet {name!r} of {self.path.name} reaches cell {cell_address(rows, cols)}, "
@@ -148,25 +156,27 @@ class Workbook:
             )
         if not strays:
             return
-        values = self._stray_values(name, entry, layout.only(strays))
-        self._strays[name] = tuple(
-            StrayCell(name, row, col, values[index] if index < len(values) else "")
-            for index, (row, col) in enumerate(layout.positions(strays))
-        )
+        valued = [cell for cell in strays if cell.valued]  # the others cost nothing anyway
+        if valued:
+            self._unread[name] = (entry, layout.only(valued), valued)
         self._replaced[entry] = layout.without(strays)
+        del layout  # the part, read whole: free it before python-calamine reads the copy
         self._book.close()
         self._book = self._open()
 
-    def _stray_values(self, name: str, entry: str, part: bytes) -> list[CellValue]:
-        """What the stray cells hold, read by python-calamine from a copy that moved them all
-        into row 1, so that texts, dates and numbers come out as they would in place."""
-        with suppress(calamine.CalamineError, IndexError):
-            book = _copy(self._archive, {**self._replaced, entry: part})
-            try:
-                return book.get_sheet_by_name(name).to_python(skip_empty_area=False)[0]
-            finally:
-                book.close()
-        return []  # the values are only for the message: the address is what matters
+    def _stray_cells(self, name: str) -> tuple[StrayCell, ...]:
+        """The values left out of a sheet, read by python-calamine from a copy that moved them
+        all into row 1, so that texts, dates and numbers come out as they would in place."""
+        entry, part, cells = self._unread.pop(name)
+        values: list[CellValue] = []
+        copy = _copy(self._archive, {**self._replaced, entry: part})
+        try:
+            with suppress(calamine.CalamineError, IndexError), calamine.load_workbook(copy) as book:
+                values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)[0]
+        finally:
+            copy.unlink(missing_ok=True)
+        shown = [*values, *[""] * len(cells)]  # the values are only for the message
+        return tuple(StrayCell(name, c.row, c.col, v) for c, v in zip(cells, shown, strict=False))
 
 
 def stray_problems(strays: Sequence[StrayCell], named: int = 10) -> list[Problem]:
@@ -260,15 +270,26 @@ def _zip(path: Path) -> zipfile.ZipFile | None:
         return None
 
 
-def _copy(archive: zipfile.ZipFile, replaced: Mapping[str, bytes]) -> calamine.CalamineWorkbook:
-    """python-calamine reading a copy of the workbook, made in memory, with some parts replaced."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as copy:  # stored, not compressed: it is read at once
-        for info in archive.infolist():
-            data = replaced.get(info.filename)
-            copy.writestr(info.filename, archive.read(info) if data is None else data)
-    buffer.seek(0)
-    return calamine.CalamineWorkbook.from_filelike(buffer)
+def _copy(archive: zipfile.ZipFile, replaced: Mapping[str, bytes]) -> Path:
+    """A copy of the workbook with some parts replaced, in a temporary file that python-calamine
+    reads as it would the workbook (in memory, a large workbook would be there three times).
+    Parts are stored, not compressed: the copy is read once and deleted."""
+    fd, name = tempfile.mkstemp(prefix="followup-", suffix=".xlsx")  # readable by the user only
+    os.close(fd)
+    path = Path(name)
+    try:
+        with zipfile.ZipFile(path, "w") as copy:
+            for info in archive.infolist():
+                data = replaced.get(info.filename)
+                if data is not None:
+                    copy.writestr(info.filename, data)
+                    continue
+                with archive.open(info) as source, copy.open(info.filename, "w") as target:
+                    shutil.copyfileobj(source, target, 1 << 20)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 # --- the package -----------------------------------------------------------------------------

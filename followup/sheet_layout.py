@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import codecs
 import re
+from array import array
 from collections import Counter
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import IO
+from typing import IO, NamedTuple
 from xml.parsers import expat
 
 from followup.columns import cell_address, column_letter, column_number
@@ -42,6 +44,7 @@ _OVERLAP = 64  # bytes kept from one chunk for the next: more than any reference
 # --- the quick measure -----------------------------------------------------------------------
 
 _REF = re.compile(rb'([A-Z]*)([1-9][0-9]{0,8})"')
+_COLUMN = re.compile(rb' r="([A-Z]{1,3})[1-9]')
 """A reference as writers write it, after its ` r="`: column letters (none on a row) and row."""
 
 
@@ -70,7 +73,7 @@ def fits(stream: IO[bytes], size: int) -> bool:
     """Whether a sheet part's grid, by its references, is small enough to read as it is.
 
     One pass: the regular expression skips every reference within the widest column seen so
-    far, so a sheet is usually looked at closely once per column, on its first row.
+    far, so only a piece where a column is wider than any before is looked at closely (once).
     """
     rows = cols = 0
     flag = _flag(cols)
@@ -85,8 +88,9 @@ def fits(stream: IO[bytes], size: int) -> bool:
             ref = _REF.match(text, match.start() + 4)
             if ref is None:
                 return False  # not written the usual way: look closely
-            if ref[1] and (col := column_number(ref[1].decode())) > cols:
-                cols, flag = col, _flag(col)
+            if ref[1] and _column(ref[1]) > cols:
+                cols = max(map(_column, set(_COLUMN.findall(text, 0, end))))
+                flag = _flag(cols)
             rows = max(rows, int(ref[2]))
             at = match.end()
         if (last := text.rfind(b' r="', 0, end)) >= 0 and (ref := _REF.match(text, last + 4)):
@@ -95,31 +99,81 @@ def fits(stream: IO[bytes], size: int) -> bool:
         chunk = following
     if not rows:
         return size < 1024  # no references: cells sit where they come; small parts are empty
-    return rows * max(cols, 1) <= max(MIN_CELLS, size // XML_BYTES_PER_CELL)
+    return rows * max(cols, 1) <= _allowance(size)
+
+
+def _allowance(size: int) -> int:
+    """The grid a sheet part of `size` bytes may have and be read as it is."""
+    return max(MIN_CELLS, size // XML_BYTES_PER_CELL)
 
 
 # --- the close look --------------------------------------------------------------------------
 
-_START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
+_PIECE = 4 << 20  # bytes of a part searched at once, so that no list of matches gets large
+_CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
+_PLACED_CELL = re.compile(
+    rb'<(?:[\w.-]+:)?c(?=\s)[^>]*?\sr="([A-Z]{1,3})([1-9][0-9]{0,8})"[^>]*?(/?)>'
+)
+_START_TAG = re.compile(rb"""<([^\s/>]+)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
+_SHEET_DATA = re.compile(rb"<((?:[\w.-]+:)?)sheetData\b[^>]*?(/?)>")
 _R_ATTR = re.compile(rb"""(\sr\s*=\s*)(["'])[^"']*\2""")
-_CELL_REF = re.compile(r"([A-Za-z]{0,3})0*([1-9][0-9]*)")
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v|is)[\s/>]")
+_REFERENCE = re.compile(r"([A-Za-z]{0,3})0*([1-9][0-9]*)")
+_MANY = 50  # more cells than this are found in one pass over the part, not one search each
+_PEELS = 64  # rows and columns left out at most: strays are a few values, not a pattern
+
+
+class Cell(NamedTuple):
+    """A cell of the part: its place, its bytes, and whether it holds a value."""
+
+    row: int
+    col: int
+    start: int
+    stop: int
+    valued: bool
 
 
 class Layout:
-    """Where python-calamine would put each value of a sheet part, and its cell's bytes.
+    """Where python-calamine would put each cell of a sheet part, read whole.
 
-    Positions follow python-calamine: a cell's own reference, else the next column of its row;
-    a row's own number, else the next row. A cell holds a value when it has a <v> or <is>.
+    When every cell names its place, as every writer has them do, the references are read with
+    a regular expression; an empty element (<c r="A1" s="2"/>, a format and no value) does not
+    count, but any other cell does, even one without a value (it costs as much in the measure,
+    and nothing when left out). Otherwise the part is parsed as python-calamine reads it: a
+    cell's own reference, else the next column of its row; a row's own number, else the next
+    row; and only cells with a <v> or <is> count.
     """
 
     def __init__(self, data: bytes) -> None:
-        self.data = data = _utf8(data)
-        self.cells: list[tuple[int, int, int, int]] = []  # row, col, start, end of its bytes
-        self.row_tag = b"row"
-        self.sheet_data = (0, 0)  # where <sheetData>'s content starts and ends
+        self.data = _utf8(data)
+        self.rows, self.cols = array("l"), array("l")
+        self._spans: list[tuple[int, int]] = []  # each cell's bytes, when the part was parsed
+        if not self._read_references():
+            self._parse()
+
+    def _read_references(self) -> bool:
+        """Read every cell's reference, piece by piece; False if some cell has none."""
+        data, view = self.data, memoryview(self.data)
+        cells = placed = at = 0
+        while at < len(data):
+            end = data.rfind(b"<", at + 1, at + _PIECE) if at + _PIECE < len(data) else -1
+            end = end if end > at else len(data)  # pieces end before a tag, never inside one
+            cells += len(_CELL.findall(view[at:end]))
+            found = _PLACED_CELL.findall(view[at:end])
+            placed += len(found)
+            found = [(letters, row) for letters, row, empty in found if not empty]
+            self.cols.extend(map(_column, [letters for letters, _ in found]))
+            self.rows.extend(map(int, [row for _, row in found]))
+            at = end
+        if cells == placed:
+            return True
+        self.rows, self.cols = array("l"), array("l")
+        return False
+
+    def _parse(self) -> None:
+        data, parser = self.data, expat.ParserCreate()
         row = col = 0
         cell: list[int] | None = None  # row, col, start, end of start tag, self-closing, value
-        parser = expat.ParserCreate()
 
         def start(name: str, attrs: dict[str, str]) -> None:
             nonlocal row, col, cell
@@ -127,29 +181,24 @@ class Layout:
             if local == "row":
                 row = _number(attrs.get("r", "")) or row + 1
                 col = 0
-                self.row_tag = name.encode()
             elif local == "c":
                 at = parser.CurrentByteIndex
                 tag = _START_TAG.match(data, at)
-                letters, number = _cell_ref(attrs.get("r", ""))
+                letters, number = _reference(attrs.get("r", ""))
                 col = column_number(letters) if letters else col + 1
-                cell = [number or row, col, at, tag.end() if tag else at, bool(tag and tag[1]), 0]
+                cell = [number or row, col, at, tag.end() if tag else at, bool(tag and tag[2]), 0]
             elif local in ("v", "is") and cell is not None:
                 cell[5] = 1
-            elif local == "sheetData":
-                tag = _START_TAG.match(data, parser.CurrentByteIndex)
-                self.sheet_data = (tag.end() if tag else 0, len(data))
 
         def end(name: str) -> None:
             nonlocal cell
-            local = name.rpartition(":")[2]
-            if local == "c" and cell is not None:
+            if name.rpartition(":")[2] == "c" and cell is not None:
                 if cell[5]:
                     stop = cell[3] if cell[4] else data.index(b">", parser.CurrentByteIndex) + 1
-                    self.cells.append((cell[0], cell[1], cell[2], stop))
+                    self.rows.append(cell[0])
+                    self.cols.append(cell[1])
+                    self._spans.append((cell[2], stop))
                 cell = None
-            elif local == "sheetData":
-                self.sheet_data = (self.sheet_data[0], parser.CurrentByteIndex)
 
         parser.StartElementHandler = start
         parser.EndElementHandler = end
@@ -161,28 +210,27 @@ class Layout:
                 "LibreOffice and save it again."
             ) from None
 
-    def strays(self) -> list[int]:
-        """The indexes in `cells` of the values far from the rest, in reading order.
+    def strays(self) -> tuple[list[Cell], int, int]:
+        """The cells far from the rest, in reading order, and the last row and column of the
+        others.
 
-        Again and again the values of the last row, or those of the last column, are left out,
-        whichever saves more grid a value, as long as that is STRAY_COST cells a value or more.
+        While the grid is more than the quick measure allows, the cells of the last row, or
+        those of the last column, are left out, whichever saves more grid a cell, as long as
+        that is STRAY_COST cells a cell or more (a column with just a header is no stray), and
+        _PEELS times at most (each time is a pass over all cells).
         """
-        lines: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
-        for index, cell in enumerate(self.cells):
-            for axis in (0, 1):
-                lines[axis].setdefault(cell[axis], []).append(index)
-        left = [
-            Counter({line: len(found) for line, found in lines[axis].items()}) for axis in (0, 1)
-        ]
-        ends = [sorted(lines[0]), sorted(lines[1])]  # the rows and columns with values, ascending
-        gone: list[int] = []
-        removed: set[int] = set()
-        while ends[0] and ends[0][-1] * ends[1][-1] > MIN_CELLS:
+        axes = (self.rows, self.cols)
+        left = [Counter(axis) for axis in axes]
+        ends = [sorted(count) for count in left]  # the rows and columns with cells, ascending
+        gone: set[int] = set()
+        allowed = _allowance(len(self.data))
+        while ends[0] and ends[0][-1] * ends[1][-1] > allowed:
             area = ends[0][-1] * ends[1][-1]
             best, group = 0.0, []
             for axis in (0, 1):
-                found = [i for i in lines[axis][ends[axis][-1]] if i not in removed]
-                taken = [Counter(self.cells[i][a] for i in found) for a in (0, 1)]
+                line = ends[axis][-1]
+                found = [i for i, n in enumerate(axes[axis]) if n == line and i not in gone]
+                taken = [Counter(axes[a][i] for i in found) for a in (0, 1)]
                 last = [
                     next((n for n in reversed(ends[a]) if left[a][n] > taken[a][n]), 0)
                     for a in (0, 1)
@@ -192,45 +240,86 @@ class Layout:
                     best, group = saving, found
             if best < STRAY_COST:
                 break
-            gone.extend(group)
-            removed.update(group)
+            gone.update(group)
             for index in group:
-                for axis in (0, 1):
-                    left[axis][self.cells[index][axis]] -= 1
-            for axis in (0, 1):
-                while ends[axis] and not left[axis][ends[axis][-1]]:
-                    ends[axis].pop()
-        return sorted(gone, key=lambda i: self.cells[i][:2])
+                for a in (0, 1):
+                    left[a][axes[a][index]] -= 1
+            for a in (0, 1):
+                while ends[a] and not left[a][ends[a][-1]]:
+                    ends[a].pop()
+        rows, cols = (ends[0][-1], ends[1][-1]) if ends[0] else (0, 0)
+        return sorted(self._cells(gone)), rows, cols
 
-    def extent(self, strays: list[int]) -> tuple[int, int]:
-        """The last row and the last column of the values kept."""
-        gone = set(strays)
-        kept = [cell for index, cell in enumerate(self.cells) if index not in gone]
-        return max((c[0] for c in kept), default=0), max((c[1] for c in kept), default=0)
+    def _cells(self, indexes: set[int]) -> list[Cell]:
+        if self._spans:
+            return [Cell(self.rows[i], self.cols[i], *self._spans[i], True) for i in indexes]
+        places = {(self.rows[i], self.cols[i]) for i in indexes}
+        found = list(self._find(places, one_pass=len(places) > _MANY))
+        if {(row, col) for row, col, _ in found} != places:  # a reference found only in pieces
+            found = list(self._find(places, one_pass=True))
+        cells = []
+        for row, col, start in found:
+            stop = self._end(start)
+            valued = _VALUE.search(self.data, start, stop) is not None
+            cells.append(Cell(row, col, start, stop, valued))
+        return cells
 
-    def positions(self, cells: list[int]) -> list[tuple[int, int]]:
-        return [self.cells[i][:2] for i in cells]
+    def _find(
+        self, places: set[tuple[int, int]], *, one_pass: bool
+    ) -> Iterator[tuple[int, int, int]]:
+        """Row, column and first byte of the cells at those places, found by their references:
+        each with a search of its own, or all in one pass over the part."""
+        if one_pass:
+            for match in _PLACED_CELL.finditer(self.data):
+                if (row := int(match[2]), col := _column(match[1])) in places:
+                    yield row, col, match.start()
+            return
+        for row, col in places:
+            ref = b' r="' + cell_address(row, col).encode() + b'"'
+            at = 0
+            while (at := self.data.find(ref, at + 1)) >= 0:
+                start = self.data.rfind(b"<", 0, at)
+                if _PLACED_CELL.match(self.data, start):
+                    yield row, col, start
 
-    def without(self, cells: list[int]) -> bytes:
+    def _end(self, start: int) -> int:
+        """Where the cell element starting at `start` ends."""
+        tag = _START_TAG.match(self.data, start)
+        if tag is None:
+            return start
+        if tag[2]:
+            return tag.end()
+        closing = b"</" + tag[1] + b">"
+        return self.data.index(closing, tag.end()) + len(closing)
+
+    def without(self, cells: list[Cell]) -> bytes:
         """The part without those cells."""
-        spans = sorted(self.cells[i][2:] for i in cells)
         pieces, at = [], 0
-        for start, stop in spans:
-            pieces.append(self.data[at:start])
-            at = stop
+        for cell in sorted(cells, key=lambda cell: cell.start):
+            pieces.append(self.data[at : cell.start])
+            at = cell.stop
         pieces.append(self.data[at:])
         return b"".join(pieces)
 
-    def only(self, cells: list[int]) -> bytes:
-        """The part with only those cells, moved into row 1 (A1, B1...) to read their values."""
-        moved = []
-        for col, index in enumerate(cells[: 16_384 - 1], start=1):
-            start, stop = self.cells[index][2:]
-            ref = cell_address(1, col).encode()
-            moved.append(_R_ATTR.sub(rb'\1"' + ref + rb'"', self.data[start:stop], count=1))
-        row = b"<" + self.row_tag + b' r="1">' + b"".join(moved) + b"</" + self.row_tag + b">"
-        first, last = self.sheet_data
-        return self.data[:first] + row + self.data[last:]
+    def only(self, cells: list[Cell]) -> bytes:
+        """The part with only those cells, moved into row 1 (A1, B1...), to read their values."""
+        opening = _SHEET_DATA.search(self.data)
+        if opening is None or opening[2]:
+            return self.data
+        closing = self.data.rfind(b"</" + opening[1] + b"sheetData>")
+        moved = [
+            _R_ATTR.sub(
+                rb'\1"' + cell_address(1, col).encode() + b'"', self.data[c.start : c.stop], 1
+            )
+            for col, c in enumerate(cells[:16_383], start=1)
+        ]
+        row = b'<%srow r="1">%s</%srow>' % (opening[1], b"".join(moved), opening[1])
+        return self.data[: opening.end()] + row + self.data[closing:]
+
+
+@lru_cache(maxsize=4096)
+def _column(letters: bytes) -> int:
+    return column_number(letters.decode())
 
 
 def _utf8(data: bytes) -> bytes:
@@ -245,6 +334,6 @@ def _number(text: str) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def _cell_ref(text: str) -> tuple[str, int]:
-    match = _CELL_REF.fullmatch(text.strip())
+def _reference(text: str) -> tuple[str, int]:
+    match = _REFERENCE.fullmatch(text.strip())
     return (match[1], int(match[2])) if match else ("", 0)

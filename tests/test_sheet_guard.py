@@ -28,7 +28,7 @@ from followup.columns import column_number
 from followup.errors import WorkbookError
 from followup.reader import read_contacts
 from followup.sheet_guard import open_workbook
-from followup.sheet_layout import MIN_CELLS
+from followup.sheet_layout import MIN_CELLS, Layout
 
 TODAY = "2026-03-11"
 CONTACTS = [
@@ -281,3 +281,38 @@ def test_a_sheet_too_big_even_without_its_strays_is_refused_naming_its_last_cell
     book = make_workbook(tmp_path / "contacts.xlsx", [*CONTACTS, *[[f"P{n}"] for n in range(40)]])
     with pytest.raises(WorkbookError, match=r"Sheet 'Contacts' of contacts.xlsx reaches cell D43"):
         read_contacts(book)
+
+
+def test_columns_holding_only_a_header_are_kept_when_a_far_value_is_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a first run the program's four columns hold nothing but their headers; with a far
+    value to leave out, those headers must stay, or every run would add the columns again.
+    (The sheet is scaled down, and so are the bounds.)"""
+    monkeypatch.setattr("followup.sheet_layout.MIN_CELLS", 1000)
+    monkeypatch.setattr("followup.sheet_layout.STRAY_COST", 100)
+    rows = [[*CONTACTS[0], "Next follow-up", "Follow-up status"]]
+    rows += [[f"P{n}", f"p{n}@example.com", "Referral", date(2026, 3, 1)] for n in range(300)]
+    book = make_workbook(tmp_path / "contacts.xlsx", rows)
+    edit_sheet(book, "xl/worksheets/sheet1.xml", {(500_000, 16_384): " "})
+    contents = read_contacts(book)
+    assert contents.owned["next_follow_up"] == 5 and contents.owned["follow_up_status"] == 6
+    assert "follow_up_status" in contents.columns
+    assert [p.cell for p in contents.problems] == ["XFD500000"]
+
+
+def test_a_far_cell_with_only_a_format_is_no_problem(tmp_path: Path) -> None:
+    """Formatting a cell far away (no value) costs python-calamine nothing: the quick measure
+    cannot tell, but the close look does not count it, and nothing is named."""
+    book = make_workbook(tmp_path / "contacts.xlsx", CONTACTS)
+    entry = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(book) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    far = b'<row r="1048576"><c r="XFD1048576" s="1"/></row>'
+    parts[entry] = parts[entry].replace(b"</sheetData>", far + b"</sheetData>")
+    with zipfile.ZipFile(book, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert Layout(parts[entry]).strays() == ([], 3, 4)
+    contents = read_contacts(book)
+    assert contents.problems == () and len(contents.contacts) == 2
