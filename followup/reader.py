@@ -44,7 +44,7 @@ from followup.columns import OWNED_COLUMNS, cell_address, match_header, normaliz
 from followup.errors import WorkbookError
 from followup.merges import MergedCells, MergedRange, hidden_problems
 from followup.model import Contact, Problem
-from followup.sheet_guard import Workbook, open_workbook, stray_problems
+from followup.sheet_guard import Places, Workbook, open_workbook, stray_problems
 
 HEADER_SEARCH_ROWS = 20
 """SPEC: the header row is the first of the first 20 rows that holds a Name header."""
@@ -92,9 +92,10 @@ class SheetContents:
     hidden: dict[tuple[int, int], MergedRange] = dataclasses.field(default_factory=dict)
     """The cells of the program's own columns that a merged range hides, in the contacts' rows
     (and the header row, where a header is still to be written): never written."""
-    read_as_is: bool = False
-    """The sheet went to python-calamine as it is (see `sheet_guard`), so the save's read-back
-    need not measure its rewrite again."""
+    left_out: Places | None = None
+    """The places of the cells far from the rest that the reading left out (see `sheet_guard`),
+    none when it read the sheet as it is: the save's read-back leaves out the same, and need
+    not measure the rewritten sheet again."""
 
 
 def read_contacts(
@@ -124,8 +125,7 @@ def contacts_in(
     """
     name, found, header_row = _find_contacts_sheet(workbook, sheet, path)
     contents = _SheetReader(name, padded_rows(found), header_row, date_order, today).read()
-    if workbook.read_as_is(name):
-        contents = dataclasses.replace(contents, read_as_is=True)
+    contents = dataclasses.replace(contents, left_out=workbook.left_out(name))
     merged = MergedCells.from_calamine(found.merged_cell_ranges)
     if merged.ranges:
         contents = _with_merges(contents, merged)

@@ -79,7 +79,7 @@ def save_workbook(
 
     def verify(tmp: Path) -> None:
         originals = _rows_as_read(config.workbook, contents.sheet, written) if written else {}
-        trusted = [contents.sheet] if contents.read_as_is else []
+        trusted = None if contents.left_out is None else {contents.sheet: contents.left_out}
         with open_workbook(tmp, trusted) as workbook:
             rewritten = padded_rows(workbook.sheet(contents.sheet))
             same = _unchanged(contents, rewritten, originals, written, owned_too=bool(written))

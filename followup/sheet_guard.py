@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
@@ -44,7 +44,10 @@ from followup.columns import cell_address
 from followup.errors import WorkbookError
 from followup.model import Problem
 from followup.safety import dangling_link
-from followup.sheet_layout import Cell, Layout, fits
+from followup.sheet_layout import Cell, Layout, Part, fits
+
+Places = tuple[tuple[int, int], ...]
+"""(row, column) places of cells, 1-based."""
 
 MAX_CELLS = 50_000_000
 """A grid beyond this (1.6 GB in python-calamine) is refused rather than read."""
@@ -69,13 +72,13 @@ class StrayCell:
 class Workbook:
     """The workbook as python-calamine reads it, each sheet measured before it is loaded."""
 
-    def __init__(self, path: Path, trusted: Iterable[str] = ()) -> None:
+    def __init__(self, path: Path, trusted: Mapping[str, Places] | None = None) -> None:
         self.path = path
-        self._replaced: dict[str, bytes] = {}  # zip entry -> what the in-memory copy holds
+        self._replaced: dict[str, bytes] = {}  # zip entry -> what the copy holds instead
         self._strays: dict[str, tuple[StrayCell, ...]] = {}
         self._unread: dict[str, tuple[str, bytes, list[Cell]]] = {}  # strays, values not read
-        self._measured = set(trusted)
-        self._as_is: set[str] = set()  # sheets the quick measure let through
+        self._trusted = dict(trusted or {})
+        self._left_out: dict[str, Places] = {}  # sheet -> the places of the cells left out
         self._copies: list[Path] = []  # copies of the workbook made for python-calamine
         archive = _zip(path)
         try:
@@ -115,14 +118,16 @@ class Workbook:
 
     def sheet(self, name: str) -> calamine.CalamineSheet:
         """The sheet, loaded by python-calamine once it is known to fit (see the module)."""
-        if name not in self._measured:
-            self._measure(name)
-            self._measured.add(name)
+        if name not in self._left_out:
+            places = self._trusted.pop(name, None)
+            if places is None or not self._leave_out(name, places):
+                self._measure(name)
         return self._book.get_sheet_by_name(name)
 
-    def read_as_is(self, name: str) -> bool:
-        """Whether a loaded sheet went to python-calamine as it is, on the quick measure."""
-        return name in self._as_is
+    def left_out(self, name: str) -> Places | None:
+        """The places of the cells of a loaded sheet that were left out (none: it was read as it
+        is); None for a sheet not measured here."""
+        return self._left_out.get(name)
 
     def strays(self, name: str) -> tuple[StrayCell, ...]:
         """The values of a loaded sheet that were left out, in reading order."""
@@ -138,13 +143,13 @@ class Workbook:
                 copy.unlink()
 
     def _measure(self, name: str) -> None:
+        self._left_out[name] = ()
         entry = self._package.sheets.get(name)
         if entry is None:
             return  # not a sheet of cells (a chart sheet): nothing to lay out
         info = self._archive.getinfo(entry)
         with self._archive.open(info) as stream:
             if fits(stream, info.file_size):
-                self._as_is.add(name)
                 return
         layout = Layout(self._archive.read(info))
         strays, rows, cols = layout.strays()
@@ -159,8 +164,28 @@ class Workbook:
         valued = [cell for cell in strays if cell.valued]  # the others cost nothing anyway
         if valued:
             self._unread[name] = (entry, layout.only(valued), valued)
-        self._replaced[entry] = layout.without(strays)
-        del layout  # the part, read whole: free it before python-calamine reads the copy
+        self._cut(name, entry, layout, strays)
+
+    def _leave_out(self, name: str, places: Places) -> bool:
+        """Leave out the cells at `places` without measuring the sheet again (see
+        `open_workbook`); False if they are not all there."""
+        entry = self._package.sheets.get(name)
+        if entry is None:
+            return False
+        if places:
+            part = Part(self._archive.read(entry))
+            cells = part.cells_at(set(places))
+            if cells is None:
+                return False
+            self._cut(name, entry, part, cells)
+        self._left_out[name] = tuple(places)
+        return True
+
+    def _cut(self, name: str, entry: str, part: Part, cells: list[Cell]) -> None:
+        """Have python-calamine read a copy of the workbook without those cells of the part."""
+        self._left_out[name] = tuple((cell.row, cell.col) for cell in cells)
+        self._replaced[entry] = part.without(cells)
+        del part  # the part, read whole: freed before python-calamine reads the copy
         self._book.close()
         self._book = self._open()
 
@@ -214,12 +239,12 @@ def _shown(value: CellValue) -> str:
 
 
 @contextmanager
-def open_workbook(path: Path, trusted: Iterable[str] = ()) -> Iterator[Workbook]:
+def open_workbook(path: Path, trusted: Mapping[str, Places] | None = None) -> Iterator[Workbook]:
     """The workbook, opened once for all its readers; any failure to read it is a WorkbookError.
 
-    The `trusted` sheets are not measured: the save's read-back trusts the sheet it rewrote when
-    the original went to python-calamine as it was, since a save adds cells only among the
-    contacts. That spares the read-back a second pass over the largest sheet.
+    The `trusted` sheets are not measured; only the cells at the places given for each are left
+    out. The save's read-back trusts the sheet it rewrote as the original was measured, since a
+    save adds cells only among the contacts: that spares it a second pass over the largest sheet.
     """
     try:
         workbook = Workbook(path, trusted)

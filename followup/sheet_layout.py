@@ -133,7 +133,80 @@ class Cell(NamedTuple):
     valued: bool
 
 
-class Layout:
+class Part:
+    """A sheet part's bytes (as UTF-8), and its cells found by the places they name."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = _utf8(data)
+
+    def cells_at(self, places: set[tuple[int, int]]) -> list[Cell] | None:
+        """The cells whose references name those places, or None if one is not there."""
+        found = list(self._find(places, one_pass=len(places) > _MANY))
+        if {(row, col) for row, col, _ in found} != places:
+            found = list(self._find(places, one_pass=True))
+            if {(row, col) for row, col, _ in found} != places:
+                return None
+        cells = []
+        for row, col, start in found:
+            stop = self._end(start)
+            valued = _VALUE.search(self.data, start, stop) is not None
+            cells.append(Cell(row, col, start, stop, valued))
+        return cells
+
+    def _find(
+        self, places: set[tuple[int, int]], *, one_pass: bool
+    ) -> Iterator[tuple[int, int, int]]:
+        """Row, column and first byte of the cells at those places, found by their references:
+        each with a search of its own, or all in one pass over the part."""
+        if one_pass:
+            for match in _PLACED_CELL.finditer(self.data):
+                if (row := int(match[2]), col := _column(match[1])) in places:
+                    yield row, col, match.start()
+            return
+        for row, col in places:
+            ref = b' r="' + cell_address(row, col).encode() + b'"'
+            at = 0
+            while (at := self.data.find(ref, at + 1)) >= 0:
+                start = self.data.rfind(b"<", 0, at)
+                if _PLACED_CELL.match(self.data, start):
+                    yield row, col, start
+
+    def _end(self, start: int) -> int:
+        """Where the cell element starting at `start` ends."""
+        tag = _START_TAG.match(self.data, start)
+        if tag is None:
+            return start
+        if tag[2]:
+            return tag.end()
+        closing = b"</" + tag[1] + b">"
+        return self.data.index(closing, tag.end()) + len(closing)
+
+    def without(self, cells: list[Cell]) -> bytes:
+        """The part without those cells."""
+        pieces, at = [], 0
+        for cell in sorted(cells, key=lambda cell: cell.start):
+            pieces.append(self.data[at : cell.start])
+            at = cell.stop
+        pieces.append(self.data[at:])
+        return b"".join(pieces)
+
+    def only(self, cells: list[Cell]) -> bytes:
+        """The part with only those cells, moved into row 1 (A1, B1...), to read their values."""
+        opening = _SHEET_DATA.search(self.data)
+        if opening is None or opening[2]:
+            return self.data
+        closing = self.data.rfind(b"</" + opening[1] + b"sheetData>")
+        moved = [
+            _R_ATTR.sub(
+                rb'\1"' + cell_address(1, col).encode() + b'"', self.data[c.start : c.stop], 1
+            )
+            for col, c in enumerate(cells[:16_383], start=1)
+        ]
+        row = b'<%srow r="1">%s</%srow>' % (opening[1], b"".join(moved), opening[1])
+        return self.data[: opening.end()] + row + self.data[closing:]
+
+
+class Layout(Part):
     """Where python-calamine would put each cell of a sheet part, read whole.
 
     When every cell names its place, as every writer has them do, the references are read with
@@ -145,7 +218,7 @@ class Layout:
     """
 
     def __init__(self, data: bytes) -> None:
-        self.data = _utf8(data)
+        super().__init__(data)
         self.rows, self.cols = array("l"), array("l")
         self._spans: list[tuple[int, int]] = []  # each cell's bytes, when the part was parsed
         if not self._read_references():
@@ -253,68 +326,9 @@ class Layout:
     def _cells(self, indexes: set[int]) -> list[Cell]:
         if self._spans:
             return [Cell(self.rows[i], self.cols[i], *self._spans[i], True) for i in indexes]
-        places = {(self.rows[i], self.cols[i]) for i in indexes}
-        found = list(self._find(places, one_pass=len(places) > _MANY))
-        if {(row, col) for row, col, _ in found} != places:  # a reference found only in pieces
-            found = list(self._find(places, one_pass=True))
-        cells = []
-        for row, col, start in found:
-            stop = self._end(start)
-            valued = _VALUE.search(self.data, start, stop) is not None
-            cells.append(Cell(row, col, start, stop, valued))
+        cells = self.cells_at({(self.rows[i], self.cols[i]) for i in indexes})
+        assert cells is not None, "a cell read by its reference is found by it"
         return cells
-
-    def _find(
-        self, places: set[tuple[int, int]], *, one_pass: bool
-    ) -> Iterator[tuple[int, int, int]]:
-        """Row, column and first byte of the cells at those places, found by their references:
-        each with a search of its own, or all in one pass over the part."""
-        if one_pass:
-            for match in _PLACED_CELL.finditer(self.data):
-                if (row := int(match[2]), col := _column(match[1])) in places:
-                    yield row, col, match.start()
-            return
-        for row, col in places:
-            ref = b' r="' + cell_address(row, col).encode() + b'"'
-            at = 0
-            while (at := self.data.find(ref, at + 1)) >= 0:
-                start = self.data.rfind(b"<", 0, at)
-                if _PLACED_CELL.match(self.data, start):
-                    yield row, col, start
-
-    def _end(self, start: int) -> int:
-        """Where the cell element starting at `start` ends."""
-        tag = _START_TAG.match(self.data, start)
-        if tag is None:
-            return start
-        if tag[2]:
-            return tag.end()
-        closing = b"</" + tag[1] + b">"
-        return self.data.index(closing, tag.end()) + len(closing)
-
-    def without(self, cells: list[Cell]) -> bytes:
-        """The part without those cells."""
-        pieces, at = [], 0
-        for cell in sorted(cells, key=lambda cell: cell.start):
-            pieces.append(self.data[at : cell.start])
-            at = cell.stop
-        pieces.append(self.data[at:])
-        return b"".join(pieces)
-
-    def only(self, cells: list[Cell]) -> bytes:
-        """The part with only those cells, moved into row 1 (A1, B1...), to read their values."""
-        opening = _SHEET_DATA.search(self.data)
-        if opening is None or opening[2]:
-            return self.data
-        closing = self.data.rfind(b"</" + opening[1] + b"sheetData>")
-        moved = [
-            _R_ATTR.sub(
-                rb'\1"' + cell_address(1, col).encode() + b'"', self.data[c.start : c.stop], 1
-            )
-            for col, c in enumerate(cells[:16_383], start=1)
-        ]
-        row = b'<%srow r="1">%s</%srow>' % (opening[1], b"".join(moved), opening[1])
-        return self.data[: opening.end()] + row + self.data[closing:]
 
 
 @lru_cache(maxsize=4096)
