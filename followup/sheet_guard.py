@@ -10,9 +10,9 @@ XFD1048576 for 17 billion, and the process dies of a failed allocation, an abort
 * A quick measure of the part's cell references lets every sheet users keep go to
   python-calamine as it is, for the price of unzipping it once more.
 * Anything else is looked at closely, to find the values far from the rest (the strays): they
-  are left out of a copy of the workbook made in memory, which python-calamine reads instead,
-  so the contacts read as if they were not there, and `Workbook.strays` names each with its
-  value. The file itself is never changed for this.
+  are left out of a copy of the workbook (a temporary file, deleted when the workbook is
+  closed), which python-calamine reads instead, so the contacts read as if they were not
+  there, and `Workbook.strays` names each with its value. The file itself is never changed.
 * A grid still beyond MAX_CELLS is refused with a WorkbookError naming its farthest cell.
 
 The same copy leaves out Excel 4.0 macro sheets, which python-calamine cannot open at all.
@@ -143,15 +143,17 @@ class Workbook:
                 copy.unlink()
 
     def _measure(self, name: str) -> None:
-        self._left_out[name] = ()
         entry = self._package.sheets.get(name)
-        if entry is None:
-            return  # not a sheet of cells (a chart sheet): nothing to lay out
-        info = self._archive.getinfo(entry)
-        with self._archive.open(info) as stream:
-            if fits(stream, info.file_size):
-                return
-        layout = Layout(self._archive.read(info))
+        if entry is not None:  # else not a sheet of cells (a chart sheet): nothing to lay out
+            info = self._archive.getinfo(entry)
+            with self._archive.open(info) as stream:
+                if not fits(stream, info.file_size):
+                    self._look_closely(name, entry)
+        self._left_out.setdefault(name, ())
+
+    def _look_closely(self, name: str, entry: str) -> None:
+        """Find the sheet's strays, and have python-calamine read a copy without them."""
+        layout = Layout(self._archive.read(entry))
         strays, rows, cols = layout.strays()
         if rows * cols > MAX_CELLS:
             raise WorkbookError(
@@ -164,7 +166,9 @@ class Workbook:
         valued = [cell for cell in strays if cell.valued]  # the others cost nothing anyway
         if valued:
             self._unread[name] = (entry, layout.only(valued), valued)
-        self._cut(name, entry, layout, strays)
+        self._replaced[entry] = layout.without(strays)
+        del layout  # the part, read whole: freed before python-calamine reads the copy
+        self._reopen(name, strays)
 
     def _leave_out(self, name: str, places: Places) -> bool:
         """Leave out the cells at `places` without measuring the sheet again (see
@@ -177,15 +181,15 @@ class Workbook:
             cells = part.cells_at(set(places))
             if cells is None:
                 return False
-            self._cut(name, entry, part, cells)
+            self._replaced[entry] = part.without(cells)
+            del part
+            self._reopen(name, cells)
         self._left_out[name] = tuple(places)
         return True
 
-    def _cut(self, name: str, entry: str, part: Part, cells: list[Cell]) -> None:
-        """Have python-calamine read a copy of the workbook without those cells of the part."""
+    def _reopen(self, name: str, cells: list[Cell]) -> None:
+        """Have python-calamine read the copy, now that the sheet has `cells` left out."""
         self._left_out[name] = tuple((cell.row, cell.col) for cell in cells)
-        self._replaced[entry] = part.without(cells)
-        del part  # the part, read whole: freed before python-calamine reads the copy
         self._book.close()
         self._book = self._open()
 

@@ -7,8 +7,9 @@ last row and column, whatever lies between. Two ways to measure it:
 * `fits`, the quick measure, streams the part once and looks at cell references only: the row
   of the last one, and any column past the widest seen so far. A grid of at most MIN_CELLS
   cells, or of at most one cell per XML_BYTES_PER_CELL bytes of XML, is read as it is.
-* `Layout`, the close look, parses the part to find where python-calamine would put each value,
-  and which values are strays: those whose leaving out saves STRAY_COST grid cells or more.
+* `Layout`, the close look, reads the whole part to find where python-calamine would put each
+  value, and which values are strays: those whose leaving out saves STRAY_COST grid cells or
+  more. `Part` finds cells by their place again, and cuts them out.
 
 The quick measure trusts two things every writer does: rows come in ascending order, and a
 reference is written ` r="A1"`. A part made by hand against either could hide a far cell from
