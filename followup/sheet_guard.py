@@ -99,6 +99,7 @@ class Workbook:
         except BaseException:
             if archive is not None:
                 archive.close()
+            self._delete_copies()
             raise
 
     def _open(self) -> calamine.CalamineWorkbook:
@@ -138,6 +139,9 @@ class Workbook:
     def close(self) -> None:
         self._book.close()
         self._archive.close()
+        self._delete_copies()
+
+    def _delete_copies(self) -> None:
         for copy in self._copies:
             with suppress(OSError):
                 copy.unlink()
@@ -189,9 +193,10 @@ class Workbook:
 
     def _reopen(self, name: str, cells: list[Cell]) -> None:
         """Have python-calamine read the copy, now that the sheet has `cells` left out."""
-        self._left_out[name] = tuple((cell.row, cell.col) for cell in cells)
+        book = self._open()
         self._book.close()
-        self._book = self._open()
+        self._book = book
+        self._left_out[name] = tuple((cell.row, cell.col) for cell in cells)
 
     def _stray_cells(self, name: str) -> tuple[StrayCell, ...]:
         """The values left out of a sheet, read by python-calamine from a copy that moved them
