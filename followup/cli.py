@@ -24,6 +24,7 @@ from followup.config import Config, check_value, config_path, load_config, rende
 from followup.errors import FollowupError, UsageError
 from followup.log import CHANNELS
 from followup.model import FIRST_DAY, LAST_DAY, Status
+from followup.safety import dangling_link
 from followup.starter import create_workbook
 
 _URGENCY = list(Status)
@@ -185,6 +186,8 @@ def init(ctx: Context, path: Path | None, empty: bool) -> None:
     try:
         if workbook.exists():
             raise UsageError(f"{workbook} already exists; choose another PATH.")
+        if message := dangling_link(workbook):
+            raise UsageError(message)
         create_workbook(workbook, ctx.today, examples=not empty)
         click.echo(f"Created {workbook}.")
         if not ctx.path.exists():

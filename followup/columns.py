@@ -78,6 +78,14 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def column_number(letters: str) -> int:
+    """Column letters to their 1-based number: A -> 1, AA -> 27 (any case; no check)."""
+    number = 0
+    for char in letters.upper():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
 def cell_address(row: int, col: int) -> str:
     """1-based row and column to an A1 address."""
     return f"{column_letter(col)}{row}"

@@ -152,7 +152,9 @@ def check_workbook(config: Config, read: job.Evaluation | Exception) -> Check:
             "it, save it from there, which writes every part anew.",
         )
     if not isinstance(read, job.Evaluation):
-        if not book.exists():
+        if safety.dangling_link(book):
+            fix = "Reconnect the folder the link points into, or point it at your workbook."
+        elif not book.exists():
             fix = (
                 "Run `followup run` once: it creates the workbook with example contacts. "
                 f"Or point [workbook] path in {config.source} at your own workbook."

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import python_calamine as calamine
-
 from followup import job, safety
 from followup.cells import MAX_COUNT, is_blank, new_cell_text
-from followup.columns import USER_COLUMNS
+from followup.columns import USER_COLUMNS, cell_address
 from followup.config import Config
 from followup.errors import FollowupError, UsageError, WorkbookError
 from followup.identity import find_contact, identities
@@ -28,6 +26,7 @@ from followup.model import LAST_DAY, MAX_DAYS, Contact, HowMet
 from followup.reader import SheetContents
 from followup.rules import follow_up, touches_made
 from followup.saving import save_workbook
+from followup.sheet_guard import open_workbook
 from followup.xlsx import CellValue
 
 Cells = dict[tuple[int, int], CellValue]
@@ -116,7 +115,7 @@ def plan_done(
     )
     said = "Last contact" + (" stays " if last != on else " ") + last.isoformat()
     said += f", Follow-ups {count}" + (", Follow up on cleared" if reached else "")
-    logged = "logged" if evaluation.history.log.header_row else "logged (new Log sheet)"
+    logged = f"logged {evaluation.history.log.place()}"
     channel = channel or _likely_channel(contact)
     note, changed = new_cell_text(note.strip())
     entry = LogEntry(on, contact.name, contact.email, channel.lower(), note)
@@ -240,8 +239,8 @@ def _short(text: str, most: int = 80) -> str:
 
 def rows_in_use(path: Path, sheet: str) -> set[int]:
     """The rows of `sheet` that hold anything (the reader stops at a second table; this not)."""
-    with calamine.CalamineWorkbook.from_path(path) as workbook:
-        grid = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    with open_workbook(path) as workbook:
+        grid = workbook.sheet(sheet).to_python(skip_empty_area=False)
     return {n for n, values in enumerate(grid, 1) if not all(is_blank(v) for v in values)}
 
 
@@ -273,6 +272,7 @@ def apply(
             before = safety.fingerprint(config.workbook) if config.workbook.exists() else None
             evaluation = job.evaluate(config, today)
             change = plan(evaluation)
+            _refuse_hidden_cells(evaluation.contents, change.cells)
             if notice:
                 change = dataclasses.replace(change, lines=(notice, *change.lines))
             if dry_run or before is None or not (change.cells or change.new_entries):
@@ -310,6 +310,18 @@ def apply(
             f"Could not save {name} ({reason}), so nothing was changed. Check that "
             f"{config.workbook.parent} is writable and has free space."
         ) from None
+
+
+def _refuse_hidden_cells(contents: SheetContents, cells: Cells) -> None:
+    """A command does all it says or nothing: a cell it needs that a merged range hides (Excel
+    would never show what it wrote there) stops it."""
+    for row, col in sorted(cells):
+        if (merged := contents.merged.over(row, col)) is not None:
+            raise FollowupError(
+                f"{contents.sheet}!{cell_address(row, col)} is inside the merged range "
+                f"{merged.ref}, which shows only its first cell, so followup cannot write there "
+                "and nothing was changed. Unmerge those cells and run the command again."
+            )
 
 
 def snooze_until(days: str | None, until: date | None, today: date) -> date:

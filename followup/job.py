@@ -63,7 +63,7 @@ def evaluate(config: Config, today: date) -> Evaluation:
         contents = contacts_in(
             workbook, config.workbook, config.sheet, config.date_order, today=today
         )
-        log = log_in(workbook, config.date_order)
+        log = log_in(workbook, config.date_order, contents.sheet)
     memory = Memory.load(config.state_dir / MEMORY_FILE)
     history = review(contents.contacts, log, memory, today)
     entries = tuple((c, follow_up(c, today, config.rules)) for c in history.contacts)
@@ -234,7 +234,7 @@ def _calendar(config: Config, evaluation: Evaluation, today: date, now: datetime
 
 
 def _wrote(cells: dict, history: History) -> str:
-    """'12 cells in 4 rows and 1 Log row'."""
+    """'12 cells in 4 rows and 1 log row on sheet "Log"'."""
     rows = len(history.new_entries)
-    logged = f"{rows} Log row{'s' * (rows != 1)}" if rows else ""
+    logged = f"{rows} log row{'s' * (rows != 1)} {history.log.place()}" if rows else ""
     return " and ".join(filter(None, (describe(cells) if cells else "", logged)))

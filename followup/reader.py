@@ -15,10 +15,8 @@ column names only, while another table's header row almost always does.
 from __future__ import annotations
 
 import dataclasses
-import zipfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -28,7 +26,6 @@ from typing import Any
 
 import python_calamine as calamine
 
-from followup import xmlcheck
 from followup.cells import (
     CellValue,
     DateOrder,
@@ -45,7 +42,9 @@ from followup.cells import (
 )
 from followup.columns import OWNED_COLUMNS, cell_address, match_header, normalize_header
 from followup.errors import WorkbookError
+from followup.merges import MergedCells, MergedRange, hidden_problems
 from followup.model import Contact, Problem
+from followup.sheet_guard import Places, Workbook, open_workbook, stray_problems
 
 HEADER_SEARCH_ROWS = 20
 """SPEC: the header row is the first of the first 20 rows that holds a Name header."""
@@ -89,42 +88,14 @@ class SheetContents:
     """For every row of the sheet from row 1, `user_digest` of its cells: what the save checks
     the rewritten sheet against. Keeping the rows themselves would cost about 40 MB at 100,000
     rows, held while the save reads the whole rewritten sheet back."""
-
-
-@contextmanager
-def open_workbook(path: Path) -> Iterator[calamine.CalamineWorkbook]:
-    """The workbook, opened once for all its readers; any failure to read it is a WorkbookError.
-
-    A zip that holds a part twice is refused first: python-calamine would read one of them,
-    and Excel or a save might take the other.
-    """
-    with suppress(OSError, zipfile.BadZipFile):  # then calamine says what is wrong
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-        xmlcheck.refuse_duplicate_parts(path, names)
-    try:
-        with calamine.CalamineWorkbook.from_path(path) as workbook:
-            yield workbook
-    except calamine.PasswordError as error:
-        raise WorkbookError(
-            f"{path} is password-protected, so it cannot be read. Remove the password in Excel "
-            "(File > Info > Protect Workbook > Encrypt with Password) and save it again."
-        ) from error
-    except OSError as error:
-        if not path.exists():
-            raise WorkbookError(
-                f"The workbook {path} does not exist. Check [workbook] path in config.toml, "
-                "or run `followup init` to create one."
-            ) from error
-        raise WorkbookError(
-            f"Cannot open the workbook {path}: {error.strerror or error}. "
-            "Check that the file exists and that you may read it."
-        ) from error
-    except calamine.CalamineError as error:
-        raise WorkbookError(
-            f"{path} is not an Excel workbook, or it is damaged ({error}). Open it in Excel "
-            "or LibreOffice and save it as an .xlsx workbook."
-        ) from error
+    merged: MergedCells = dataclasses.field(default_factory=MergedCells)
+    hidden: dict[tuple[int, int], MergedRange] = dataclasses.field(default_factory=dict)
+    """The cells of the program's own columns that a merged range hides, in the contacts' rows
+    (and the header row, where a header is still to be written): never written."""
+    left_out: Places | None = None
+    """The places of the cells far from the rest that the reading left out (see `sheet_guard`),
+    none when it read the sheet as it is: the save's read-back leaves out the same, and need
+    not measure the rewritten sheet again."""
 
 
 def read_contacts(
@@ -140,7 +111,7 @@ def read_contacts(
 
 
 def contacts_in(
-    workbook: calamine.CalamineWorkbook,
+    workbook: Workbook,
     path: Path,
     sheet: str | None = None,
     date_order: DateOrder = "MDY",
@@ -153,7 +124,31 @@ def contacts_in(
     function never depends on the clock.
     """
     name, found, header_row = _find_contacts_sheet(workbook, sheet, path)
-    return _SheetReader(name, padded_rows(found), header_row, date_order, today).read()
+    contents = _SheetReader(name, padded_rows(found), header_row, date_order, today).read()
+    contents = dataclasses.replace(contents, left_out=workbook.left_out(name))
+    merged = MergedCells.from_calamine(found.merged_cell_ranges)
+    if merged.ranges:
+        contents = _with_merges(contents, merged)
+    if strays := workbook.strays(name):
+        far = stray_problems(strays)
+        contents = dataclasses.replace(contents, problems=(*contents.problems, *far))
+    return contents
+
+
+def _with_merges(contents: SheetContents, merged: MergedCells) -> SheetContents:
+    """The contents with the program's own cells that merged ranges hide, and the problems that
+    name them."""
+    headers = {contents.owned[column.key]: column.header for column in OWNED_COLUMNS}
+    rows = {contact.row for contact in contents.contacts}
+    hidden = {
+        (row, col): where
+        for (row, col), where in merged.hidden(headers).items()
+        if row in rows or (row == contents.header_row and col not in contents.columns.values())
+    }
+    problems = hidden_problems(contents.sheet, hidden, headers)
+    return dataclasses.replace(
+        contents, merged=merged, hidden=hidden, problems=(*contents.problems, *problems)
+    )
 
 
 def padded_rows(sheet: calamine.CalamineSheet) -> Iterator[list[CellValue]]:
@@ -217,7 +212,7 @@ def owned_cells(
 
 
 def _find_contacts_sheet(
-    workbook: calamine.CalamineWorkbook, wanted: str | None, path: Path
+    workbook: Workbook, wanted: str | None, path: Path
 ) -> tuple[str, calamine.CalamineSheet, int]:
     """The sheet to read and its header row: the configured one, else the first with a Name.
 
@@ -242,7 +237,7 @@ def _find_contacts_sheet(
         worksheets.sort(key=lambda meta: meta.visible != calamine.SheetVisibleEnum.Visible)
         candidates = [meta.name for meta in worksheets]
     for name in candidates:
-        sheet = workbook.get_sheet_by_name(name)
+        sheet = workbook.sheet(name)
         header_row = _header_row(sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS))
         if header_row is not None:
             return name, sheet, header_row

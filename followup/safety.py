@@ -96,6 +96,21 @@ class AnotherRunInProgress(FollowupError):
         )
 
 
+def dangling_link(path: Path) -> str | None:
+    """What to tell the user when the workbook path is a symbolic link to nothing, else None.
+
+    Such a link usually points into a folder that was moved or a drive that is not connected;
+    a workbook created at the path would replace the link with a file of its own.
+    """
+    if not path.is_symlink() or path.exists():
+        return None
+    return (
+        f"{path} is a link to {path.readlink()}, which does not exist (a folder moved, or a "
+        "drive not connected?). followup does not create a workbook in its place: point the "
+        "link at your workbook, or fix [workbook] path in config.toml."
+    )
+
+
 def _lock_files(path: Path) -> Iterator[tuple[str, Path]]:
     """Where Excel and LibreOffice put their 'file is open' marker for this workbook."""
     name = path.name

@@ -27,8 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-import python_calamine as calamine
-
 from followup import safety, xmlcheck
 from followup.cells import CellValue as ReadValue
 from followup.columns import cell_address
@@ -44,6 +42,7 @@ from followup.reader import (
     padded_rows,
     user_digest,
 )
+from followup.sheet_guard import Workbook
 from followup.xlsx import CellValue, OwnSheet, PatchResult, patch_sheet, read_back
 
 
@@ -91,8 +90,9 @@ def save_workbook(
     def difference(tmp: Path) -> str | None:
         """Where the new version does not read back as it should, or None."""
         originals = _rows_as_read(config.workbook, contents.sheet, written) if written else {}
-        with open_workbook(tmp) as workbook:
-            rewritten = padded_rows(workbook.get_sheet_by_name(contents.sheet))
+        trusted = None if contents.left_out is None else {contents.sheet: contents.left_out}
+        with open_workbook(tmp, trusted) as workbook:
+            rewritten = padded_rows(workbook.sheet(contents.sheet))
             row = _first_difference(contents, rewritten, originals, written, planned)
             del rewritten  # frees the sheet's cells before the checks below read the file again
             if row is not None:
@@ -101,11 +101,13 @@ def save_workbook(
                 again = contacts_in(workbook, tmp, contents.sheet, config.date_order)
                 if _user_data(again.contacts) != _user_data(expected):
                     return f"the contacts on the sheet {contents.sheet!r}"
-            if own is not None and not (
-                log_in(workbook, config.date_order).entries == want_log
-                and _own_cells_read_back(workbook, own.name, planned.own)
-            ):
-                return f"the sheet {own.name!r}"
+            if own is not None:
+                found = log_in(workbook, config.date_order, contents.sheet)
+                if not (
+                    (found.sheet, found.entries) == (own.name, want_log)
+                    and _own_cells_read_back(workbook, own.name, planned.own)
+                ):
+                    return f"the sheet {own.name!r}"
         return None
 
     def verify(tmp: Path) -> None:
@@ -261,7 +263,7 @@ def _rows_as_read(path: Path, sheet: str, rows: Iterable[int]) -> dict[int, list
     """The given rows of the saved workbook (a command's few edited rows), read again."""
     wanted = set(rows)
     with open_workbook(path) as workbook:
-        found = padded_rows(workbook.get_sheet_by_name(sheet))
+        found = padded_rows(workbook.sheet(sheet))
         return {number: values for number, values in enumerate(found, 1) if number in wanted}
 
 
@@ -327,13 +329,13 @@ def _holds(values: Sequence[ReadValue], cells: Mapping[int, ReadValue]) -> bool:
 
 
 def _own_cells_read_back(
-    workbook: calamine.CalamineWorkbook, name: str, cells: Mapping[tuple[int, int], ReadValue]
+    workbook: Workbook, name: str, cells: Mapping[tuple[int, int], ReadValue]
 ) -> bool:
     """Whether the program's own sheet holds each of `cells`, types included."""
     names = [n for n in workbook.sheet_names if n.casefold() == name.casefold()]
     if not names:
         return not cells
-    rows = list(padded_rows(workbook.get_sheet_by_name(names[0])))
+    rows = list(padded_rows(workbook.sheet(names[0])))
     by_row: dict[int, dict[int, ReadValue]] = {}
     for (row, col), value in cells.items():
         by_row.setdefault(row, {})[col] = value

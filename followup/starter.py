@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from followup.columns import USER_COLUMNS
-from followup.errors import FollowupError
+from followup.errors import FollowupError, WorkbookError
+from followup.safety import dangling_link
 from followup.xlsx import CellValue, patch_sheet
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "contacts_template.xlsx"
@@ -82,6 +83,8 @@ def _examples(today: date) -> list[dict[str, CellValue]]:
 
 def create_workbook(path: Path, today: date, *, examples: bool = True) -> None:
     """Copy the template to `path` (which must not exist), adding the example contacts."""
+    if message := dangling_link(path):
+        raise WorkbookError(message)
     if not TEMPLATE.exists():
         raise FollowupError(
             f"The template {TEMPLATE} is missing; reinstall followup or run "

@@ -47,6 +47,9 @@ def planned_cells(
         for col, value, current in zip(columns, wanted, held, strict=True):
             if not _same(current, value):
                 cells[(row, col)] = value
+    if contents.hidden:  # cells a merged range hides: never written (a problem says so)
+        for cell in contents.hidden.keys() & cells.keys():
+            del cells[cell]
     return cells
 
 

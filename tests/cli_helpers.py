@@ -6,13 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import cast
+from xml.parsers import expat
 
+import openpyxl
 from python_calamine import CalamineWorkbook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +48,26 @@ def zip_parts(path: Path) -> dict[str, bytes]:
     """Every part of a workbook by name, uncompressed."""
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
+
+
+def assert_namespace_well_formed(data: bytes, entry: str) -> None:
+    """A part the program wrote parses with a namespace-aware parser: every prefix is bound."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as error:
+        raise AssertionError(f"{entry} is not namespace-well-formed XML: {error}") from None
+
+
+def loads_in_openpyxl(path: Path) -> bool:
+    """Whether openpyxl opens the workbook (what pandas and many scripts read it with)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm").close()
+        except Exception:
+            return False
+    return True
 
 
 def sheet_values(path: Path, sheet: str) -> list[list[object]]:

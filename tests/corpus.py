@@ -1,6 +1,8 @@
-"""Where the real-world workbooks are: ../shared/corpus/real-world beside the repository.
+"""Where the real workbooks are: ../shared/corpus/ beside the repository.
 
-In CI (CI=true) a missing corpus is an error, so the corpus tests can never vanish silently.
+`real-world/` holds calamine's test files, `sheetjs/` SheetJS's (Apache-2.0): saved by Excel for
+Mac and Windows, LibreOffice and streaming writers. In CI (CI=true) a missing folder is an
+error, so the corpus tests can never vanish silently.
 """
 
 from __future__ import annotations
@@ -8,13 +10,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = SHARED / "real-world"
+SHEETJS = SHARED / "sheetjs"
 
 
-def corpus_files() -> list[str]:
-    """The corpus file names, sorted; empty on a machine without the corpus (outside CI)."""
-    if CORPUS.is_dir():
-        return sorted(p.name for p in CORPUS.iterdir())
+def corpus_files(folder: Path = CORPUS) -> list[str]:
+    """A corpus folder's file names, sorted; empty on a machine without it (outside CI)."""
+    if folder.is_dir():
+        return sorted(p.name for p in folder.iterdir())
     if os.environ.get("CI"):
-        raise RuntimeError(f"The real-world corpus is missing at {CORPUS}.")
+        raise RuntimeError(f"The corpus is missing at {folder}.")
     return []

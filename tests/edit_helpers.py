@@ -62,6 +62,6 @@ def sheet_names(path: Path) -> list[str]:
         return list(workbook.sheet_names)
 
 
-def log_rows(path: Path) -> list[list[object]]:
-    """The Log sheet's rows, header first."""
-    return sheet_values(path, "Log")
+def log_rows(path: Path, sheet: str = "Log") -> list[list[object]]:
+    """The log's rows, header first."""
+    return sheet_values(path, sheet)

@@ -59,7 +59,7 @@ def test_done_writes_last_contact_follow_ups_and_a_new_log_sheet_and_nothing_els
     done = invoke(folder, "done", "ann lee", "--note", "Sent the article", "--channel", "email")
     assert done.exit_code == 0, done.output
     assert done.output.startswith(
-        "Ann Lee (row 2): Last contact 2026-03-11, Follow-ups 1; logged (new Log sheet)\n"
+        'Ann Lee (row 2): Last contact 2026-03-11, Follow-ups 1; logged on a new sheet "Log"\n'
     )
     assert "Next follow-up: 2026-06-09" in done.output  # the event's one step done: B, 90 days
     assert changed_cells(before, book, "Contacts") == {
@@ -84,7 +84,7 @@ def test_a_second_done_appends_to_the_log_and_leaves_the_sheet_lists_alone(folde
     done = invoke(folder, "done", "anna", "--channel", "meeting", "--note", "Coffee")
     assert done.exit_code == 0, done.output
     assert done.output.startswith(
-        "Anna Berg (row 3): Last contact 2026-03-11, Follow-ups 2; logged\n"
+        'Anna Berg (row 3): Last contact 2026-03-11, Follow-ups 2; logged on sheet "Log"\n'
     )  # the interview's thank-you (02-02) and today's update: the steps are done
     assert "Next follow-up: 2026-06-09" in done.output
     assert changed_parts(before, book) == {"xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"}
@@ -299,3 +299,22 @@ def test_done_past_the_most_follow_ups_a_cell_counts_is_bad_usage(tmp_path: Path
     says = "Cy Max already has 9,999 follow-ups, and a Follow-ups cell counts at most 9,999"
     assert says in done.output
     assert (tmp_path / "contacts.xlsx").read_bytes() == before
+
+
+def test_done_refuses_when_the_cell_it_needs_is_hidden_by_a_merged_range(tmp_path: Path) -> None:
+    """Last contact of Anna Berg (F3) lies inside the merged range E2:F3; Excel would never show
+    what done wrote there, so done changes nothing and says why."""
+    make_workbook(
+        tmp_path / "contacts.xlsx",
+        [HEADER, *PEOPLE],
+        customize=lambda _book, sheet: sheet.merge_range("E2:F3", "Spring meetup"),
+    )
+    write_config(tmp_path)
+    book = tmp_path / "contacts.xlsx"
+    before = book.read_bytes()
+    done = invoke(tmp_path, "done", "anna")
+    assert done.exit_code == 1, done.output
+    assert "Contacts!F3 is inside the merged range E2:F3" in done.output
+    assert "nothing was changed" in done.output
+    assert book.read_bytes() == before
+    assert invoke(tmp_path, "done", "bo").exit_code == 0  # row 5 is clear of it

@@ -104,13 +104,60 @@ def test_the_log_is_read_by_its_headers_in_any_order(tmp_path: Path) -> None:
     }  # fmt: skip
 
 
-def test_someone_elses_log_sheet_gets_the_header_below_its_rows(tmp_path: Path) -> None:
-    book = make_workbook(tmp_path / "a.xlsx", [["Name"]], before={"Log": [["Diary"], ["x"]]})
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        [["Diary"], ["x"]],
+        [["Date", "Name", "Hours"], [D("2026-03-02"), "Ann Lee", 3]],  # a timesheet
+        [],  # an empty sheet the user made
+    ],
+)
+def test_someone_elses_log_sheet_is_left_alone(tmp_path: Path, theirs: list[list[object]]) -> None:
+    book = make_workbook(tmp_path / "a.xlsx", [["Name"]], before={"LOG": theirs})
     log = read_log(book)
+    assert (log.sheet, log.header_row, log.entries) == ("Follow-up log", 0, ())
     own = log.own_sheet([LogEntry(TODAY, "Bo")])
-    assert own is not None
-    assert own.cells[(4, 1)] == "Date"
-    assert own.cells[(5, 1)] == TODAY
+    assert own is not None and own.name == "Follow-up log"
+    assert own.cells[(1, 1)] == "Date" and own.cells[(2, 1)] == TODAY
+
+
+def test_the_log_takes_the_next_free_name(tmp_path: Path) -> None:
+    sheets = {"Log": [["Diary"]], "Follow-up log": [["Mine too"]]}
+    book = make_workbook(tmp_path / "a.xlsx", [["Name"]], before=sheets)
+    assert read_log(book).sheet == "Follow-up log 2"
+
+
+def test_a_contacts_sheet_called_log_is_not_the_log(tmp_path: Path) -> None:
+    rows = [["Name", "Date", "Email", "Note"], ["Ann", D("2026-03-02"), "a@x.org", "hi"]]
+    book = make_workbook(tmp_path / "contacts.xlsx", rows, sheet="Log")
+    assert read_log(book, contacts="Log") == Log(sheet="Follow-up log")
+    write_config(tmp_path)
+    done = invoke(tmp_path, "done", "ann")  # stopped by "the own sheet must not be..." before
+    assert done.exit_code == 0, done.output
+    assert sheet_names(book) == ["Log", "Follow-up log"]
+
+
+def test_done_and_run_keep_the_users_log_sheet_and_find_their_own_again(tmp_path: Path) -> None:
+    diary = [["What I did", "When"], ["Called the bank", D("2026-03-01")]]
+    book = make_workbook(tmp_path / "contacts.xlsx", [HEADER, *PEOPLE], before={"Log": diary})
+    write_config(tmp_path)
+    before = keep_copy(book)
+    assert invoke(tmp_path, "run", today="2026-03-09").exit_code == 0  # the first look
+
+    done = invoke(tmp_path, "done", "bo", today="2026-03-10")
+    assert done.exit_code == 0, done.output
+    assert 'logged on a new sheet "Follow-up log"' in done.output
+    move_last_contact(book, {4: D("2026-03-10")})  # Cy, by hand
+    ran = invoke(tmp_path, "run", today="2026-03-11")
+    assert ran.exit_code == 0, ran.output
+    assert '1 log row on sheet "Follow-up log"' in ran.output
+
+    assert sheet_names(book) == ["Log", "Contacts", "Follow-up log"]
+    assert [row[1:4] for row in log_rows(book, "Follow-up log")[1:]] == [
+        ["Bo Chen", "bo@example.com", "email"],
+        ["Cy Diaz", "cy@example.com", "workbook edit"],
+    ]
+    assert changed_cells(before, book, "Log") == {}  # the user's own sheet, untouched
 
 
 def test_no_log_sheet_means_an_empty_log_written_from_a1(tmp_path: Path) -> None:
@@ -285,7 +332,7 @@ def test_a_run_logs_a_hand_edit_once_and_never_writes_follow_ups(folder: Path) -
     before = keep_copy(book)
     ran = invoke(folder, "run", today="2026-02-24")
     assert ran.exit_code == 0, ran.output
-    assert "and 2 Log rows to contacts.xlsx" in ran.output
+    assert 'and 2 log rows on a new sheet "Log" to contacts.xlsx' in ran.output
     changed = changed_cells(before, book, "Contacts")
     assert changed, "the statuses moved on"
     assert all(col > len(HEADER) for _, col in changed), "a run writes only its own columns"

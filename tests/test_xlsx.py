@@ -893,7 +893,7 @@ def test_a_log_added_to_a_workbook_openpyxl_saved_still_opens(tmp_path: Path) ->
     done = followup(tmp_path, "done", "tom", "--today", "2026-03-11")
 
     assert done.returncode == 0, done.stderr
-    assert "new Log sheet" in done.stdout
+    assert 'logged on a new sheet "Log"' in done.stdout
     assert_namespace_well_formed(book)
     assert "Log" in openpyxl.load_workbook(book).sheetnames
 
