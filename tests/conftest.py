@@ -8,7 +8,7 @@ import keyring
 import pytest
 from keyrings import MemoryKeyring
 
-from followup import mailer
+from followup.delivery import mailer
 from tests.imap_server import imap, imap_server  # noqa: F401  (fixtures for every module)
 
 
