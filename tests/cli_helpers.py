@@ -65,7 +65,7 @@ def followup(
 def _in_process(folder: Path, args: tuple[str, ...], environment: dict[str, str]) -> Ran:
     """Run the command with click's test runner, giving it what a new process would have: the
     folder as working directory, exactly `environment`, the keyring backend it names (else
-    none), the local time zone of its TZ, and the cycle collector as a new process has it."""
+    none) and the local time zone of its TZ."""
     from click.testing import CliRunner
 
     from followup.cli import cli
@@ -74,22 +74,36 @@ def _in_process(folder: Path, args: tuple[str, ...], environment: dict[str, str]
     backend = environment.get("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     previous_keyring = keyring.get_keyring()
     previous_folder = Path.cwd()
-    gc_was_enabled = gc.isenabled()
     try:
         keyring.set_keyring(keyring.core.load_keyring(backend))
         os.chdir(folder)
-        with _timezone(environment.get("TZ")):
+        with _timezone(environment.get("TZ")), collector_off():
             result = CliRunner().invoke(
                 cli, list(args), env={**unset, **environment}, prog_name="followup"
             )
     finally:
         os.chdir(previous_folder)
         keyring.set_keyring(previous_keyring)
-        if gc_was_enabled != gc.isenabled():
-            (gc.enable if gc_was_enabled else gc.disable)()
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # a traceback the user would see: the test shows it
     return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+@contextlib.contextmanager
+def collector_off() -> Iterator[None]:
+    """The cycle collector off for a while, as it was after.
+
+    A run ends with one full collection (commands/daily.collector_paused): a few milliseconds
+    in the small process of a real run, a tenth of a second in this test process with its big
+    heap, for each of the hundreds of runs the tests make in it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
