@@ -15,17 +15,17 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from followup import job
 from followup.config import Config, check_value, config_path, load_config, render_config
+from followup.core.log import CHANNELS
+from followup.core.model import FIRST_DAY, LAST_DAY, Status
 from followup.errors import FollowupError, UsageError
-from followup.log import CHANNELS
-from followup.model import FIRST_DAY, LAST_DAY, Status
-from followup.safety import dangling_link
-from followup.starter import create_workbook
+
+if TYPE_CHECKING:
+    from followup.commands.evaluation import Evaluation
 
 _URGENCY = list(Status)
 
@@ -138,7 +138,9 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Send a digest even if one was sent today.")
 def run(ctx: Context, dry_run: bool, force: bool) -> None:
     """The daily job: read, compute, deliver the digest, write the status columns."""
-    report = job.run_daily(ctx.config, ctx.today, ctx.now, dry_run=dry_run, force=force)
+    from followup.commands import daily
+
+    report = daily.run_daily(ctx.config, ctx.today, ctx.now, dry_run=dry_run, force=force)
     if dry_run and report.digest:
         click.echo(f"Subject: {report.digest.subject}\n\n{report.digest.text}")
     for message in report.messages:
@@ -148,10 +150,17 @@ def run(ctx: Context, dry_run: bool, force: bool) -> None:
 
 
 @command(cli)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON as described in SPEC.md.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: each contact's status, next date and action, and the problems.",
+)
 def status(ctx: Context, as_json: bool) -> None:
     """Show who is due, as a table or JSON. Writes nothing."""
-    evaluation = job.evaluate(ctx.config, ctx.today)
+    from followup.commands.evaluation import evaluate
+
+    evaluation = evaluate(ctx.config, ctx.today)
     if as_json:
         click.echo(json.dumps(_status_json(evaluation, ctx.today), indent=2, ensure_ascii=False))
     else:
@@ -161,8 +170,11 @@ def status(ctx: Context, as_json: bool) -> None:
 @command(cli)
 def preview(ctx: Context) -> None:
     """Render today's digest to an HTML file and print its path. Sends nothing."""
-    evaluation = job.evaluate(ctx.config, ctx.today)
-    digest = job.digest_for(ctx.config, evaluation, ctx.today)
+    from followup.commands import daily
+    from followup.commands.evaluation import evaluate
+
+    evaluation = evaluate(ctx.config, ctx.today)
+    digest = daily.digest_for(ctx.config, evaluation, ctx.today)
     out = ctx.config.outbox / f"preview-{ctx.today.isoformat()}.html"
     _write_file(
         out,
@@ -178,6 +190,9 @@ def preview(ctx: Context) -> None:
 @click.option("--empty", is_flag=True, help="No example contacts.")
 def init(ctx: Context, path: Path | None, empty: bool) -> None:
     """Create a contacts workbook from the template, and a config.toml if there is none."""
+    from followup.workbook.guards import dangling_link
+    from followup.workbook.template import create_workbook
+
     workbook = path or Path("contacts.xlsx")
     try:
         check_value("workbook.path", workbook.as_posix())  # it goes into config.toml
@@ -205,8 +220,8 @@ def init(ctx: Context, path: Path | None, empty: bool) -> None:
 @command(cli)
 def password(ctx: Context) -> None:
     """Store the SMTP password in the system keyring; it is asked twice and never shown."""
-    from followup import doctor as checkup
-    from followup import mailer
+    from followup.commands import doctor as checkup
+    from followup.delivery import mailer
 
     smtp = ctx.config.smtp
     if smtp is None:
@@ -237,7 +252,7 @@ def doctor(ctx: Context) -> None:
 
     Exits 0 when every check passes, 1 when one fails, 2 when the config is broken.
     """
-    from followup import doctor as checkup
+    from followup.commands import doctor as checkup
 
     checks = checkup.diagnose(ctx.path, lambda _config: ctx.today)
     click.echo(checkup.render(checks, sys.stdout.encoding))
@@ -250,7 +265,7 @@ def schedule(ctx: Context) -> None:
 
     A digest missed while this was not running (or the computer slept) is sent at once.
     """
-    from followup import scheduler
+    from followup.commands import daily, scheduler
 
     if ctx.given_today:
         raise UsageError("`followup schedule` follows the real clock; it takes no --today.")
@@ -258,7 +273,7 @@ def schedule(ctx: Context) -> None:
     log_file = scheduler.start_logging(config.state_dir)
 
     def daily_run(now: datetime) -> None:
-        report = job.run_daily(config, now.date(), now)
+        report = daily.run_daily(config, now.date(), now)
         for message in report.messages:
             scheduler.log.info(message)
         if report.error:
@@ -274,7 +289,7 @@ def schedule(ctx: Context) -> None:
 @command(cli, name="cron-line")
 def cron_line(ctx: Context) -> None:
     """Print a crontab line that runs followup daily at [digest] time from this install."""
-    from followup import scheduler
+    from followup.commands import scheduler
 
     click.echo(scheduler.cron_line(ctx.config, sys.executable, ctx.now))
 
@@ -291,9 +306,10 @@ def calendar(ctx: Context, out: Path | None) -> None:
     One all-day event per person; overdue ones are on today. Importing a newer file into your
     calendar updates the events instead of adding copies.
     """
-    from followup.calendar_export import FILENAME, build_calendar
+    from followup.commands.evaluation import evaluate
+    from followup.delivery.calendar import FILENAME, build_calendar
 
-    evaluation = job.evaluate(ctx.config, ctx.today)
+    evaluation = evaluate(ctx.config, ctx.today)
     ics = build_calendar(evaluation.entries, ctx.today, ctx.config.rules.lookahead_days, ctx.now)
     path = out or ctx.config.outbox / FILENAME
     _write_file(path, ics, "Choose another place with --out.")
@@ -332,7 +348,7 @@ def done(
     NAME is the contact's name, the start of it, or their email, in any case. Nothing changes
     (exit 1) while the workbook is open in Excel or LibreOffice; close it and run again.
     """
-    from followup import edits
+    from followup.commands import edits
 
     change = edits.apply(
         ctx.config,
@@ -360,7 +376,7 @@ def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
     That date wins over the computed one. Nothing changes (exit 1) while the workbook is open
     in Excel or LibreOffice.
     """
-    from followup import edits
+    from followup.commands import edits
 
     days = None
     if until is None and len(words) > 1 and words[-1].isnumeric():  # checked by snooze_until
@@ -396,9 +412,9 @@ def import_contacts(
     New contacts go below the last one; people already there (same email, LinkedIn profile,
     or name and company) are skipped and listed, and existing rows are never changed.
     """
-    from followup import edits, importers
-    from followup.cells import parse_how_met
-    from followup.model import HowMet
+    from followup.commands import edits, importers
+    from followup.core.model import HowMet
+    from followup.workbook.cells import parse_how_met
 
     how_met = parse_how_met(how)
     if not isinstance(how_met, HowMet):
@@ -430,7 +446,7 @@ def import_contacts(
         click.echo("Dry run: nothing was changed.")
 
 
-def _status_json(evaluation: job.Evaluation, today: date) -> dict[str, Any]:
+def _status_json(evaluation: Evaluation, today: date) -> dict[str, Any]:
     return {
         "today": today.isoformat(),
         "contacts": [
@@ -454,7 +470,7 @@ def _status_json(evaluation: job.Evaluation, today: date) -> dict[str, Any]:
     }
 
 
-def _status_table(evaluation: job.Evaluation) -> str:
+def _status_table(evaluation: Evaluation) -> str:
     rows = sorted(
         evaluation.entries,
         key=lambda e: (_URGENCY.index(e[1].status), -e[1].days_overdue, e[1].next_date or date.max),

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from followup.core.model import MAX_DAYS, HowMet, RuleSettings
 from followup.errors import ConfigError
-from followup.model import MAX_DAYS, HowMet, RuleSettings
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -438,6 +438,21 @@ def unknown_keys(raw: dict[str, Any]) -> list[str]:
     return found
 
 
+def checked_values(raw: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[Key, ValueError]]]:
+    """Every key's value as the schema takes it (its default when the file has none), and the
+    keys whose value it refuses, with why: load_config stops at the first, doctor lists all."""
+    values: dict[str, Any] = {}
+    refused = []
+    for key in SCHEMA:
+        table = raw.get(key.section, {})
+        value = table.get(key.name, key.default) if isinstance(table, dict) else key.default
+        try:
+            values[key.dotted] = key.check(value)
+        except ValueError as err:
+            refused.append((key, err))
+    return values, refused
+
+
 def _validate(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     for section in dict.fromkeys(key.section for key in SCHEMA):
         if not isinstance(raw.get(section, {}), dict):
@@ -450,13 +465,9 @@ def _validate(raw: dict[str, Any], path: Path) -> dict[str, Any]:
             f"{path}: unknown key {', '.join(unknown)}. Check the spelling; "
             "`followup init --help` shows where the documented keys are."
         )
-    values = {}
-    for key in SCHEMA:
-        value = raw.get(key.section, {}).get(key.name, key.default)
-        try:
-            values[key.dotted] = key.check(value)
-        except ValueError as err:
-            raise ConfigError(f"{path}: [{key.section}] {key.name} {err}.") from None
+    values, refused = checked_values(raw)
+    for key, err in refused[:1]:
+        raise ConfigError(f"{path}: [{key.section}] {key.name} {err}.")
     return values
 
 
@@ -527,20 +538,23 @@ def render_config(workbook: str = "contacts.xlsx") -> str:
             section = key.section
             lines += ["", f"[{section}]"]
         value = workbook if key.dotted == "workbook.path" else key.default
-        line = f"{key.name} = {_toml(value)}"
+        line = f"{key.name} = {_toml_value(value)}"
         lines.append(
             f"{line.ljust(32)} # {key.help}" if len(line) < 32 else f"# {key.help}\n{line}"
         )
     return "\n".join(lines) + "\n"
 
 
-def _toml(value: Any) -> str:
+def _toml_value(value: Any) -> str:
+    """A value as TOML writes it."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+        return (
+            "{" + ", ".join(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+        )
     return str(value)

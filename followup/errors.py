@@ -1,4 +1,4 @@
-"""Errors that stop a run, each with the exit code SPEC.md promises.
+"""Errors that stop a run, each with the exit code the README promises.
 
 Bad data inside the workbook is never one of these: it becomes a `Problem` value. These are for
 when the run cannot go on, and their message always says what to do next.

@@ -1,4 +1,4 @@
-"""Benchmark `followup run` against the openpyxl load-edit-save floor (issue 5).
+"""Benchmark `followup run` against the openpyxl load-edit-save floor.
 
 Usage: python scripts/bench.py [--sizes 1000,10000,100000] [--repeats 3] [--quick] [--out FILE]
 
@@ -57,7 +57,7 @@ HEADERS = [
 OWNED = HEADERS[-4:]
 LINKEDIN = HEADERS.index("LinkedIn")
 
-# Targets from issue 5.
+# The targets the README promises.
 TARGET_RATIO_10K = 0.35
 TARGET_RATIO_100K = 0.2
 TARGET_MB_100K = 300

@@ -15,8 +15,8 @@ from typing import Any
 
 import xlsxwriter
 
-from followup.columns import OWNED_COLUMNS, USER_COLUMNS
-from followup.model import HowMet, Stage, Status
+from followup.core.model import HowMet, Stage, Status
+from followup.workbook.columns import OWNED_COLUMNS, USER_COLUMNS
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "contacts_template.xlsx"
 LAST_ROW = 5000  # dropdowns, colours and the filter cover rows 2..LAST_ROW

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import keyring
 import pytest
+from cli_helpers import collector_off
 from keyrings import MemoryKeyring
 
-from followup import mailer
+from followup.delivery import mailer
 from tests.imap_server import imap, imap_server  # noqa: F401  (fixtures for every module)
 
 
@@ -21,3 +22,11 @@ def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def _collector_off_during_the_test() -> Iterator[None]:
+    """Each test runs with the cycle collector off (see cli_helpers.collector_off): the runs it
+    makes in this process skip their final collection; it is back on between tests."""
+    with collector_off():
+        yield

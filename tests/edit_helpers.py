@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from cli_helpers import sheet_values, zip_parts
+from cli_helpers import collector_off, sheet_values, zip_parts
 from click.testing import CliRunner, Result
 from python_calamine import CalamineWorkbook
 
@@ -21,7 +21,8 @@ SHEET_LISTS = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types]
 def invoke(folder: Path, *args: str, today: str = TODAY) -> Result:
     """`followup ARGS --config folder/config.toml --today TODAY`, in this process."""
     config = str(folder / "config.toml")
-    return CliRunner().invoke(cli, [*args, "--config", config, "--today", today])
+    with collector_off():
+        return CliRunner().invoke(cli, [*args, "--config", config, "--today", today])
 
 
 def keep_copy(path: Path) -> Path:

@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from followup.columns import cell_address, column_number
+from followup.workbook.columns import cell_address, column_number
 
 Value = str | int | float
 

@@ -15,9 +15,9 @@ from cli_helpers import followup, outbox_messages, write_config
 from icalendar import Calendar
 from workbooks import make_workbook
 
-from followup.calendar_export import build_calendar, contact_key
-from followup.model import Contact, FollowUp, HowMet, RuleSettings, Stage
-from followup.rules import follow_up
+from followup.core.model import Contact, FollowUp, HowMet, RuleSettings, Stage
+from followup.core.rules import follow_up
+from followup.delivery.calendar import build_calendar, uid_key
 
 TODAY = date(2026, 3, 11)  # a Wednesday
 NOW = datetime(2026, 3, 11, 7, 30, tzinfo=UTC)
@@ -126,8 +126,8 @@ def test_uids_are_stable_across_builds_and_row_order() -> None:
     assert events(second)["Ann Lee"].sequence > events(first)["Ann Lee"].sequence
 
 
-def test_contact_key_prefers_email_then_linkedin_then_name_and_company() -> None:
-    assert contact_key(Contact(2, "Ann", email=" Ann@Example.com ", linkedin="x")) == (
+def test_uids_come_from_the_contact_key_spelled_as_the_first_calendars_did() -> None:
+    assert uid_key(Contact(2, "Ann", email=" Ann@Example.com ", linkedin="x")) == (
         "email:ann@example.com"
     )
     spellings = [
@@ -135,10 +135,10 @@ def test_contact_key_prefers_email_then_linkedin_then_name_and_company() -> None
         "linkedin.com/in/CyPark",
         "http://linkedin.com/in/cypark?trk=profile",
     ]
-    assert {contact_key(Contact(2, "Cy", linkedin=url)) for url in spellings} == {
+    assert {uid_key(Contact(2, "Cy", linkedin=url)) for url in spellings} == {
         "linkedin:linkedin.com/in/cypark"
     }
-    assert contact_key(Contact(2, " Di  Chen", "LITWARE ")) == "name:di chen|company:litware"
+    assert uid_key(Contact(2, " Di  Chen", "LITWARE ")) == "name:di chen|company:litware"
 
 
 def test_a_contact_listed_twice_gets_two_distinct_uids() -> None:

@@ -7,12 +7,13 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from followup.cells import (
+from followup.core.model import HowMet, Stage
+from followup.workbook.cells import (
     MAX_CELL_TEXT,
-    CellValue,
     DateOrder,
     Invalid,
     Parsed,
+    ReadValue,
     is_blank,
     new_cell_text,
     parse_cadence,
@@ -24,7 +25,6 @@ from followup.cells import (
     parse_text,
     storable_text,
 )
-from followup.model import HowMet, Stage
 
 MAR_11 = date(2026, 3, 11)
 
@@ -60,7 +60,7 @@ MAR_11 = date(2026, 3, 11)
         ("   ", "MDY", None),
     ],
 )
-def test_parse_date_accepts(value: CellValue, order: DateOrder, expected: date | None) -> None:
+def test_parse_date_accepts(value: ReadValue, order: DateOrder, expected: date | None) -> None:
     assert parse_date(value, order) == expected
 
 
@@ -83,7 +83,7 @@ def test_parse_date_accepts(value: CellValue, order: DateOrder, expected: date |
         "1/2/3/4",
     ],
 )
-def test_parse_date_refuses_with_how_to_fix(value: CellValue) -> None:
+def test_parse_date_refuses_with_how_to_fix(value: ReadValue) -> None:
     result = parse_date(value)
     assert isinstance(result, Invalid)
     assert "2026-03-11" in result.message
@@ -103,7 +103,7 @@ def test_parse_date_refuses_with_how_to_fix(value: CellValue) -> None:
         "1066-10-14",
     ],
 )
-def test_a_date_no_follow_up_can_mean_is_a_problem_not_a_crash(value: CellValue) -> None:
+def test_a_date_no_follow_up_can_mean_is_a_problem_not_a_crash(value: ReadValue) -> None:
     result = parse_date(value)
     assert isinstance(result, Invalid)
     assert "between 1900 and 2200: check the year" in result.message
@@ -142,7 +142,7 @@ def test_parse_date_suggests_the_other_order_when_only_it_fits() -> None:
     ],
 )
 def test_whole_numbers_accept(
-    parse: Callable[[CellValue], Parsed[int]], value: CellValue, expected: int | None
+    parse: Callable[[ReadValue], Parsed[int]], value: ReadValue, expected: int | None
 ) -> None:
     assert parse(value) == expected
 
@@ -168,7 +168,7 @@ def test_whole_numbers_accept(
         (parse_count, 10_000),
     ],
 )
-def test_whole_numbers_refuse(parse: Callable[[CellValue], Parsed[int]], value: CellValue) -> None:
+def test_whole_numbers_refuse(parse: Callable[[ReadValue], Parsed[int]], value: ReadValue) -> None:
     result = parse(value)
     assert isinstance(result, Invalid)
     assert "whole number" in result.message
@@ -183,7 +183,7 @@ def test_parse_priority(value: str, expected: str | None) -> None:
 
 
 @pytest.mark.parametrize("value", ["D", "AA", 1, 1.0, "high"])
-def test_parse_priority_refuses(value: CellValue) -> None:
+def test_parse_priority_refuses(value: ReadValue) -> None:
     result = parse_priority(value)
     assert isinstance(result, Invalid)
     assert "A, B or C" in result.message
@@ -260,12 +260,12 @@ def test_parse_stage_refuses_unknown() -> None:
         (" \t", None),
     ],
 )
-def test_parse_text(value: CellValue, expected: str | None) -> None:
+def test_parse_text(value: ReadValue, expected: str | None) -> None:
     assert parse_text(value) == expected
 
 
 @pytest.mark.parametrize(("value", "blank"), [("", True), ("  ", True), (0, False), ("x", False)])
-def test_is_blank_keeps_zero(value: CellValue, blank: bool) -> None:
+def test_is_blank_keeps_zero(value: ReadValue, blank: bool) -> None:
     assert is_blank(value) is blank
 
 
@@ -274,7 +274,7 @@ def test_is_blank_keeps_zero(value: CellValue, blank: bool) -> None:
     [(parse_cadence, 999_999_999, "from 1 to 3,650"), (parse_count, 1e15, "from 0 to 9,999")],
 )
 def test_a_number_too_big_to_mean_anything_says_the_range(
-    parse: Callable[[CellValue], Parsed[int]], value: CellValue, says: str
+    parse: Callable[[ReadValue], Parsed[int]], value: ReadValue, says: str
 ) -> None:
     result = parse(value)
     assert isinstance(result, Invalid)

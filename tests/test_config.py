@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from followup.config import SCHEMA, load_config, render_config
+from followup.core.model import HowMet, RuleSettings
 from followup.errors import ConfigError
-from followup.model import HowMet, RuleSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 

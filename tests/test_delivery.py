@@ -24,9 +24,9 @@ from keyrings import MemoryKeyring
 from smtp_server import free_port, silent_server, smtp_server
 from workbooks import make_workbook
 
-from followup import mailer
 from followup.cli import cli
 from followup.config import load_config
+from followup.delivery import mailer
 
 # The test servers take a login over plain TCP on 127.0.0.1 on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from followup.digest import build_digest, to_message, worth_sending
-from followup.drafts import load_templates
-from followup.model import Contact, FollowUp, HowMet, Problem, Stage, Status
+from followup.commands.draft_files import load_templates
+from followup.core.digest import build_digest, to_message, worth_sending
+from followup.core.model import Contact, FollowUp, HowMet, Problem, Stage, Status
 
 TODAY = date(2026, 3, 11)  # a Wednesday
 TEMPLATES = load_templates(None).by_name

@@ -16,9 +16,10 @@ from smtp_server import free_port, smtp_server
 from workbooks import make_workbook
 from xlsx_helpers import parts, replace_part
 
-from followup import doctor, job, mailer
+from followup.commands import doctor, evaluation
 from followup.config import load_config
-from followup.state import STATE_FILE, State
+from followup.delivery import mailer
+from followup.delivery.state import STATE_FILE, State
 
 # The test servers take a login over plain TCP on 127.0.0.1 on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -203,7 +204,12 @@ def test_no_config_file(tmp_path: Path) -> None:
 def test_a_terminal_that_cannot_show_ticks_gets_words(tmp_path: Path) -> None:
     setup(tmp_path, None, rows=(NOT_DUE,))
     done = followup(
-        tmp_path, "doctor", "--today", TODAY, env={**NO_KEYRING, "PYTHONIOENCODING": "ascii"}
+        tmp_path,
+        "doctor",
+        "--today",
+        TODAY,
+        env={**NO_KEYRING, "PYTHONIOENCODING": "ascii"},
+        real=True,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OK   Config ")
@@ -219,7 +225,7 @@ def test_a_terminal_that_cannot_show_ticks_gets_words(tmp_path: Path) -> None:
 def test_a_digest_today_or_yesterday_is_recent_enough(tmp_path: Path, last: str, ok: bool) -> None:
     config = load_config(setup(tmp_path, None) / "config.toml")
     delivered(tmp_path, last)
-    read = job.evaluate(config, date.fromisoformat(TODAY))
+    read = evaluation.evaluate(config, date.fromisoformat(TODAY))
     assert doctor.check_last_digest(config, date.fromisoformat(TODAY), read).ok is ok
 
 
@@ -231,7 +237,7 @@ def test_an_unexpected_error_becomes_a_failed_check(
 
     setup(tmp_path, free_port())
     monkeypatch.setenv(mailer.PASSWORD_ENV, PASSWORD)
-    for target in (job.evaluate, mailer.check_login, doctor.Outbox.pending, State.load):
+    for target in (evaluation.evaluate, mailer.check_login, doctor.Outbox.pending, State.load):
         monkeypatch.setattr(target.__module__ + "." + target.__qualname__, boom)
     checks = doctor.diagnose(tmp_path / "config.toml", lambda _config: date(2026, 3, 11))
     broken = {c.name: c.detail for c in checks if not c.ok}

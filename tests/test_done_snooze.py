@@ -25,7 +25,7 @@ from edit_helpers import (
 from workbooks import make_workbook
 from xlsx_helpers import rich_workbook
 
-from followup.safety import BACKUP_FOLDER
+from followup.workbook.guards import BACKUP_FOLDER
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 

@@ -10,11 +10,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from followup import drafts, job
+import followup
+from followup.commands import daily
+from followup.commands.draft_files import load_templates
+from followup.commands.evaluation import Evaluation
 from followup.config import load_config
-from followup.drafts import Channel, Draft, DraftTemplate, load_templates
-from followup.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
-from followup.reader import SheetContents
+from followup.core import drafts
+from followup.core.channels import Channel, channel
+from followup.core.drafts import Draft, DraftTemplate
+from followup.core.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
+from followup.workbook.reader import SheetContents
 
 TODAY = date(2026, 3, 11)
 MET = TODAY - timedelta(days=10)
@@ -104,7 +109,7 @@ def test_blank_cells_still_read_well_and_workbook_text_is_never_a_placeholder() 
 
 
 def test_every_built_in_file_is_a_known_template_with_known_placeholders() -> None:
-    folder = Path(drafts.__file__).parent / "templates"
+    folder = Path(followup.__file__).parent / "templates"
     assert sorted(p.stem for p in folder.glob("*.txt")) == sorted(drafts.TEMPLATE_NAMES)
     assert set(BUILT_IN.by_name) == set(drafts.TEMPLATE_NAMES)
     assert BUILT_IN.problems == ()
@@ -190,7 +195,7 @@ def test_a_dollar_sign_that_is_not_a_placeholder_is_left_alone(tmp_path: Path) -
     ],
 )
 def test_the_channel_is_the_first_one_the_row_allows(fields: dict, expected: Channel) -> None:
-    assert drafts.channel(person(**fields)) == expected
+    assert channel(person(**fields)) == expected
 
 
 def test_talking_points_are_two_lines_without_greeting_or_sign_off() -> None:
@@ -250,7 +255,7 @@ def test_the_daily_job_uses_the_configured_folder_and_reports_its_problems(tmp_p
 
     entries = (due(2, "ann"), due(3, "bob"))
     contents = SheetContents("Contacts", 1, {}, 1, tuple(c for c, _ in entries), (), {}, {}, ())
-    digest = job.digest_for(config, job.Evaluation(contents, entries), TODAY)
+    digest = daily.digest_for(config, Evaluation(contents, entries), TODAY)
     assert "subject=So%20glad%20we%20met&body=Hi%20ann%21" in html.unescape(digest.html)
     assert "typo.txt is not used" in digest.text
     assert digest.listed_rows == (2,)

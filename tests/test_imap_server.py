@@ -195,7 +195,7 @@ def test_a_stopped_server_refuses_connections_at_once(imap: ImapServer) -> None:
             IMAPClient(imap.host, imap.port, ssl=False, timeout=5)
         with pytest.raises(ConnectionRefusedError):
             IMAPClient(imap.host, imap.ssl_port, ssl=True, timeout=5)
-        assert time.monotonic() - started < 1
+        assert time.monotonic() - started < 3  # no waiting for a timeout (5 s)
     with imap.client() as client:  # and back up
         assert client.folder_status("INBOX", ["MESSAGES"]) == {b"MESSAGES": 0}
 

@@ -15,8 +15,8 @@ from cli_helpers import write_config
 from edit_helpers import changed_cells, changed_parts, invoke, keep_copy, sheet_names
 from workbooks import make_workbook
 
+from followup.commands.importers import Imported, decode, read_linkedin, read_vcard
 from followup.errors import UsageError
-from followup.importers import Imported, decode, read_linkedin, read_vcard
 
 D = date.fromisoformat
 

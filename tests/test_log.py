@@ -27,11 +27,14 @@ from edit_helpers import (
 from workbooks import make_workbook
 from xlsx_helpers import rich_workbook
 
-from followup.history import MEMORY_FILE, Memory, review
-from followup.log import Log, LogEntry, read_log
-from followup.model import Contact, HowMet, RuleSettings, Stage, Status
-from followup.rules import follow_up
-from followup.xlsx import OwnSheet, patch_sheet
+from followup.commands.memory import MEMORY_FILE, load_memory, save_memory
+from followup.core.history import Memory, review
+from followup.core.log import Log, LogEntry
+from followup.core.model import Contact, HowMet, RuleSettings, Stage, Status
+from followup.core.rules import follow_up
+from followup.workbook.log_sheet import read_log
+from followup.workbook.saving import log_additions
+from followup.workbook.xlsx.patch import OwnSheet, patch_sheet
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 
@@ -97,7 +100,7 @@ def test_the_log_is_read_by_its_headers_in_any_order(tmp_path: Path) -> None:
     log = read_log(book)
     assert log.entries == (LogEntry(D("2026-03-02"), "Ann Lee", "", "meeting", "Coffee"),)
     assert (log.header_row, log.columns, log.next_row) == (2, (3, 2, 5, 4, 1), 6)
-    own = log.own_sheet([LogEntry(TODAY, "Bo", "bo@example.com", "email", "")])
+    own = log_additions(log, [LogEntry(TODAY, "Bo", "bo@example.com", "email", "")])
     assert own is not None
     assert own.cells == {
         (6, 3): TODAY, (6, 2): "Bo", (6, 5): "bo@example.com", (6, 4): "email", (6, 1): ""
@@ -116,7 +119,7 @@ def test_someone_elses_log_sheet_is_left_alone(tmp_path: Path, theirs: list[list
     book = make_workbook(tmp_path / "a.xlsx", [["Name"]], before={"LOG": theirs})
     log = read_log(book)
     assert (log.sheet, log.header_row, log.entries) == ("Follow-up log", 0, ())
-    own = log.own_sheet([LogEntry(TODAY, "Bo")])
+    own = log_additions(log, [LogEntry(TODAY, "Bo")])
     assert own is not None and own.name == "Follow-up log"
     assert own.cells[(1, 1)] == "Date" and own.cells[(2, 1)] == TODAY
 
@@ -163,7 +166,7 @@ def test_done_and_run_keep_the_users_log_sheet_and_find_their_own_again(tmp_path
 def test_no_log_sheet_means_an_empty_log_written_from_a1(tmp_path: Path) -> None:
     log = read_log(make_workbook(tmp_path / "a.xlsx", [["Name"]]))
     assert log == Log()
-    assert log.own_sheet([]) is None
+    assert log_additions(log, []) is None
 
 
 # --- the review: pure ----------------------------------------------------------------------
@@ -185,7 +188,7 @@ def memory(last: date | None) -> Memory:
 
 
 def test_a_last_contact_moved_by_hand_is_logged_and_moves_the_relationship_on() -> None:
-    """SPEC's informational interview: thank-you on 02-02, then the three-week update."""
+    """The worked examples' informational interview: thank-you on 02-02, then the update."""
     ana = interview(last_contact=D("2026-02-23"))
     before = follow_up(interview(last_contact=D("2026-02-23")), TODAY, RuleSettings())
     assert before.next_date == D("2026-03-16")  # without history: "update in 3 weeks" again
@@ -261,10 +264,10 @@ def test_the_memory_keeps_an_edit_the_run_could_not_log() -> None:
 def test_the_memory_survives_a_damaged_file(tmp_path: Path) -> None:
     path = tmp_path / MEMORY_FILE
     path.write_text("{not json", encoding="utf-8")
-    assert Memory.load(path) == Memory()
+    assert load_memory(path) == Memory()
     saved = Memory({"name:bo|": TODAY, "name:cy|": None}, {"name:cy|": TODAY})
-    saved.save(path)
-    assert Memory.load(path) == saved
+    save_memory(saved, path)
+    assert load_memory(path) == saved
 
 
 def referral(**fields: object) -> list[Contact]:

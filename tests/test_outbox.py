@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from followup import atomic
-from followup.digest import build_digest, to_message
-from followup.outbox import Outbox
+from followup.core.digest import build_digest, to_message
+from followup.delivery.outbox import Outbox
 
 DAY = date(2026, 3, 11)
 

@@ -23,7 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workbooks import make_workbook
 
-from followup.cells import (
+from followup.commands.importers import decode, read_linkedin, read_vcard
+from followup.config import SCHEMA, Config, config_from
+from followup.core.model import FIRST_DAY, LAST_DAY, MAX_DAYS, Contact, HowMet, Stage, Status
+from followup.core.rules import follow_up
+from followup.errors import ConfigError, UsageError
+from followup.workbook.cells import (
     MAX_COUNT,
     new_cell_text,
     parse_cadence,
@@ -35,12 +40,7 @@ from followup.cells import (
     parse_text,
     storable_text,
 )
-from followup.config import SCHEMA, Config, config_from
-from followup.errors import ConfigError, UsageError
-from followup.importers import decode, read_linkedin, read_vcard
-from followup.model import FIRST_DAY, LAST_DAY, MAX_DAYS, Contact, HowMet, Stage, Status
-from followup.rules import follow_up
-from followup.xlsx import patch_sheet
+from followup.workbook.xlsx.patch import patch_sheet
 
 PURE = settings(max_examples=400, deadline=None)
 SAVES = settings(

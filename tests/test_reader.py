@@ -11,9 +11,9 @@ from corpus import CORPUS, corpus_files
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from followup.core.model import Contact, HowMet, Problem, Stage
 from followup.errors import WorkbookError
-from followup.model import Contact, HowMet, Problem, Stage
-from followup.reader import SheetContents, digest_skips, read_contacts, user_digest
+from followup.workbook.reader import SheetContents, digest_skips, read_contacts, user_digest
 from tests.workbooks import make_workbook
 
 TODAY = date(2026, 3, 11)
@@ -483,7 +483,7 @@ def test_every_corpus_file_reads_or_says_why_not(path: Path) -> None:
 # --- speed -------------------------------------------------------------------------------------
 
 
-def test_ten_thousand_rows_read_well_under_a_second(tmp_path: Path) -> None:
+def test_ten_thousand_rows_read_in_seconds_not_minutes(tmp_path: Path) -> None:
     header = ["Name", "Company", "Email", "How we met", "Met on", "Last contact", "Priority"]
     rows = [header] + [
         [f"Person {i}", "Acme", f"p{i}@x.org", "event", date(2026, 1, 1), "3/1/2026", "A"]
@@ -497,7 +497,7 @@ def test_ten_thousand_rows_read_well_under_a_second(tmp_path: Path) -> None:
 
     assert len(contents.contacts) == 10_000
     assert contents.problems == ()
-    assert elapsed < 1.0
+    assert elapsed < 5  # a generous bound: scripts/bench.py measures the speed
 
 
 def test_a_row_digest_sees_values_and_types_but_not_the_runs_own_columns() -> None:

@@ -1,4 +1,4 @@
-"""The rules core against SPEC.md's worked examples and the edge cases around them."""
+"""The rules core against the worked examples and the edge cases around them."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from followup.config import load_config
+from followup.core.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
+from followup.core.rules import follow_up
 from followup.errors import ConfigError
-from followup.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
-from followup.rules import follow_up
 
-TODAY = date(2026, 3, 11)  # a Wednesday, as in SPEC.md
+TODAY = date(2026, 3, 11)  # a Wednesday, as in the worked examples
 DEFAULTS = RuleSettings()
 
 NE = HowMet.NETWORKING_EVENT
@@ -35,7 +35,7 @@ def run(today: date = TODAY, settings: RuleSettings = DEFAULTS, **fields: object
     return follow_up(contact(**fields), today, settings)
 
 
-# SPEC.md "Worked examples": fields, next follow-up, status, days overdue.
+# The worked examples: fields, next follow-up, status, days overdue.
 WORKED_EXAMPLES = [
     ({"how_met": NE, "met_on": d("2026-03-09")}, "2026-03-11", Status.DUE_TODAY, 0),
     ({"how_met": NE, "met_on": d("2026-03-05")}, "2026-03-09", Status.OVERDUE, 2),
@@ -389,7 +389,7 @@ def test_no_met_on_counts_steps_as_done() -> None:
     assert (job.next_date, job.status) == (None, Status.CLOSED)
 
 
-# The courtesy guard (issue 6 point 3): Waiting for reply, no nudge after max_unanswered.
+# The courtesy guard: Waiting for reply, no nudge after max_unanswered.
 WAITING = {"stage": Stage.WAITING, "email": "ada@example.com"}
 LIGHT = "A light check-in by email with something useful; no ask."
 

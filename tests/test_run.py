@@ -1,7 +1,7 @@
 """`followup run` and `status` end to end, on workbooks shaped like real users' files.
 
 The workbook below has a title row, shuffled and unknown columns, header aliases, blank rows
-and every accepted date spelling; its rows are SPEC.md's worked examples, so the expected
+and every accepted date spelling; its rows are the worked examples, so the expected
 results are the spec's own table.
 """
 
@@ -25,7 +25,7 @@ from cli_helpers import (
 )
 from workbooks import make_workbook
 
-from followup import job
+from followup.commands import daily
 from followup.config import load_config
 
 TODAY = "2026-03-11"
@@ -180,9 +180,9 @@ def test_a_run_gives_the_cycle_collector_back_as_it_was(messy: Path, enabled: bo
     config = load_config(messy / "config.toml")
     try:
         gc.enable() if enabled else gc.disable()
-        job.run_daily(config, D(TODAY), datetime(2026, 3, 11, 8, 0))
+        daily.run_daily(config, D(TODAY), datetime(2026, 3, 11, 8, 0))
         assert gc.isenabled() is enabled
-        with pytest.raises(ValueError), job.collector_paused():
+        with pytest.raises(ValueError), daily.collector_paused():
             assert not gc.isenabled()
             raise ValueError("a run that fails")
         assert gc.isenabled() is enabled

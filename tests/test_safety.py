@@ -17,7 +17,7 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from followup.safety import (
+from followup.workbook.guards import (
     AnotherRunInProgress,
     SaveFailed,
     WorkbookChanged,
@@ -240,7 +240,7 @@ KILLED_SAVE = textwrap.dedent(
     import sys, time
     from datetime import datetime
     from pathlib import Path
-    from followup.safety import fingerprint, safe_replace
+    from followup.workbook.guards import fingerprint, safe_replace
 
     book, phase = Path(sys.argv[1]), sys.argv[2]
 
@@ -294,7 +294,7 @@ HOLD_LOCK = textwrap.dedent(
     import sys, time
     from datetime import datetime
     from pathlib import Path
-    from followup.safety import run_lock
+    from followup.workbook.guards import run_lock
 
     with run_lock(Path(sys.argv[1])):
         print("locked", flush=True)

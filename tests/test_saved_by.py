@@ -26,8 +26,8 @@ from edit_helpers import invoke
 from workbooks import make_workbook
 from xlsx_helpers import soffice_convert
 
-from followup.log import read_log
-from followup.reader import read_contacts
+from followup.workbook.log_sheet import read_log
+from followup.workbook.reader import read_contacts
 
 D = date.fromisoformat
 TODAY = "2026-03-11"

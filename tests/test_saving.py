@@ -18,13 +18,14 @@ from test_xlsx import in_alternatives
 from workbooks import make_workbook
 from xlsx_helpers import parts, replace_part
 
-from followup import safety, saving
+from followup.commands.evaluation import evaluate
 from followup.config import Config, load_config
+from followup.core.log import LogEntry
 from followup.errors import WorkbookError
-from followup.job import evaluate
-from followup.log import LogEntry
-from followup.writeback import planned_cells
-from followup.xlsx import CellValue, OwnSheet, PatchResult, patch_sheet
+from followup.workbook import guards, saving
+from followup.workbook.cells import WriteValue
+from followup.workbook.status_cells import planned_cells
+from followup.workbook.xlsx.patch import OwnSheet, PatchResult, patch_sheet
 
 TODAY = date(2026, 3, 11)
 NOW = datetime(2026, 3, 11, 8, 0)
@@ -43,7 +44,7 @@ def config(tmp_path: Path) -> Config:
 
 
 def misbehaving(
-    monkeypatch: pytest.MonkeyPatch, extra: Mapping[tuple[int, int], CellValue]
+    monkeypatch: pytest.MonkeyPatch, extra: Mapping[tuple[int, int], WriteValue]
 ) -> None:
     """Make every save also write `extra`, as a writer with a bug would."""
     patch = saving.patch_sheet
@@ -52,7 +53,7 @@ def misbehaving(
         src: Path,
         dst: Path,
         sheet: str,
-        cells: Mapping[tuple[int, int], CellValue],
+        cells: Mapping[tuple[int, int], WriteValue],
         own: OwnSheet | None = None,
     ) -> PatchResult:
         return patch(src, dst, sheet, {**cells, **extra}, own)
@@ -62,7 +63,7 @@ def misbehaving(
 
 def save_run(config: Config) -> None:
     """What the daily run saves: the status cells the rules plan."""
-    before = safety.fingerprint(config.workbook)
+    before = guards.fingerprint(config.workbook)
     evaluation = evaluate(config, TODAY)
     cells = planned_cells(evaluation.contents, evaluation.entries, (), TODAY)
     saving.save_workbook(config, evaluation.contents, cells, before, NOW)
@@ -99,7 +100,7 @@ def test_a_cell_nobody_asked_for_stops_the_save(
 
 def test_the_run_may_not_write_a_user_column(config: Config) -> None:
     original = config.workbook.read_bytes()
-    before = safety.fingerprint(config.workbook)
+    before = guards.fingerprint(config.workbook)
     contents = evaluate(config, TODAY).contents
 
     with pytest.raises(WorkbookError):
@@ -109,7 +110,7 @@ def test_the_run_may_not_write_a_user_column(config: Config) -> None:
 
 
 def test_a_command_writes_user_cells_that_read_back_as_expected(config: Config) -> None:
-    before = safety.fingerprint(config.workbook)
+    before = guards.fingerprint(config.workbook)
     evaluation = evaluate(config, TODAY)
     ann, bo = evaluation.contents.contacts
     expected = (dataclasses.replace(ann, email="ann@example.org"), bo)
@@ -137,7 +138,7 @@ def test_a_command_writes_user_cells_that_read_back_as_expected(config: Config) 
 
 def test_a_command_whose_cells_do_not_read_as_expected_is_not_saved(config: Config) -> None:
     original = config.workbook.read_bytes()
-    before = safety.fingerprint(config.workbook)
+    before = guards.fingerprint(config.workbook)
     contents = evaluate(config, TODAY).contents
     expected = (dataclasses.replace(contents.contacts[0], email="ann@example.org"),)
 
@@ -212,7 +213,7 @@ def test_a_failed_check_stops_the_run_after_the_digest_went_out(tmp_path: Path) 
 # --- the read-back proves the write -----------------------------------------------------------
 
 
-def rewriting(monkeypatch: pytest.MonkeyPatch, change: Callable[[CellValue], CellValue]) -> None:
+def rewriting(monkeypatch: pytest.MonkeyPatch, change: Callable[[WriteValue], WriteValue]) -> None:
     """Make every save write `change(value)` instead of each value, as a writer with a bug
     would (or a file whose styles turn a date into a number)."""
     patch = saving.patch_sheet
@@ -221,7 +222,7 @@ def rewriting(monkeypatch: pytest.MonkeyPatch, change: Callable[[CellValue], Cel
         src: Path,
         dst: Path,
         sheet: str,
-        cells: Mapping[tuple[int, int], CellValue],
+        cells: Mapping[tuple[int, int], WriteValue],
         own: OwnSheet | None = None,
     ) -> PatchResult:
         return patch(src, dst, sheet, {cell: change(value) for cell, value in cells.items()}, own)
@@ -229,7 +230,7 @@ def rewriting(monkeypatch: pytest.MonkeyPatch, change: Callable[[CellValue], Cel
     monkeypatch.setattr(saving, "patch_sheet", patched)
 
 
-def as_serial(value: CellValue) -> CellValue:
+def as_serial(value: WriteValue) -> WriteValue:
     return (value - date(1899, 12, 30)).days if isinstance(value, date) else value
 
 
@@ -260,7 +261,7 @@ def test_a_commands_cells_must_read_back_as_planned(
     """A count written as the text "2" still parses as 2 follow-ups, so the contacts read as
     the command expects; but the cell is not what the command wrote (a number)."""
     original = config.workbook.read_bytes()
-    before = safety.fingerprint(config.workbook)
+    before = guards.fingerprint(config.workbook)
     contents = evaluate(config, TODAY).contents
     ann, bo = contents.contacts
     rewriting(monkeypatch, lambda value: str(value) if isinstance(value, int) else value)

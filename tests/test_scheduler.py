@@ -27,11 +27,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from cli_helpers import ROOT, followup, write_config
 
+from followup.commands.scheduler import LOG_FILE, DailyScheduler, cron_line, send_moment
 from followup.config import load_config
+from followup.delivery.state import STATE_FILE, State
 from followup.errors import DeliveryError
-from followup.safety import AnotherRunInProgress
-from followup.scheduler import LOG_FILE, DailyScheduler, cron_line, send_moment
-from followup.state import STATE_FILE, State
+from followup.workbook.guards import AnotherRunInProgress
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -10,7 +10,7 @@ from cli_helpers import followup, outbox_messages, write_config
 from smtp_server import free_port
 from workbooks import make_workbook
 
-from followup import settled
+from followup.commands import settled
 from followup.config import load_config
 
 TODAY = "2026-03-11"

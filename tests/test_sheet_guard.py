@@ -24,11 +24,11 @@ from sheet_xml import edit_sheet, sheet_entries
 from workbooks import make_workbook
 from xlsx_helpers import soffice_convert
 
-from followup.columns import column_number
 from followup.errors import WorkbookError
-from followup.reader import read_contacts
-from followup.sheet_guard import open_workbook
-from followup.sheet_layout import MIN_CELLS, Layout, fits
+from followup.workbook.columns import column_number
+from followup.workbook.reader import read_contacts
+from followup.workbook.sheet_guard import open_workbook
+from followup.workbook.sheet_layout import MIN_CELLS, Layout, fits
 
 TODAY = "2026-03-11"
 CONTACTS = [
@@ -276,9 +276,9 @@ def test_a_sheet_too_big_even_without_its_strays_is_refused_naming_its_last_cell
 ) -> None:
     """No stray to leave out (every value is saved by none), yet more grid than the limit:
     refused with a message, never handed to python-calamine."""
-    monkeypatch.setattr("followup.sheet_guard.MAX_CELLS", 100)
-    monkeypatch.setattr("followup.sheet_layout.MIN_CELLS", 10)
-    monkeypatch.setattr("followup.sheet_layout.XML_BYTES_PER_CELL", 10**9)
+    monkeypatch.setattr("followup.workbook.sheet_guard.MAX_CELLS", 100)
+    monkeypatch.setattr("followup.workbook.sheet_layout.MIN_CELLS", 10)
+    monkeypatch.setattr("followup.workbook.sheet_layout.XML_BYTES_PER_CELL", 10**9)
     book = make_workbook(tmp_path / "contacts.xlsx", [*CONTACTS, *[[f"P{n}"] for n in range(40)]])
     with pytest.raises(WorkbookError, match=r"Sheet 'Contacts' of contacts.xlsx reaches cell D43"):
         read_contacts(book)
@@ -290,8 +290,8 @@ def test_columns_holding_only_a_header_are_kept_when_a_far_value_is_left_out(
     """On a first run the program's four columns hold nothing but their headers; with a far
     value to leave out, those headers must stay, or every run would add the columns again.
     (The sheet is scaled down, and so are the bounds.)"""
-    monkeypatch.setattr("followup.sheet_layout.MIN_CELLS", 1000)
-    monkeypatch.setattr("followup.sheet_layout.STRAY_COST", 100)
+    monkeypatch.setattr("followup.workbook.sheet_layout.MIN_CELLS", 1000)
+    monkeypatch.setattr("followup.workbook.sheet_layout.STRAY_COST", 100)
     rows = [[*CONTACTS[0], "Next follow-up", "Follow-up status"]]
     rows += [[f"P{n}", f"p{n}@example.com", "Referral", date(2026, 3, 1)] for n in range(300)]
     book = make_workbook(tmp_path / "contacts.xlsx", rows)

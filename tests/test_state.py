@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from followup.history import MEMORY_FILE, Memory
-from followup.safety import RUN_LOCK_NAME, run_lock
-from followup.state import State
+from followup.commands.memory import MEMORY_FILE, load_memory
+from followup.core.history import Memory
+from followup.delivery.state import State
+from followup.workbook.guards import RUN_LOCK_NAME, run_lock
 
 DAY = date(2026, 3, 11)
 WHEN = datetime(2026, 3, 11, 7, 30, 2, tzinfo=UTC)
@@ -77,11 +78,11 @@ def test_a_broken_contacts_memory_is_set_aside_with_a_notice(
 ) -> None:
     path = tmp_path / MEMORY_FILE
     path.write_bytes(content)
-    memory = Memory.load(path)
+    memory = load_memory(path)
     assert memory == Memory()
     assert f"Could not use {path}" in memory.warning and "contacts.json.bad" in memory.warning
     assert (tmp_path / "contacts.json.bad").read_bytes() == content
-    assert Memory.load(path).warning == ""  # a missing file is a plain fresh start
+    assert load_memory(path).warning == ""  # a missing file is a plain fresh start
 
 
 def test_a_folder_where_the_run_lock_belongs_is_set_aside(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from followup.columns import OWNED_COLUMNS, USER_COLUMNS, match_header
+from followup.workbook.columns import OWNED_COLUMNS, USER_COLUMNS, match_header
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "contacts_template.xlsx"

@@ -35,9 +35,12 @@ from xlsx_helpers import (
     soffice_convert,
 )
 
-from followup import xlsx
 from followup.errors import WorkbookError
-from followup.xlsx import CellValue, patch_sheet
+from followup.workbook.cells import WriteValue
+from followup.workbook.xlsx import package as xlsx_package
+from followup.workbook.xlsx import patch as xlsx_patch
+from followup.workbook.xlsx import sheet as xlsx_sheet
+from followup.workbook.xlsx.patch import OwnSheet, patch_sheet
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 
@@ -46,9 +49,9 @@ OWNED = ["Next follow-up", "Follow-up status", "Suggested action", "Last reminde
 INJECTION = '=HYPERLINK("http://x")'
 
 
-def owned_cells() -> dict[tuple[int, int], CellValue]:
+def owned_cells() -> dict[tuple[int, int], WriteValue]:
     """What a run writes: the four headers, then a date, text (one of them formula-like), blank."""
-    cells: dict[tuple[int, int], CellValue] = {
+    cells: dict[tuple[int, int], WriteValue] = {
         (1, FIRST_FREE_COL + i): header for i, header in enumerate(OWNED)
     }
     for row in range(2, LAST_ROW + 1):
@@ -83,7 +86,7 @@ def corpus_copy(name: str, folder: Path) -> Path:
     return Path(shutil.copy(CORPUS / name, folder / name))
 
 
-def patched(src: Path, cells: dict[tuple[int, int], CellValue], sheet: str = "Contacts") -> Path:
+def patched(src: Path, cells: dict[tuple[int, int], WriteValue], sheet: str = "Contacts") -> Path:
     dst = src.with_name(f"{src.stem}-patched{src.suffix}")
     patch_sheet(src, dst, sheet, cells)
     return dst
@@ -244,7 +247,7 @@ def test_libreoffice_shows_the_written_values(tmp_path: Path, resaved: Path) -> 
 
 def test_rows_are_inserted_in_order_and_the_dimension_grows(tmp_path: Path) -> None:
     src = rich_workbook(tmp_path / "rich.xlsx", table=False)
-    cells: dict[tuple[int, int], CellValue] = {(9, 1): "after a gap", (7, 2): 7, (12, 3): 1.5}
+    cells: dict[tuple[int, int], WriteValue] = {(9, 1): "after a gap", (7, 2): 7, (12, 3): 1.5}
     dst = patched(src, cells)
     xml = parts(dst)[SHEET].decode()
     assert list(sheet_rows(xml)) == [1, 2, 3, 4, 5, 7, 9, 12]
@@ -400,7 +403,7 @@ STREAMED_XML = (
     "<is><t>Zoë ✓</t></is></c></row>"
     '</sheetData><mergeCells count="1"><mergeCell ref="A9:B9"/></mergeCells></worksheet>'
 )
-STREAMED_EDITS: dict[tuple[int, int], CellValue] = {
+STREAMED_EDITS: dict[tuple[int, int], WriteValue] = {
     (1, 3): "C1 <&>",
     (2, 2): "inside the array formula",
     (2, 4): date(2026, 3, 11),
@@ -415,7 +418,7 @@ STREAMED_EDITS: dict[tuple[int, int], CellValue] = {
 def test_pieces_cut_anywhere_patch_as_the_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str
 ) -> None:
-    """The sheet streams in pieces of xlsx._CHUNK characters: wherever a piece ends (inside a
+    """The sheet streams in pieces of package._CHUNK characters: wherever a piece ends (inside a
     row, a tag, a comment, CDATA or a UTF-16 character), the result is what one piece gives."""
     src = rich_workbook(tmp_path / "odd.xlsx", table=False)
     text = STREAMED_XML.format(encoding=encoding.removesuffix("-sig"))
@@ -425,7 +428,7 @@ def test_pieces_cut_anywhere_patch_as_the_whole(
     assert expected[SHEET].startswith(text.encode(encoding)[:8])  # the BOM, if any, stays
     assert 'ref="A1:D6"' in expected[SHEET].decode(encoding)
     for chunk in (*range(1, 40), 97, 256):
-        monkeypatch.setattr(xlsx, "_CHUNK", chunk)
+        monkeypatch.setattr(xlsx_package, "_CHUNK", chunk)
         dst = tmp_path / f"pieces-{chunk}.xlsx"
         result = patch_sheet(src, dst, "Contacts", STREAMED_EDITS)
         assert result.skipped == ("B2", "A4"), chunk
@@ -445,8 +448,8 @@ def test_a_table_does_not_grow_over_merged_cells_wherever_a_piece_ends(
     sheet.add_table("A1:B3", {"columns": [{"header": "Name"}, {"header": "Email"}]})
     sheet.merge_range("C3:D3", "merged")
     workbook.close()
-    for chunk in (xlsx._CHUNK, *range(5, 60)):
-        monkeypatch.setattr(xlsx, "_CHUNK", chunk)
+    for chunk in (xlsx_package._CHUNK, *range(5, 60)):
+        monkeypatch.setattr(xlsx_package, "_CHUNK", chunk)
         dst = tmp_path / f"pieces-{chunk}.xlsx"
         patch_sheet(src, dst, "Contacts", {(1, 3): "Status"})
         assert changed_parts(src, dst) == {SHEET}, chunk  # the table part is as it was
@@ -465,17 +468,17 @@ def test_a_big_sheet_is_patched_a_run_of_rows_at_a_time(
     for row in range(300):
         sheet.write_row(row, 0, [f"Person {row}", row, f"p{row}@example.com"])
     workbook.close()
-    cells: dict[tuple[int, int], CellValue] = {(r, 4): f"status {r}" for r in range(1, 301, 7)}
+    cells: dict[tuple[int, int], WriteValue] = {(r, 4): f"status {r}" for r in range(1, 301, 7)}
     expected = parts(patched(src, cells))[SHEET]
     runs: list[int] = []
-    patch_rows = xlsx._SheetPatch._patched_rows
+    patch_rows = xlsx_sheet._SheetPatch._patched_rows
 
-    def spy(self: xlsx._SheetPatch, text: str, scan: str, end: int) -> str:
+    def spy(self: xlsx_sheet._SheetPatch, text: str, scan: str, end: int) -> str:
         runs.append(end)
         return patch_rows(self, text, scan, end)
 
-    monkeypatch.setattr(xlsx._SheetPatch, "_patched_rows", spy)
-    monkeypatch.setattr(xlsx, "_CHUNK", 1000)
+    monkeypatch.setattr(xlsx_sheet._SheetPatch, "_patched_rows", spy)
+    monkeypatch.setattr(xlsx_package, "_CHUNK", 1000)
     dst = tmp_path / "pieces.xlsx"
     patch_sheet(src, dst, "Contacts", cells)
     longest_row = max(len(row) for row in sheet_rows(expected.decode()).values())
@@ -492,7 +495,7 @@ def test_whitespace_anywhere_in_the_sheet_is_patched_in_one_pass(
     read on with as much again each time, so the pass stays linear. With 4 KB pieces, 8 MB of
     padding in each place took over a minute when every piece meant searching all the text
     held back again; now it takes about a second, and 30 s is a generous bound."""
-    monkeypatch.setattr(xlsx, "_CHUNK", 4096)
+    monkeypatch.setattr(xlsx_package, "_CHUNK", 4096)
     pad = " " * 8_000_000
     xml = (
         f'<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1"><c r="A1"><v>1</v></c></row>{pad}'
@@ -503,7 +506,7 @@ def test_whitespace_anywhere_in_the_sheet_is_patched_in_one_pass(
     src = rich_workbook(tmp_path / "padded.xlsx", table=False)
     replace_part(src, SHEET, xml.encode())
     dst = tmp_path / "out.xlsx"
-    edits: dict[tuple[int, int], CellValue] = {(2, 2): "B2", (3, 2): "B3", (4, 1): "A4"}
+    edits: dict[tuple[int, int], WriteValue] = {(2, 2): "B2", (3, 2): "B3", (4, 1): "A4"}
     worker = threading.Thread(target=patch_sheet, args=(src, dst, "Contacts", edits), daemon=True)
     worker.start()
     worker.join(timeout=30)
@@ -521,7 +524,7 @@ def test_a_sheet_after_the_parts_it_changes_goes_through_a_temporary_file(
     src = rich_workbook(tmp_path / "rich.xlsx")
     cells = {**owned_cells(), (2, 1): date(2026, 3, 11)}  # a new date style, a grown table
     direct = parts(patched(src, cells))
-    monkeypatch.setattr(xlsx._Plan, "late", lambda self: None)
+    monkeypatch.setattr(xlsx_patch._Plan, "late", lambda self: None)
     spilled = tmp_path / "spilled.xlsx"
     patch_sheet(src, spilled, "Contacts", cells)
     assert parts(spilled) == direct
@@ -534,7 +537,7 @@ def test_the_sheet_is_deflated_at_its_own_level(
     """zipfile has no public way to set one entry's level (before Python 3.13); level 0 stores
     the deflate blocks uncompressed, which shows that the level set is the one used."""
     src = rich_workbook(tmp_path / "rich.xlsx")
-    monkeypatch.setattr(xlsx, "_SHEET_LEVEL", 0)
+    monkeypatch.setattr(xlsx_patch, "_SHEET_LEVEL", 0)
     with zipfile.ZipFile(patched(src, owned_cells())) as archive:
         sheet, other = archive.getinfo(SHEET), archive.getinfo("xl/worksheets/sheet2.xml")
     assert sheet.compress_size > sheet.file_size
@@ -566,11 +569,11 @@ def test_an_error_in_the_thread_that_zips_the_sheet_stops_the_patch(
 def test_the_background_writer_writes_in_order_and_always_ends_its_thread() -> None:
     threads = threading.active_count()
     written: list[str] = []
-    with xlsx._in_background(written.append) as write:
+    with xlsx_patch._in_background(written.append) as write:
         for n in range(100):
             write(str(n))
     assert written == [str(n) for n in range(100)]
-    with pytest.raises(KeyError), xlsx._in_background(written.append) as write:
+    with pytest.raises(KeyError), xlsx_patch._in_background(written.append) as write:
         write("last")
         raise KeyError("the patch failed")
     assert written[-1] == "last"
@@ -578,7 +581,7 @@ def test_the_background_writer_writes_in_order_and_always_ends_its_thread() -> N
     def fail(text: str) -> None:
         raise OSError(f"cannot write {text}")
 
-    with pytest.raises(OSError, match="cannot write 0"), xlsx._in_background(fail) as write:
+    with pytest.raises(OSError, match="cannot write 0"), xlsx_patch._in_background(fail) as write:
         for n in range(100):  # more than the queue holds: no write waits for the gone thread
             write(str(n))
     assert threading.active_count() == threads
@@ -653,7 +656,7 @@ def test_corpus_workbook_patches_or_is_refused_clearly(tmp_path: Path, name: str
         first, free = sheet.name, sheet.total_width + 2
     except Exception:  # calamine cannot read it either: the writer must refuse it cleanly
         first, free = "Sheet1", 2
-    cells: dict[tuple[int, int], CellValue] = {
+    cells: dict[tuple[int, int], WriteValue] = {
         (1, free): "Next follow-up",
         (2, free): date(2026, 3, 11),
         (3, free): INJECTION,
@@ -750,7 +753,7 @@ def test_a_new_sheet_is_never_listed_inside_a_comment(tmp_path: Path) -> None:
     src = rich_workbook(tmp_path / "odd.xlsx", table=False)
     edit_part(src, "xl/workbook.xml", "<sheets>", "<!-- <sheets></sheets> --><sheets>")
     dst = tmp_path / "out.xlsx"
-    patch_sheet(src, dst, "Contacts", {}, xlsx.OwnSheet("Log", {(1, 1): "Date"}))
+    patch_sheet(src, dst, "Contacts", {}, OwnSheet("Log", {(1, 1): "Date"}))
     assert CalamineWorkbook.from_path(str(dst)).sheet_names == ["Contacts", "Summary", "Log"]
     assert read(dst, "Log") == [["Date"]]
 
@@ -829,14 +832,14 @@ def producers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return books
 
 
-def log_sheet() -> xlsx.OwnSheet:
-    cells: dict[tuple[int, int], CellValue] = {
+def log_sheet() -> OwnSheet:
+    cells: dict[tuple[int, int], WriteValue] = {
         (1, 1): "Date",
         (1, 2): "Name",
         (2, 1): date(2026, 3, 11),
         (2, 2): "Ann Lee",
     }
-    return xlsx.OwnSheet("Log", cells, (12, 20))
+    return OwnSheet("Log", cells, (12, 20))
 
 
 def everything_written(folder: Path, books: dict[str, Path]) -> dict[str, Path]:
@@ -844,7 +847,7 @@ def everything_written(folder: Path, books: dict[str, Path]) -> dict[str, Path]:
     results = {}
     for name, src in books.items():
         dst = folder / f"{name}-patched.xlsx"
-        cells: dict[tuple[int, int], CellValue] = {(1, 4 + i): h for i, h in enumerate(OWNED)}
+        cells: dict[tuple[int, int], WriteValue] = {(1, 4 + i): h for i, h in enumerate(OWNED)}
         cells |= {(2, 4): date(2026, 3, 11), (2, 5): "Overdue", (3, 4): date(2026, 3, 12)}
         patch_sheet(src, dst, "Contacts", cells, log_sheet())
         results[name] = dst

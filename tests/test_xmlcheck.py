@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from followup import xmlcheck
 from followup.errors import WorkbookError
+from followup.workbook.xlsx import xmlcheck
 
 MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 

@@ -1,0 +1,289 @@
+"""The daily run, as a pipeline of named stages:
+
+    read -> review history -> evaluate   (commands/evaluation.py)
+    -> deliver -> plan cells -> save -> remember -> settle
+
+`run_daily` is the only code that puts the layers together for a run. It receives `today` and
+`now` from its caller (the CLI or the scheduler) and never asks the clock itself. Everything
+the run tells the user is worded in `_Say`, below.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from followup.commands import settled
+from followup.commands.draft_files import load_templates
+from followup.commands.evaluation import Evaluation, evaluate
+from followup.commands.memory import MEMORY_FILE, save_memory
+from followup.config import Config
+from followup.core.digest import Digest, build_digest, worth_sending
+from followup.core.history import History
+from followup.delivery.deliver import Outcome, deliver
+from followup.errors import DeliveryError, FollowupError, WorkbookError
+from followup.workbook import guards
+from followup.workbook.cells import Cells
+from followup.workbook.saving import save_workbook
+from followup.workbook.status_cells import count_cells, planned_cells
+from followup.workbook.template import create_workbook
+
+
+@dataclass
+class RunReport:
+    """What a run did, for the CLI to print, and the error it ends with (after printing)."""
+
+    digest: Digest | None = None
+    messages: list[str] = field(default_factory=list)
+    error: FollowupError | None = None
+    """Why the run failed after doing what it could: the digest is stuck (DeliveryError), or
+    the workbook could not be saved (SaveFailed); the messages say what did happen."""
+
+
+def digest_for(
+    config: Config, evaluation: Evaluation, today: date, notices: Sequence[str] = ()
+) -> Digest:
+    """The digest of an evaluation, whether or not it will be sent."""
+    templates = load_templates(config.templates)
+    return build_digest(
+        evaluation.entries,
+        evaluation.contents.problems,
+        today,
+        [*notices, *(thanks.line() for thanks in evaluation.history.thanks), *templates.problems],
+        config.your_name,
+        templates=templates.by_name,
+        rules=config.rules,
+        max_items=config.max_items,
+    )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for one run, then restore it and collect once.
+
+    Why: a run builds a few objects per cell and keeps them to the end (100,000 contacts are
+    about a million objects), and CPython starts a full collection each time the surviving
+    objects grow by a quarter, traversing every one of them: at 100,000 rows more than a tenth
+    of a run, for nothing, since a run's data holds no
+    reference cycles (a run leaves about 600 unreachable objects, mostly from imports).
+    Objects are still freed as soon as they are no longer used, so memory does not grow.
+
+    Use it around a whole run, where the run's objects are already gone on the way out (as
+    `run_daily` does): the final collection then only sees what lives on, which costs a few
+    milliseconds, and a long-lived caller (the scheduler) gets the collector back as it was.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect()
+
+
+def run_daily(
+    config: Config, today: date, now: datetime, *, dry_run: bool = False, force: bool = False
+) -> RunReport:
+    """One daily run. A digest that is stuck or a workbook that cannot be saved is the
+    report's `error`, after everything else was done; FolderNotWritable, raised before
+    anything is done, becomes a DeliveryError: no digest can be delivered then."""
+    with collector_paused():
+        try:
+            with guards.run_lock(config.state_dir) as notice:
+                run = _Run(config, today, now)
+                if notice:
+                    run.report.messages.append(notice)
+                run.stages(dry_run=dry_run, force=force)
+                return run.report
+        except guards.FolderNotWritable as error:
+            raise DeliveryError(str(error)) from None
+
+
+@dataclass
+class _Run:
+    """One run's stages, in order; each adds what it did to `report`."""
+
+    config: Config
+    today: date
+    now: datetime
+    report: RunReport = field(default_factory=RunReport)
+
+    def stages(self, *, dry_run: bool, force: bool) -> None:
+        if not self.start(dry_run=dry_run, force=force):
+            return
+        before = guards.fingerprint(self.config.workbook)
+        evaluation = self.read()
+        open_in = guards.open_by_user(self.config.workbook)
+        digest = digest_for(self.config, evaluation, self.today, _Say.open_notice(open_in))
+        if dry_run:
+            self.report.digest = digest
+            return
+        outcome = self.deliver(evaluation, digest, force=force)
+        cells = self.plan_cells(evaluation, outcome)
+        logged, up_to_date = self.save(evaluation, cells, before, open_in)
+        remembered = self.remember(evaluation.history, logged, outcome.delivered is not None)
+        self.settle(outcome, up_to_date and remembered)
+
+    def start(self, *, dry_run: bool, force: bool) -> bool:
+        """Create the workbook on the first run; False when today is already settled."""
+        book = self.config.workbook
+        if not book.exists() and not dry_run:
+            create_workbook(book, self.today)
+            self.report.messages.append(_Say.created(book))
+        if not (dry_run or force) and settled.is_settled(self.config, self.today):
+            self.report.messages.append(_Say.settled(book))
+            return False
+        settled.unsettle(self.config)
+        return True
+
+    def read(self) -> Evaluation:
+        """Read, review the history, evaluate (commands/evaluation.py)."""
+        evaluation = evaluate(self.config, self.today)
+        if evaluation.history.memory.warning:
+            self.report.messages.append(evaluation.history.memory.warning)
+        return evaluation
+
+    def deliver(self, evaluation: Evaluation, digest: Digest, *, force: bool) -> Outcome:
+        """Deliver the digest when it is worth sending (and the queue of earlier ones)."""
+        config = self.config
+        due = worth_sending(evaluation.entries, evaluation.contents.problems)
+        outcome = deliver(
+            config,
+            digest if due or config.send_when_empty else None,
+            self.now,
+            force=force,
+            calendar=self._calendar(evaluation),
+            keys=evaluation.keys_of(digest.listed_rows),
+        )
+        self.report.messages.extend(outcome.messages)
+        self.report.digest = outcome.delivered
+        return outcome
+
+    def plan_cells(self, evaluation: Evaluation, outcome: Outcome) -> Cells:
+        """The status cells to write. Last reminded comes from the last delivered digest, not
+        only this run's: a digest delivered while the workbook was open still gets its dates
+        written later."""
+        reminded = [row for row, key in evaluation.rows_and_keys() if key in outcome.last_listed]
+        return planned_cells(
+            evaluation.contents, evaluation.entries, reminded, outcome.last_day or self.today
+        )
+
+    def save(
+        self, evaluation: Evaluation, cells: Cells, before: guards.Fingerprint, open_in: str | None
+    ) -> tuple[bool, bool]:
+        """Write the cells and the new Log rows, unless the workbook is open. Returns whether
+        the hand edits are logged, and whether the workbook holds every status the rules give."""
+        book, history = self.config.workbook, evaluation.history
+        if open_in:
+            self.report.messages.append(_Say.open_not_written(book, open_in))
+            return not history.new_entries, False
+        if not (cells or history.new_entries):
+            self.report.messages.append(_Say.up_to_date(book))
+            return True, True
+        wrote = _Say.wrote(book, cells, history)  # before the save, which empties `cells`
+        try:
+            save_workbook(
+                self.config,
+                evaluation.contents,
+                cells,
+                before,
+                self.now,
+                log=history.log,
+                new_entries=history.new_entries,
+            )
+        except (guards.WorkbookOpen, guards.WorkbookChanged) as error:
+            # The user opened or saved it during the run: their version stands; not an error.
+            self.report.messages.append(str(error))
+        except (WorkbookError, guards.SaveFailed) as error:
+            # The new version failed its checks or could not be put in place (a read-only
+            # folder, a full disk): the workbook is as it was, the digest is out; the run ends
+            # with this error once the rest (what it remembers, a stuck digest) is done.
+            self.report.error = error
+        else:
+            self.report.messages.append(wrote)
+            return True, True
+        return not history.new_entries, False
+
+    def remember(self, history: History, logged: bool, thanked: bool) -> bool:
+        """Save what the next run compares with; False when it could not be saved."""
+        memory = history.remembered(self.today, logged=logged, thanked=thanked)
+        if memory == history.memory:
+            return True
+        try:
+            save_memory(memory, self.config.state_dir / MEMORY_FILE)
+        except OSError as error:
+            self.report.messages.append(_Say.memory_not_saved(error))
+            return False
+        return True
+
+    def settle(self, outcome: Outcome, done: bool) -> None:
+        """End with the stuck digest's error, or record that today needs no other run."""
+        if outcome.error:  # the stuck digest is the graver news; a failed save is told too
+            if self.report.error:
+                self.report.messages.append(str(self.report.error))
+            self.report.error = DeliveryError(outcome.error)
+        elif done:
+            settled.settle(self.config, self.today)
+
+    def _calendar(self, evaluation: Evaluation) -> bytes | None:
+        """The .ics to attach to the digest, when [digest] attach_calendar asks for one."""
+        if not self.config.attach_calendar:
+            return None
+        from followup.delivery.calendar import build_calendar  # icalendar loads only when used
+
+        lookahead = self.config.rules.lookahead_days
+        return build_calendar(evaluation.entries, self.today, lookahead, self.now)
+
+
+class _Say:
+    """Everything the daily run tells the user, worded in one place."""
+
+    @staticmethod
+    def created(book: Path) -> str:
+        return f"Created {book} with example contacts."
+
+    @staticmethod
+    def settled(book: Path) -> str:
+        return (
+            f"Nothing changed since today's last run: {book.name} is up to date "
+            "and today's digest was already delivered (if one was due); "
+            "`followup run --force` sends another."
+        )
+
+    @staticmethod
+    def open_notice(app: str | None) -> list[str]:
+        """The digest's notice when the workbook is open (none when it is not)."""
+        if not app:
+            return []
+        return [
+            f"Your workbook is open in {app}, so today's statuses were not written "
+            "into it; they will be written on the next run after you close it."
+        ]
+
+    @staticmethod
+    def open_not_written(book: Path, app: str) -> str:
+        return f"{book.name} is open in {app}: not written."
+
+    @staticmethod
+    def up_to_date(book: Path) -> str:
+        return f"{book.name} is up to date; not rewritten."
+
+    @staticmethod
+    def wrote(book: Path, cells: Cells, history: History) -> str:
+        """'Wrote 12 cells in 4 rows and 1 log row on sheet "Log" to contacts.xlsx.'"""
+        rows = len(history.new_entries)
+        logged = f"{rows} log row{'s' * (rows != 1)} {history.log.place()}" if rows else ""
+        what = " and ".join(filter(None, (count_cells(cells) if cells else "", logged)))
+        return f"Wrote {what} to {book.name}."
+
+    @staticmethod
+    def memory_not_saved(error: OSError) -> str:
+        return (
+            f"Could not save {MEMORY_FILE} ({error}); hand edits to Last "
+            "contact since the last run may be logged again."
+        )

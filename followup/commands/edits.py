@@ -1,0 +1,339 @@
+"""The commands that change the user's own cells on purpose: done, snooze and import.
+
+Each is planned as a pure `Change` from the evaluated workbook (the cells to write, how the
+contacts must read back, the Log rows, what to tell the user), then `apply` saves it under the
+run lock through the same verified save as the daily run. A column the change needs and the
+sheet lacks (Last contact, Follow-ups, Email...) gets its header after the last header.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from followup.commands.evaluation import Evaluation, evaluate
+from followup.commands.importers import Imported
+from followup.config import Config
+from followup.core.channels import channel as contact_channel
+from followup.core.identity import find_contact, identities
+from followup.core.log import LogEntry
+from followup.core.model import LAST_DAY, MAX_DAYS, Contact, HowMet
+from followup.core.rules import follow_up, touches_made
+from followup.errors import FollowupError, UsageError, WorkbookError
+from followup.workbook import guards
+from followup.workbook.cells import MAX_COUNT, Cells, is_blank, new_cell_text
+from followup.workbook.columns import USER_COLUMNS, cell_address
+from followup.workbook.reader import SheetContents
+from followup.workbook.saving import save_workbook
+from followup.workbook.sheet_guard import open_workbook
+
+_HEADERS = {column.key: column.header for column in USER_COLUMNS}
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a command writes, and the lines that tell the user what it did."""
+
+    cells: Cells
+    expected: tuple[Contact, ...]  # the contacts as they must read back after the save
+    new_entries: tuple[LogEntry, ...] = ()
+    lines: tuple[str, ...] = ()
+
+
+class _Columns:
+    """Where each user column is; a missing one gets its header after the last header."""
+
+    def __init__(self, contents: SheetContents) -> None:
+        self.contents = contents
+        self.cells: Cells = {}
+        self.added: dict[str, int] = {}
+
+    def __getitem__(self, key: str) -> int:
+        col = self.contents.columns.get(key) or self.added.get(key)
+        if col is None:
+            col = self.contents.last_header_col + len(self.added) + 1
+            self.added[key] = col
+            self.cells[(self.contents.header_row, col)] = _HEADERS[key]
+        return col
+
+
+def _contacts(evaluation: Evaluation) -> list[Contact]:
+    """The contacts with their logged touches, as the rules see them."""
+    return [contact for contact, _ in evaluation.entries]
+
+
+def _expected(contents: SheetContents, updated: Contact) -> tuple[Contact, ...]:
+    return tuple(updated if c.row == updated.row else c for c in contents.contacts)
+
+
+def plan_done(
+    evaluation: Evaluation,
+    config: Config,
+    query: str,
+    *,
+    on: date,
+    channel: str | None,
+    note: str,
+    today: date,
+) -> Change:
+    """Record a follow-up made `on` a day: Last contact, Follow-ups + 1 and a Log row.
+
+    Follow-ups becomes one more than the touches the rules already count (the column, the Log,
+    or a Last contact after Met on), so a first `done` after typing dates by hand counts right.
+    A Follow up on date that this follow-up has reached is cleared, or it would turn overdue.
+    An earlier day than Last contact is logged and counted but leaves Last contact alone.
+    """
+    contents = evaluation.contents
+    contact = find_contact(_contacts(evaluation), query, contents.sheet)
+    if on > today:
+        raise UsageError(f"--on {on} is in the future: record a follow-up once it is made.")
+    if contact.met_on is not None and on < contact.met_on:
+        raise UsageError(f"--on {on} is before {contact.name}'s Met on ({contact.met_on}).")
+    columns = _Columns(contents)
+    row = contact.row
+    last = max(on, contact.last_contact or on)
+    count = touches_made(contact) + 1
+    if count > MAX_COUNT:  # the cell would no longer read as a count
+        raise UsageError(
+            f"{contact.name} already has {count - 1:,} follow-ups, and a Follow-ups cell counts "
+            f"at most {MAX_COUNT:,}: correct Follow-ups in row {contact.row} first."
+        )
+    reached = contact.follow_up_on is not None and contact.follow_up_on <= on
+    if last != contact.last_contact:
+        columns.cells[(row, columns["last_contact"])] = last
+    columns.cells[(row, columns["follow_ups"])] = count
+    if reached:
+        columns.cells[(row, columns["follow_up_on"])] = None
+    updated = dataclasses.replace(
+        contact,
+        last_contact=last,
+        follow_ups=count,
+        follow_up_on=None if reached else contact.follow_up_on,
+    )
+    said = "Last contact" + (" stays " if last != on else " ") + last.isoformat()
+    said += f", Follow-ups {count}" + (", Follow up on cleared" if reached else "")
+    logged = f"logged {evaluation.history.log.place()}"
+    channel = channel or contact_channel(contact)
+    note, changed = new_cell_text(note.strip())
+    entry = LogEntry(on, contact.name, contact.email, channel.lower(), note)
+    lines = [f"{contact.name} (row {row}): {said}; {logged}", _next(updated, config, today)]
+    if changed:
+        lines.append(f"The note was {changed}.")
+    return Change(columns.cells, _expected(contents, updated), (entry,), tuple(lines))
+
+
+def plan_snooze(evaluation: Evaluation, query: str, until: date) -> Change:
+    """Set Follow up on, which wins over every computed date."""
+    contents = evaluation.contents
+    contact = find_contact(_contacts(evaluation), query, contents.sheet)
+    columns = _Columns(contents)
+    columns.cells[(contact.row, columns["follow_up_on"])] = until
+    updated = dataclasses.replace(contact, follow_up_on=until)
+    line = f"{contact.name} (row {contact.row}): Follow up on {until.isoformat()}"
+    return Change(columns.cells, _expected(contents, updated), lines=(line,))
+
+
+def _next(contact: Contact, config: Config, today: date) -> str:
+    """The contact's next follow-up as the next run will compute it."""
+    result = follow_up(contact, today, config.rules)
+    when = f"{result.next_date.isoformat()} " if result.next_date else ""
+    return f"Next follow-up: {when}({result.status.label.lower()}). {result.action}"
+
+
+_IMPORTED_FIELDS = ("name", "company", "role", "email", "phone", "linkedin", "notes")
+_SAME = {"email": "same email", "linkedin": "same LinkedIn profile", "name": "same name"}
+
+
+def plan_import(
+    evaluation: Evaluation,
+    people: Sequence[Imported],
+    *,
+    how_met: HowMet,
+    met_on: date | None,
+    rows_in_use: Iterable[int],
+    dry_run: bool,
+) -> Change:
+    """New rows below the last contact for everyone not already in the workbook.
+
+    A person is already there when their email, LinkedIn profile, or name and company match a
+    contact (or someone earlier in the file). Existing rows are never touched; the rows the new
+    contacts go into must be empty.
+    """
+    contents = evaluation.contents
+    known: dict[str, int] = {}
+    for contact in contents.contacts:
+        for key in identities(contact):
+            known.setdefault(key, contact.row)
+    from_file: dict[str, str] = {}
+    new: list[Imported] = []
+    lines: list[str] = []
+    for person in people:
+        keys = identities(person)
+        if not person.name:
+            lines.append(f"Skipped {person.source}: it has no name.")
+        elif match := next((k for k in keys if k in known), None):
+            lines.append(f"Skipped {person.name}: already in row {known[match]} ({_why(match)}).")
+        elif match := next((k for k in keys if k in from_file), None):
+            lines.append(
+                f"Skipped {person.name} ({person.source}): {_why(match)} as {from_file[match]}."
+            )
+        else:
+            new.append(person)
+            from_file.update(dict.fromkeys(keys, person.source))
+    first = max((c.row for c in contents.contacts), default=contents.header_row) + 1
+    busy = sorted(set(range(first, first + len(new))) & set(rows_in_use))
+    if busy:
+        raise UsageError(
+            f"Row {busy[0]} of {contents.sheet}, below your last contact, is not empty, so "
+            f"there is no room for {len(new)} new contacts there. Move what is below row "
+            f"{first - 1} further down (or to another sheet) and import again."
+        )
+    columns = _Columns(contents)
+    added: list[Contact] = []
+    verb = "Would add" if dry_run else "Added"
+    for row, person in enumerate(new, start=first):
+        values = {}
+        for name in _IMPORTED_FIELDS:
+            value, changed = new_cell_text(getattr(person, name))
+            if changed:
+                lines.append(f"{person.source}: {_HEADERS[name]} was {changed}.")
+            if value:
+                values[name] = value
+        day = person.met_on or met_on
+        if day is not None:
+            values["met_on"] = day
+        contact = Contact(row=row, how_met=how_met, **values)
+        for key, value in {**values, "how_met": how_met.label}.items():
+            columns.cells[(row, columns[key])] = value
+        added.append(contact)
+        lines.append(f"{verb} row {row}: {_summary(contact)}")
+    lines.append(
+        f"{verb} {len(new)} contact{'s' * (len(new) != 1)}; skipped {len(people) - len(new)}."
+    )
+    return Change(columns.cells, (*contents.contacts, *added), lines=tuple(lines))
+
+
+def _why(key: str) -> str:
+    return _SAME[key.partition(":")[0]] + (" and company" if key.startswith("name:") else "")
+
+
+def _summary(contact: Contact) -> str:
+    """One line about a new contact, however long or many-lined its cells."""
+    who = ", ".join(_short(p) for p in (contact.name, contact.role, contact.company) if p)
+    met = f", met {contact.met_on.isoformat()}" if contact.met_on else ""
+    return f"{who} ({contact.how_met.label}{met})"
+
+
+def _short(text: str, most: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def rows_in_use(path: Path, sheet: str) -> set[int]:
+    """The rows of `sheet` that hold anything (the reader stops at a second table; this not)."""
+    with open_workbook(path) as workbook:
+        grid = workbook.sheet(sheet).to_python(skip_empty_area=False)
+    return {n for n, values in enumerate(grid, 1) if not all(is_blank(v) for v in values)}
+
+
+def apply(
+    config: Config,
+    today: date,
+    now: datetime,
+    plan: Callable[[Evaluation], Change],
+    *,
+    dry_run: bool = False,
+) -> Change:
+    """Plan the change on the workbook as it is now and save it, holding the run lock.
+
+    Refuses, changing nothing (exit 1), when the workbook is open in Excel or LibreOffice, is
+    saved while the change is written, or a run is in progress; with exit 3 when it cannot be
+    saved (a read-only folder, a full disk), and exit 2 when the outbox cannot be written.
+    """
+    name = config.workbook.name
+    try:
+        with guards.run_lock(config.state_dir) as notice:
+            app = guards.open_by_user(config.workbook)
+            if app and not dry_run:
+                raise FollowupError(
+                    f"{name} is open in {app}, so nothing was changed. Save and close it "
+                    f"there, then run the command again. (If {app} is not running, delete "
+                    "its leftover lock file beside the workbook.)"
+                )
+            # Taken before reading: rows planned from this read must not land in a newer file.
+            before = guards.fingerprint(config.workbook) if config.workbook.exists() else None
+            evaluation = evaluate(config, today)
+            change = plan(evaluation)
+            _refuse_hidden_cells(evaluation.contents, change.cells)
+            if notice:
+                change = dataclasses.replace(change, lines=(notice, *change.lines))
+            if dry_run or before is None or not (change.cells or change.new_entries):
+                return change
+            save_workbook(
+                config,
+                evaluation.contents,
+                change.cells,
+                before,
+                now,
+                expected=change.expected,
+                log=evaluation.history.log,
+                new_entries=change.new_entries,
+                every_cell=True,
+            )
+            return change
+    except guards.AnotherRunInProgress:
+        raise FollowupError(
+            "A followup run is in progress, so nothing was changed. Run the command again in "
+            "a minute."
+        ) from None
+    except guards.WorkbookOpen as error:
+        raise FollowupError(
+            f"{name} was opened in {error.app} while followup was saving, so nothing was "
+            "changed. Close it and run the command again."
+        ) from None
+    except guards.WorkbookChanged:
+        raise FollowupError(
+            f"{name} was saved by someone else while followup was updating it, so nothing was "
+            "changed and their edits are safe. Run the command again."
+        ) from None
+    except guards.SaveFailed as error:
+        reason = error.__cause__.strerror if isinstance(error.__cause__, OSError) else error
+        raise WorkbookError(
+            f"Could not save {name} ({reason}), so nothing was changed. Check that "
+            f"{config.workbook.parent} is writable and has free space."
+        ) from None
+
+
+def _refuse_hidden_cells(contents: SheetContents, cells: Cells) -> None:
+    """A command does all it says or nothing: a cell it needs that a merged range hides (Excel
+    would never show what it wrote there) stops it."""
+    for row, col in sorted(cells):
+        if (merged := contents.merged.over(row, col)) is not None:
+            raise FollowupError(
+                f"{contents.sheet}!{cell_address(row, col)} is inside the merged range "
+                f"{merged.ref}, which shows only its first cell, so followup cannot write there "
+                "and nothing was changed. Unmerge those cells and run the command again."
+            )
+
+
+def snooze_until(days: str | None, until: date | None, today: date) -> date:
+    """The Follow up on date of `snooze NAME DAYS` or `snooze NAME --until DATE`."""
+    if (days is None) == (until is None):
+        raise UsageError("Give either a number of days or --until DATE (not both).")
+    if days is not None:
+        # "²" and "٣" pass str.isdigit(); a 5,000-digit number is past what int() reads.
+        if not (days.isascii() and days.isdigit() and len(days) <= 4 and int(days) <= MAX_DAYS):
+            raise UsageError(
+                f"DAYS {days!r} must be a whole number from 0 to {MAX_DAYS:,} (about ten years), "
+                "like 14; or give the day with --until YYYY-MM-DD."
+            )
+        until = today + timedelta(days=int(days))
+    assert until is not None
+    if until < today:
+        raise UsageError(f"--until {until} is in the past; snooze to today or later.")
+    if until > LAST_DAY:
+        raise UsageError(f"{until} is after {LAST_DAY}, the last day followup works with.")
+    return until

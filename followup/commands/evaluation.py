@@ -1,0 +1,50 @@
+"""Reading the workbook and applying the rules: what `status`, `preview`, `calendar`, the edits
+and the daily run all start from. It writes nothing, so `followup status` loads no saving,
+delivery or patcher code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from followup.commands.memory import MEMORY_FILE, load_memory
+from followup.config import Config
+from followup.core.history import History, review
+from followup.core.model import Contact, FollowUp
+from followup.core.rules import follow_up
+from followup.workbook.log_sheet import log_in
+from followup.workbook.reader import SheetContents, contacts_in
+from followup.workbook.sheet_guard import open_workbook
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The workbook as read, and what the rules say about every contact in it."""
+
+    contents: SheetContents
+    entries: tuple[tuple[Contact, FollowUp], ...]
+    history: History = field(default_factory=History)
+    """The Log, the hand edits to log and the referrers to thank."""
+
+    def rows_and_keys(self) -> Iterator[tuple[int, str]]:
+        """Each contact's row and its `identity.contact_key`."""
+        return zip((contact.row for contact, _ in self.entries), self.history.keys, strict=True)
+
+    def keys_of(self, rows: Iterable[int]) -> dict[int, str]:
+        """The keys of the contacts in `rows`, by row."""
+        wanted = set(rows)
+        return {row: key for row, key in self.rows_and_keys() if row in wanted}
+
+
+def evaluate(config: Config, today: date) -> Evaluation:
+    """The three first stages of a run: read the workbook (contacts and Log), review the
+    history (hand edits, referrers to thank), and evaluate every contact's follow-up."""
+    with open_workbook(config.workbook) as workbook:
+        contents = contacts_in(
+            workbook, config.workbook, config.sheet, config.date_order, today=today
+        )
+        log = log_in(workbook, config.date_order, contents.sheet)
+    history = review(contents.contacts, log, load_memory(config.state_dir / MEMORY_FILE), today)
+    entries = tuple((c, follow_up(c, today, config.rules)) for c in history.contacts)
+    return Evaluation(contents, entries, history)

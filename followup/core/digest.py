@@ -1,0 +1,346 @@
+"""The daily digest: who to follow up with today, as one plain-text part and one HTML part.
+
+`build_digest` is pure: the caller passes `today`, the evaluated contacts and the draft
+templates; it reads no clock, file or network. Both parts are rendered from the same list of
+sections, so they always say the same thing; `to_message` wraps them in an email. Every string
+from the workbook is escaped in the HTML and only http(s), mailto: and tel: links are ever made,
+so a cell holding markup or a `javascript:` URL stays inert text.
+
+It respects attention: people are ranked (priority, then how overdue), at most `max_items` are
+listed and the rest counted, and a crowd met at one event that falls due together is one line.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.message import EmailMessage
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from followup.core import drafts
+from followup.core.channels import Channel, channel, email_address
+from followup.core.digest_render import (
+    Card,
+    Link,
+    Reach,
+    Section,
+    render_html,
+    render_text,
+)
+from followup.core.drafts import Draft, DraftTemplate, one_line
+from followup.core.model import Contact, FollowUp, HowMet, Problem, RuleSettings, Status
+
+# The contact sections, in the order the digest shows them, with their heading and colour.
+_SECTIONS: dict[Status, tuple[str, str]] = {
+    Status.OVERDUE: ("Overdue", "#b91c1c"),
+    Status.DUE_TODAY: ("Due today", "#b45309"),
+    Status.UPCOMING: ("Coming up", "#1d4ed8"),
+}
+_SECTION_RANK = {status: rank for rank, status in enumerate(_SECTIONS)}
+_PROBLEMS = ("Workbook problems", "#6d28d9")
+_NOTES_LIMIT = 200
+_DEFAULT_RULES = RuleSettings()
+
+# People met at one event and due the same day share one line from this many on.
+_CROWD = 3
+_CROWD_NAMES = 3  # first names spelled out in that line before "and N more"
+_CROWD_ASKS = {"event_thanks": "one short thank-you each"}
+_CROWD_ASK = "one short note each"
+
+# What a draft that cannot ride in a mailto: link is shown as, by the channel the row allows.
+_COPY_LABELS: dict[Channel, str] = {
+    Channel.LINKEDIN: "LinkedIn message to copy",
+    Channel.PHONE: "Talking points for a call",
+    Channel.NOTE: "Handwritten note (no email, LinkedIn or phone)",
+}
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = tuple(month[:3] for month in drafts.MONTHS)  # English, whatever the locale
+_PHONE = re.compile(r"\+?\d{3,}")
+_BARE_LINKEDIN = re.compile(r"(www\.)?linkedin\.com/", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One day's digest, ready to send or to save."""
+
+    day: date
+    subject: str
+    text: str
+    html: str
+    listed_rows: tuple[int, ...]  # worksheet rows of every contact listed (for Last reminded)
+
+
+class _Person(NamedTuple):
+    """A listed contact, what the rules decided and their draft."""
+
+    contact: Contact
+    follow: FollowUp
+    draft: Draft | None
+
+
+def worth_sending(entries: Sequence[tuple[Contact, FollowUp]], problems: Sequence[Problem]) -> bool:
+    """True when someone is Overdue or Due today, or the workbook has a problem."""
+    due = {Status.OVERDUE, Status.DUE_TODAY}
+    return bool(problems) or any(follow.status in due for _, follow in entries)
+
+
+def build_digest(
+    entries: Sequence[tuple[Contact, FollowUp]],
+    problems: Sequence[Problem],
+    today: date,
+    notices: Sequence[str] = (),
+    your_name: str = "",
+    *,
+    templates: Mapping[str, DraftTemplate] | None = None,
+    rules: RuleSettings | None = None,
+    max_items: int = 0,
+) -> Digest:
+    """The digest for `today`: Overdue, Due today, Coming up and Workbook problems.
+
+    Within a section people are ranked by priority (A first), then by how overdue. Only the
+    first `max_items` (0: everyone) are listed, so a long backlog stays readable; the rest are
+    counted. `templates` (from drafts.load_templates) and `rules` pick each person's draft;
+    without templates the email links open a blank message.
+    """
+    ranked = sorted(
+        (entry for entry in entries if entry[1].status in _SECTIONS),
+        key=lambda entry: _rank(*entry, today),
+    )
+    listed = ranked[:max_items] if max_items else ranked
+    left_out = [follow.status for _, follow in ranked[len(listed) :]]
+    people = [
+        _Person(c, f, drafts.draft_for(c, templates or {}, rules or _DEFAULT_RULES, your_name))
+        for c, f in listed
+    ]
+    sections = []
+    for status, (title, colour) in _SECTIONS.items():
+        here = [person for person in people if person.follow.status is status]
+        more = left_out.count(status)
+        if here or more:
+            sections.append(Section(title, colour, len(here) + more, _cards(here, today), more))
+    if problems:
+        cards = tuple(_problem_card(problem) for problem in problems)
+        sections.append(Section(*_PROBLEMS, len(problems), cards))
+
+    headline = f"Follow-ups for {_day(today)}"
+    statuses = [follow.status for _, follow in ranked]
+    summary = _summary(
+        statuses.count(Status.OVERDUE), statuses.count(Status.DUE_TODAY), len(problems)
+    )
+    if left_out:
+        shown = f"{summary} (the top {len(listed)} are listed, and {len(left_out)} more)"
+    else:
+        shown = summary
+    return Digest(
+        day=today,
+        subject=f"{headline}: {summary}",
+        text=render_text(headline, shown, notices, sections),
+        html=render_html(headline, shown, notices, sections),
+        listed_rows=tuple(contact.row for contact, _ in listed),
+    )
+
+
+def to_message(digest: Digest, sender: str, recipient: str, when: datetime) -> EmailMessage:
+    """The digest as a multipart/alternative email: text/plain first, then text/html.
+
+    Quoted-printable keeps every line short and 7-bit, so no relay can mangle the body.
+    `when` (the Date header) comes from the caller, like every other reading of the clock.
+    """
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = digest.subject
+    message["Date"] = email.utils.format_datetime(when)
+    # An explicit domain: make_msgid's default looks up this machine's name, which can hang.
+    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "followup.invalid"
+    message["Message-ID"] = email.utils.make_msgid("followup", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(digest.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def _rank(contact: Contact, follow: FollowUp, today: date) -> tuple[int, str, date, str, int]:
+    """Section, then priority (A first), then earliest date (most overdue first), then name."""
+    return (
+        _SECTION_RANK[follow.status],
+        contact.priority,
+        follow.next_date or today,
+        contact.name.casefold(),
+        contact.row,
+    )
+
+
+def _summary(overdue: int, due_today: int, problems: int) -> str:
+    parts = [f"{overdue} overdue"] if overdue else []
+    if due_today:
+        parts.append(f"{due_today} due today")
+    if not parts:
+        parts.append("nothing due")
+    if problems:
+        parts.append(f"{problems} workbook problem{'s' if problems > 1 else ''}")
+    return ", ".join(parts)
+
+
+def _cards(people: list[_Person], today: date) -> tuple[Card, ...]:
+    """A card per person, except that a crowd (several people met at one event, due the same
+    day with the same draft) shares one line where the first of them ranks."""
+    keys = [_crowd_key(person) for person in people]
+    crowds: dict[tuple[object, ...], list[_Person]] = {}
+    for key, person in zip(keys, people, strict=True):
+        if key is not None:
+            crowds.setdefault(key, []).append(person)
+    cards = []
+    for key, person in zip(keys, people, strict=True):
+        crowd = crowds[key] if key is not None else [person]
+        if len(crowd) < _CROWD:
+            cards.append(_contact_card(person, today))
+        elif person is crowd[0]:
+            cards.append(_crowd_card(crowd, today))
+    return tuple(cards)
+
+
+def _crowd_key(person: _Person) -> tuple[object, ...] | None:
+    """What people share to be one crowd; None for anyone not met at an event on a known day."""
+    contact, follow, draft = person
+    if contact.how_met is HowMet.NETWORKING_EVENT and contact.met_on:
+        return (contact.met_on, follow.next_date, draft and draft.template)
+    return None
+
+
+def _contact_card(person: _Person, today: date) -> Card:
+    contact, follow, draft = person
+    lines = [_who(contact), _history(contact, today), _when(follow, today)]
+    if contact.referred_by:
+        lines.append(f"Referred by {contact.referred_by}")
+    if contact.notes:
+        notes = one_line(contact.notes)
+        cut = notes if len(notes) <= _NOTES_LIMIT else notes[:_NOTES_LIMIT].rstrip() + "…"
+        lines.append(f"Notes: {cut}")
+    return Card(
+        title=contact.name,
+        lines=tuple(line for line in lines if line),
+        action=follow.action,
+        reach=_reach(contact, draft),
+    )
+
+
+def _crowd_card(crowd: list[_Person], today: date) -> Card:
+    """E.g. "5 people you met at the event on 9 Mar are due today: Ann, Bob, Cem and 2 more —
+    one short thank-you each", then one compact line per person with their links."""
+    contact, follow, draft = crowd[0]
+    names = [drafts.first_name(p.contact.name) or p.contact.name for p in crowd]
+    if len(names) <= _CROWD_NAMES:
+        who = f"{', '.join(names[:-1])} and {names[-1]}"
+    else:
+        who = f"{', '.join(names[:_CROWD_NAMES])} and {len(names) - _CROWD_NAMES} more"
+    when = _when(follow, today)
+    ask = _CROWD_ASKS.get(draft.template, _CROWD_ASK) if draft else _CROWD_ASK
+    met_on = contact.met_on
+    assert met_on is not None  # crowds are keyed by it
+    met = f"{met_on.day} {_MONTHS[met_on.month - 1]}"
+    if met_on.year != today.year:
+        met += f" {met_on.year}"
+    return Card(
+        title=f"{len(crowd)} people you met at the event on {met} are "
+        f"{when[:1].lower()}{when[1:]}: {who} — {ask}",
+        members=tuple(
+            (
+                f"{p.contact.name} ({p.contact.company})" if p.contact.company else p.contact.name,
+                _reach(p.contact, p.draft),
+            )
+            for p in crowd
+        ),
+    )
+
+
+def _problem_card(problem: Problem) -> Card:
+    lines = (f"Value: {problem.value}",) if problem.value else ()
+    return Card(title=f"{problem.sheet}!{problem.cell}", lines=lines, action=problem.message)
+
+
+def _who(contact: Contact) -> str:
+    if contact.role and contact.company:
+        return f"{contact.role} at {contact.company}"
+    return contact.role or contact.company
+
+
+def _history(contact: Contact, today: date) -> str:
+    """How you met and how long ago, e.g. "Networking event, 9 days ago"."""
+    met = contact.how_met.label
+    if contact.met_on:
+        met += f", {_ago(contact.met_on, today)}"
+    if contact.last_contact and contact.last_contact != contact.met_on:
+        met += f"; last contact {_ago(contact.last_contact, today)}"
+    return met
+
+
+def _when(follow: FollowUp, today: date) -> str:
+    if follow.status is Status.OVERDUE:
+        days = follow.days_overdue
+        return f"{days} day{'s' if days != 1 else ''} overdue"
+    if follow.status is Status.UPCOMING and follow.next_date:
+        return f"Due {_day(follow.next_date)}, {_ago(follow.next_date, today)}"
+    return "Due today"
+
+
+def _ago(day: date, today: date) -> str:
+    days = (today - day).days
+    if days < -1:
+        return f"in {-days} days"
+    named = {-1: "tomorrow", 0: "today", 1: "yesterday"}
+    if days in named:
+        return named[days]
+    if days < 14:
+        return f"{days} days ago"
+    if days < 60:
+        return f"{days // 7} weeks ago"
+    if days < 730:
+        return f"{days // 30} months ago"
+    return f"{days // 365} years ago"
+
+
+def _day(day: date) -> str:
+    """Like "Wed 11 Mar", in English whatever the machine's locale."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+
+
+def _reach(contact: Contact, draft: Draft | None) -> Reach:
+    """Links to the person; with no usable email, the draft to copy for the channel they have."""
+    links = _links(contact, draft)
+    way = channel(contact)
+    if draft is None or way is Channel.EMAIL:
+        return Reach(links)
+    if way is Channel.PHONE:
+        return Reach(links, _COPY_LABELS[way], drafts.talking_points(draft))
+    return Reach(links, _COPY_LABELS[way], tuple(draft.body.splitlines()))
+
+
+def _links(contact: Contact, draft: Draft | None) -> tuple[Link, ...]:
+    links = []
+    if contact.email.strip():
+        address = email_address(contact)
+        href = drafts.mailto(address, draft) if address else None
+        links.append(Link("Email", contact.email.strip(), href))
+    if contact.phone.strip():
+        number = re.sub(r"[^\d+]", "", contact.phone)
+        href = f"tel:{number}" if _PHONE.fullmatch(number) else None
+        links.append(Link("Phone", contact.phone, href))
+    if contact.linkedin.strip():
+        links.append(Link("LinkedIn", contact.linkedin, _web_url(contact.linkedin)))
+    return tuple(links)
+
+
+def _web_url(text: str) -> str | None:
+    """The text as an http(s) link, or None: no other scheme (javascript:, data:) is linked."""
+    url = text.strip()
+    if _BARE_LINKEDIN.match(url):
+        url = f"https://{url}"
+    if not url.isprintable() or " " in url:
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None

@@ -1,0 +1,167 @@
+"""Drafted messages: the short note that fits a contact's relationship and step.
+
+The wording lives in template files (`followup/templates/<name>.txt`: a "Subject: ..." line, a
+blank line, then the body, with `$first_name` style placeholders), so a user can change it
+without code: a file of the same name in the `[digest] templates` folder wins. A user file that
+cannot be used falls back to the built-in one and says why, so a typo never costs a digest.
+
+Reading the files is commands/draft_files.py's; everything here is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from string import Template
+from urllib.parse import quote
+
+from followup.core.model import Contact, HowMet, RuleSettings, Stage
+from followup.core.rules import is_resting, step_index
+
+# The template for each of a relationship's steps; configured steps beyond these reuse the last.
+_STEP_TEMPLATES: dict[HowMet, tuple[str, ...]] = {
+    HowMet.NETWORKING_EVENT: ("event_thanks",),
+    HowMet.JOB_APPLICATION: ("application_follow_up", "application_check_in"),
+    HowMet.INFORMATIONAL_INTERVIEW: ("interview_thanks", "interview_update"),
+    HowMet.REFERRAL: ("referral_intro",),
+}
+_CADENCE = "keep_in_touch"
+_NUDGE = "nudge"
+_LIGHT_TOUCH = "light_touch"  # after a decline, and after the courtesy guard's rest
+
+TEMPLATE_NAMES: tuple[str, ...] = tuple(
+    sorted(
+        {*(n for names in _STEP_TEMPLATES.values() for n in names), _CADENCE, _NUDGE, _LIGHT_TOUCH}
+    )
+)
+PLACEHOLDERS: frozenset[str] = frozenset(
+    {"first_name", "name", "company", "role", "how_met", "met_on", "referred_by", "your_name"}
+)
+
+_TITLES = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof", "sir"})
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+MONTHS = (  # in English, whatever the machine's locale
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@dataclass(frozen=True)
+class DraftTemplate:
+    """One template as written, placeholders not yet filled."""
+
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A filled-in message, and the template it came from (so alike drafts can be grouped)."""
+
+    template: str
+    subject: str
+    body: str
+
+
+def parse_template(text: str) -> DraftTemplate:
+    """A template file's text: a "Subject: ..." line, a blank line, then the body.
+
+    Raises ValueError (worded to follow the file's path) when the file cannot be used.
+    """
+    head, _, body = text.lstrip("\ufeff").partition("\n")
+    label, colon, subject = head.partition(":")
+    if not colon or label.strip().lower() != "subject" or not subject.strip():
+        raise ValueError('does not start with a "Subject: ..." line')
+    if not body.strip():
+        raise ValueError("has no message after its Subject line")
+    unknown = set(Template(f"{head}\n{body}").get_identifiers()) - PLACEHOLDERS
+    if unknown:
+        known = ", ".join(f"${name}" for name in sorted(PLACEHOLDERS))
+        raise ValueError(f"uses ${min(unknown)}, which is not a placeholder (use {known})")
+    return DraftTemplate(subject.strip(), body.strip())
+
+
+def choose_template(contact: Contact, rules: RuleSettings) -> str:
+    """The template for the contact's next follow-up, by the same stage and step as the rules."""
+    if contact.stage is Stage.DECLINED or is_resting(contact, rules):
+        return _LIGHT_TOUCH
+    if contact.stage is Stage.WAITING:
+        return _NUDGE
+    step = step_index(contact, rules)
+    names = _STEP_TEMPLATES.get(contact.how_met, ())
+    if step is None or not names:
+        return _CADENCE
+    return names[min(step, len(names) - 1)]
+
+
+def draft_for(
+    contact: Contact, templates: Mapping[str, DraftTemplate], rules: RuleSettings, your_name: str
+) -> Draft | None:
+    """The contact's draft for their next follow-up; None when no template is at hand."""
+    name = choose_template(contact, rules)
+    return fill(name, templates[name], contact, your_name) if name in templates else None
+
+
+def fill(name: str, template: DraftTemplate, contact: Contact, your_name: str) -> Draft:
+    """The template `name` filled in from the contact's row; a "$" typed in a cell stays as
+    typed, since values are never read as placeholders themselves."""
+    values = _values(contact, your_name)
+    subject = one_line(Template(template.subject).safe_substitute(values))
+    return Draft(name, subject, Template(template.body).safe_substitute(values).strip())
+
+
+def mailto(address: str, draft: Draft | None) -> str:
+    """A mailto: link that opens the draft, every part URL-encoded (RFC 6068)."""
+    link = f"mailto:{quote(address, safe='@')}"
+    if draft is None:
+        return link
+    body = draft.body.replace("\n", "\r\n")
+    return f"{link}?subject={quote(draft.subject, safe='')}&body={quote(body, safe='')}"
+
+
+def talking_points(draft: Draft) -> tuple[str, ...]:
+    """Two lines to say on a call: the message's first two sentences, without greeting or
+    sign-off (the first and last paragraphs, when there are three or more)."""
+    paragraphs = _PARAGRAPH_BREAK.split(draft.body)
+    message = " ".join(paragraphs[1:-1] if len(paragraphs) > 2 else paragraphs)
+    return tuple(_SENTENCE_END.split(one_line(message))[:2])
+
+
+def first_name(name: str) -> str:
+    """The first word of a name that is not a title ("Dr. Ann Lee" -> "Ann"), or ""."""
+    for word in name.split():
+        if word.rstrip(".").lower() not in _TITLES:
+            return word.strip(",")
+    return ""
+
+
+def one_line(text: str) -> str:
+    """Workbook text on one line: newlines and tabs in a cell would break a subject or layout."""
+    return " ".join(text.split())
+
+
+def _values(contact: Contact, your_name: str) -> dict[str, str]:
+    """Placeholder values; a blank cell gets wording that still reads well in a sentence."""
+    met = contact.met_on
+    return {
+        "first_name": first_name(contact.name) or "there",
+        "name": one_line(contact.name),
+        "company": one_line(contact.company) or "your organisation",
+        "role": one_line(contact.role),
+        "how_met": contact.how_met.value,
+        "met_on": f"{met.day} {MONTHS[met.month - 1]} {met.year}" if met else "",
+        "referred_by": one_line(contact.referred_by) or "a mutual contact",
+        "your_name": one_line(your_name),
+    }

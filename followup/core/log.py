@@ -1,0 +1,79 @@
+"""The Log: the history of follow-ups, as data (the workbook's Log sheet is read and written by
+workbook/log_sheet.py).
+
+`followup done` appends a row for every follow-up, and the daily run appends one when it sees
+that Last contact was moved forward by hand (channel "workbook edit"). A row belongs to the
+contact with its email, else the one contact with its name; the days it records count as
+touches (`Contact.logged_touches`), so Follow-ups and the relationship's step stay right even
+when the user only edits dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from followup.core.identity import fold, index_by
+from followup.core.model import Contact
+
+LOG_SHEET = "Log"
+SPARE_NAME = "Follow-up log"
+"""The log's sheet when the workbook's own "Log" is someone else's (then "Follow-up log 2"...)."""
+HEADER = ("Date", "Name", "Email", "Channel", "Note")
+CHANNELS = ("email", "phone", "linkedin", "note", "meeting")
+WORKBOOK_EDIT = "workbook edit"
+"""The channel of a row the run adds for a Last contact moved by hand."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One follow-up: when, with whom, how, and a note."""
+
+    day: date
+    name: str
+    email: str = ""
+    channel: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Log:
+    """The program's log as read, and where new rows go."""
+
+    entries: tuple[LogEntry, ...] = ()
+    header_row: int = 0  # 0: the sheet is missing and is created with the first rows
+    columns: tuple[int, ...] = (1, 2, 3, 4, 5)  # column of Date, Name, Email, Channel, Note
+    next_row: int = 1  # the first row below everything on the sheet
+    sheet: str = LOG_SHEET
+
+    def place(self) -> str:
+        """Where new rows go, for messages: 'on sheet "Log"', 'on a new sheet "Follow-up log"'."""
+        return f'on {"sheet" if self.header_row else "a new sheet"} "{self.sheet}"'
+
+
+def entries_by_row(
+    contacts: Sequence[Contact], entries: Sequence[LogEntry]
+) -> dict[int, list[LogEntry]]:
+    """Each contact's Log entries, by worksheet row: by email, else the one contact so named."""
+    if not entries:
+        return {}
+    by_email = index_by(contacts, lambda c: fold(c.email))
+    by_name = index_by(contacts, lambda c: fold(c.name))
+    found: dict[int, list[LogEntry]] = {}
+    for entry in entries:
+        namesakes = by_name.get(fold(entry.name), [])
+        # One email on several rows is one person typed twice; one name may be two people.
+        owners = by_email.get(fold(entry.email)) or (namesakes if len(namesakes) == 1 else [])
+        for owner in owners:
+            found.setdefault(owner.row, []).append(entry)
+    return found
+
+
+def touch_days(contact: Contact, entries: Sequence[LogEntry], today: date) -> set[date]:
+    """The days of logged follow-ups since Met on (the meeting itself is no follow-up)."""
+    return {
+        e.day
+        for e in entries
+        if e.day <= today and (contact.met_on is None or e.day > contact.met_on)
+    }

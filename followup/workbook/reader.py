@@ -1,0 +1,505 @@
+"""Read the contacts sheet once, with python-calamine, into contacts, problems and positions.
+
+Everything later stages need comes from this one pass: the parsed contacts, every problem found
+(with the cell to fix), where each known column sits, and the current values of the columns we
+own (so the writer can skip a save when nothing changed). Bad cells never raise; only a workbook
+that cannot be read at all raises `WorkbookError`.
+
+Where reading stops: the contacts are the rows below the header. Blank rows are skipped, never
+the end of the list (people leave gaps). Reading stops at a second table below the contacts:
+after at least one blank row, a row of two or more text cells, one of which is a header (a known
+column name, or a header of this sheet's own header row). A contact row hardly ever consists of
+column names only, while another table's header row almost always does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import python_calamine as calamine
+
+from followup.core.identity import fold
+from followup.core.model import Contact, Problem
+from followup.errors import WorkbookError
+from followup.workbook.cells import (
+    DateOrder,
+    Invalid,
+    Parsed,
+    ReadValue,
+    is_blank,
+    parse_cadence,
+    parse_count,
+    parse_date,
+    parse_how_met,
+    parse_priority,
+    parse_stage,
+    parse_text,
+)
+from followup.workbook.columns import OWNED_COLUMNS, cell_address, match_header, normalize_header
+from followup.workbook.merges import MergedCells, MergedRange, hidden_problems
+from followup.workbook.sheet_guard import Places, Workbook, open_workbook, stray_problems
+
+HEADER_SEARCH_ROWS = 20
+"""The header row is the first of the first 20 rows that holds a Name header."""
+
+_NOTHING_OWNED = ("",) * len(OWNED_COLUMNS)
+_NONE_OWNED = [None] * len(OWNED_COLUMNS)
+_REPEATED_KEYS = frozenset({"how_met", "stage", "follow_up_status", "suggested_action"})
+
+# Our own column: a value we cannot read there is simply treated as "never reminded".
+_SILENT_FIELDS = frozenset({"last_reminded"})
+
+# Contact's fields in order, with their defaults (None for `row` and `name`, which have none): a
+# row's contact is built positionally from a copy, twice as fast as by keywords, which counts
+# at 100,000 rows.
+_POSITIONS = {field.name: position for position, field in enumerate(dataclasses.fields(Contact))}
+_DEFAULTS: list[Any] = [
+    None if field.default is dataclasses.MISSING else field.default
+    for field in dataclasses.fields(Contact)
+]
+_NAME = _POSITIONS["name"]
+
+
+@dataclass(frozen=True)
+class SheetContents:
+    """Everything read from the contacts sheet; rows and columns are 1-based worksheet numbers."""
+
+    sheet: str
+    header_row: int
+    columns: dict[str, int]  # Column.key -> column number, for user and owned columns found
+    last_header_col: int  # the last non-empty header cell
+    contacts: tuple[Contact, ...]  # one per data row that has a name
+    problems: tuple[Problem, ...]
+    owned: dict[str, int]
+    """Column number of each of the program's own columns: where it is, or where it will go
+    (the next free columns after the last header), in OWNED_COLUMNS order."""
+    owned_values: dict[int, tuple[ReadValue, ...]]
+    """Row -> what its cells in the program's own columns hold (in `owned` order; "" for a
+    column the sheet does not have yet), for the rows where any of them holds something: the
+    writer leaves alone a cell that already shows its value."""
+    digests: array[int]
+    """For every row of the sheet from row 1, `user_digest` of its cells: what the save checks
+    the rewritten sheet against. Keeping the rows themselves would cost about 40 MB at 100,000
+    rows, held while the save reads the whole rewritten sheet back."""
+    merged: MergedCells = dataclasses.field(default_factory=MergedCells)
+    hidden: dict[tuple[int, int], MergedRange] = dataclasses.field(default_factory=dict)
+    """The cells of the program's own columns that a merged range hides, in the contacts' rows
+    (and the header row, where a header is still to be written): never written."""
+    left_out: Places | None = None
+    """The places of the cells far from the rest that the reading left out (see `sheet_guard`),
+    none when it read the sheet as it is: the save's read-back leaves out the same, and need
+    not measure the rewritten sheet again."""
+
+
+def read_contacts(
+    path: Path,
+    sheet: str | None = None,
+    date_order: DateOrder = "MDY",
+    *,
+    today: date | None = None,
+) -> SheetContents:
+    """Read the contacts sheet of the workbook at `path` (see `contacts_in`)."""
+    with open_workbook(path) as workbook:
+        return contacts_in(workbook, path, sheet, date_order, today=today)
+
+
+def contacts_in(
+    workbook: Workbook,
+    path: Path,
+    sheet: str | None = None,
+    date_order: DateOrder = "MDY",
+    *,
+    today: date | None = None,
+) -> SheetContents:
+    """Read the contacts sheet (`sheet`, or the first with a Name header) of an open workbook.
+
+    `today` enables the "date in the future" check; without it that check is skipped, so this
+    function never depends on the clock.
+    """
+    name, found, header_row = _find_contacts_sheet(workbook, sheet, path)
+    contents = _SheetReader(name, padded_rows(found), header_row, date_order, today).read()
+    contents = dataclasses.replace(contents, left_out=workbook.left_out(name))
+    merged = MergedCells.from_calamine(found.merged_cell_ranges)
+    if merged.ranges:
+        contents = _with_merges(contents, merged)
+    if strays := workbook.strays(name):
+        far = stray_problems(strays)
+        contents = dataclasses.replace(contents, problems=(*contents.problems, *far))
+    return contents
+
+
+def _with_merges(contents: SheetContents, merged: MergedCells) -> SheetContents:
+    """The contents with the program's own cells that merged ranges hide, and the problems that
+    name them."""
+    headers = {contents.owned[column.key]: column.header for column in OWNED_COLUMNS}
+    rows = {contact.row for contact in contents.contacts}
+    hidden = {
+        (row, col): where
+        for (row, col), where in merged.hidden(headers).items()
+        if row in rows or (row == contents.header_row and col not in contents.columns.values())
+    }
+    problems = hidden_problems(contents.sheet, hidden, headers)
+    return dataclasses.replace(
+        contents, merged=merged, hidden=hidden, problems=(*contents.problems, *problems)
+    )
+
+
+def padded_rows(sheet: calamine.CalamineSheet) -> Iterator[list[ReadValue]]:
+    """The sheet's rows from row 1 and column A, one at a time.
+
+    Streaming the rows instead of `to_python()` keeps one row in Python at a time: at 100,000
+    contacts the whole grid as Python lists is about 80 MB. `iter_rows` starts at row 1 but at
+    the first used column, so rows are padded back to column A.
+    """
+    first_col = sheet.start[1] if sheet.start else 0
+    if not first_col:
+        yield from sheet.iter_rows()
+        return
+    padding: list[ReadValue] = [""] * first_col
+    for values in sheet.iter_rows():
+        yield padding + values
+
+
+def digest_skips(owned: dict[str, int]) -> list[int]:
+    """The 0-based indexes of the owned columns, highest first, as `user_digest` takes them."""
+    return sorted((col - 1 for col in owned.values()), reverse=True)
+
+
+def user_digest(values: list[ReadValue], skips: Sequence[int]) -> int:
+    """A hash of a row's cells outside the program's own columns (`digest_skips`), with their
+    types, so that a TRUE read back as 1 is a change; trailing empty cells do not count, so a
+    row does not change by the sheet growing wider. Changes `values`."""
+    for index in skips:
+        if index < len(values):
+            del values[index]
+    while values and values[-1] == "":
+        values.pop()
+    kept = tuple(values)
+    # CPython hashes -1 like -2; counting the -1s tells a cell's -1 from a -2.
+    return hash((kept, tuple(map(type, kept)), kept.count(-1)))
+
+
+def owned_placement(columns: dict[str, int], last_header_col: int) -> dict[str, int]:
+    """Column number of each owned column: where it is, or the next free one after the headers."""
+    placed: dict[str, int] = {}
+    next_free = last_header_col + 1
+    for column in OWNED_COLUMNS:
+        if column.key in columns:
+            placed[column.key] = columns[column.key]
+        else:
+            placed[column.key] = next_free
+            next_free += 1
+    return placed
+
+
+def owned_indexes(columns: dict[str, int], owned: dict[str, int]) -> list[int | None]:
+    """The 0-based index of each owned column (in `owned` order) the sheet has, else None."""
+    return [col - 1 if key in columns else None for key, col in owned.items()]
+
+
+def owned_cells(
+    values: Sequence[ReadValue], indexes: Sequence[int | None]
+) -> tuple[ReadValue, ...]:
+    """What a row holds in the program's own columns; "" in one the sheet does not have yet."""
+    return tuple("" if i is None or i >= len(values) else values[i] for i in indexes)
+
+
+def _find_contacts_sheet(
+    workbook: Workbook, wanted: str | None, path: Path
+) -> tuple[str, calamine.CalamineSheet, int]:
+    """The sheet to read and its header row: the configured one, else the first with a Name.
+
+    Visible worksheets are tried before hidden ones, since a hidden sheet is more likely a
+    lookup list than the user's contacts.
+    """
+    if wanted is not None:
+        by_folded = {name.casefold(): name for name in workbook.sheet_names}
+        if wanted.casefold() not in by_folded:
+            raise WorkbookError(
+                f'{path} has no sheet called "{wanted}"; its sheets are '
+                f"{', '.join(repr(name) for name in workbook.sheet_names)}. Fix [workbook] sheet "
+                "in config.toml, or remove it to use the first sheet with a Name column."
+            )
+        candidates = [by_folded[wanted.casefold()]]
+    else:
+        worksheets = [
+            meta
+            for meta in workbook.sheets_metadata
+            if meta.typ == calamine.SheetTypeEnum.WorkSheet
+        ]
+        worksheets.sort(key=lambda meta: meta.visible != calamine.SheetVisibleEnum.Visible)
+        candidates = [meta.name for meta in worksheets]
+    for name in candidates:
+        sheet = workbook.sheet(name)
+        header_row = _header_row(sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS))
+        if header_row is not None:
+            return name, sheet, header_row
+    where = f'the sheet "{candidates[0]}"' if wanted is not None else "any sheet"
+    raise WorkbookError(
+        f"There is no Name column in {where} of {path}. The contacts sheet needs a header row "
+        f"(within the first {HEADER_SEARCH_ROWS} rows) with a column called Name; add it, or "
+        "run `followup init` to start from the template."
+    )
+
+
+def _header_row(rows: Sequence[Sequence[ReadValue]]) -> int | None:
+    """The 1-based number of the first row holding a Name header, if any."""
+    for number, values in enumerate(rows, start=1):
+        if any(_column_key(value) == "name" for value in values):
+            return number
+    return None
+
+
+def _column_key(value: ReadValue) -> str | None:
+    """The known column a header cell names, if it names one."""
+    text = parse_text(value)
+    column = match_header(text) if text is not None else None
+    return column.key if column is not None else None
+
+
+def _field_parsers(date_order: DateOrder) -> dict[str, Callable[[ReadValue], Parsed[object]]]:
+    """How to read each known column (Column.key -> parser); the date order is the config's."""
+    read_date = partial(parse_date, date_order=date_order)
+    return {
+        "name": parse_text,
+        "company": parse_text,
+        "role": parse_text,
+        "email": parse_text,
+        "phone": parse_text,
+        "linkedin": parse_text,
+        "how_met": parse_how_met,
+        "met_on": read_date,
+        "last_contact": read_date,
+        "follow_ups": parse_count,
+        "priority": parse_priority,
+        "cadence": parse_cadence,
+        "follow_up_on": read_date,
+        "stage": parse_stage,
+        "referred_by": parse_text,
+        "notes": parse_text,
+        "last_reminded": read_date,
+    }
+
+
+class _SheetReader:
+    """One pass over the rows below the header; collects contacts and problems as it goes."""
+
+    def __init__(
+        self,
+        sheet: str,
+        rows: Iterator[list[ReadValue]],
+        header_row: int,
+        date_order: DateOrder,
+        today: date | None,
+    ) -> None:
+        self.sheet = sheet
+        self.rows = rows  # from row 1; read() consumes the ones below the header
+        self.header_row = header_row
+        self.today = today
+        self.problems: list[Problem] = []
+        self.columns: dict[str, int] = {}
+        self.headers: dict[str, str] = {}  # Column.key -> the header as the user typed it
+        self.last_header_col = 0
+        self.header_words: set[str] = set()  # every header of this sheet, normalized
+        head = list(islice(rows, header_row))
+        self._map_header(head[-1])
+        self.owned = owned_placement(self.columns, self.last_header_col)
+        self.owned_at = owned_indexes(self.columns, self.owned)
+        self.owned_values: dict[int, tuple[ReadValue, ...]] = {}
+        self.skips = digest_skips(self.owned)
+        self.digests = array("q")  # 8 bytes a row, where an int object takes 36
+        for row, values in enumerate(head, start=1):
+            self._keep(row, values)
+        parsers = _field_parsers(date_order)
+        # Text fields never hold a bad value, so they skip the checks the others need.
+        self.text_fields = [
+            (col - 1, _POSITIONS[key])
+            for key, col in self.columns.items()
+            if parsers.get(key) is parse_text
+        ]
+        self.fields = [
+            (key, col - 1, parsers[key], _POSITIONS[key])
+            for key, col in self.columns.items()
+            if key in parsers and parsers[key] is not parse_text
+        ]
+        # Columns of a few distinct texts, typed again on every row: each text is kept once
+        # (at 100,000 rows: 7 MB less, 25 MB once the program's own columns are filled in).
+        self.repeated_indexes = [
+            col - 1 for key, col in self.columns.items() if key in _REPEATED_KEYS
+        ]
+        self.texts: dict[str, str] = {}
+        self.by_email: dict[str, Contact] = {}
+        self.by_name: dict[tuple[str, str], Contact] = {}
+
+    def _problem(self, row: int, index: int, value: ReadValue, message: str) -> None:
+        self.problems.append(
+            Problem(self.sheet, cell_address(row, index + 1), parse_text(value) or "", message)
+        )
+
+    def _map_header(self, values: Sequence[ReadValue]) -> None:
+        """Find the known columns; a repeated one is reported and ignored (the first wins)."""
+        for index, value in enumerate(values):
+            text = parse_text(value)
+            if text is None:
+                continue
+            self.last_header_col = index + 1
+            self.header_words.add(normalize_header(text))
+            key = _column_key(text)
+            if key is None:
+                continue
+            if key in self.columns:
+                first = cell_address(self.header_row, self.columns[key])
+                self._problem(
+                    self.header_row,
+                    index,
+                    text,
+                    f"A second {self.headers[key]} column: only the first one ({first}) is "
+                    "read. Rename or delete this one.",
+                )
+                continue
+            self.columns[key] = index + 1
+            self.headers[key] = text
+
+    def read(self) -> SheetContents:
+        contacts: list[Contact] = []
+        after_gap = False
+        for row, values in enumerate(self.rows, start=self.header_row + 1):
+            for index in self.repeated_indexes:
+                if isinstance(value := values[index], str):
+                    values[index] = self.texts.setdefault(value, value)
+            self._keep(row, values.copy())
+            if all(is_blank(value) for value in values):
+                after_gap = True
+                continue
+            if after_gap and self._looks_like_header(values):
+                break
+            after_gap = False
+            contact = self._read_row(row, values)
+            if contact is not None:
+                contacts.append(contact)
+        for row, values in enumerate(self.rows, start=len(self.digests) + 1):
+            self._keep(row, values)  # below a second table: never read, but kept as it is
+        return SheetContents(
+            sheet=self.sheet,
+            header_row=self.header_row,
+            columns=dict(self.columns),
+            last_header_col=self.last_header_col,
+            contacts=tuple(contacts),
+            problems=tuple(self.problems),
+            owned=self.owned,
+            owned_values=self.owned_values,
+            digests=self.digests,
+        )
+
+    def _keep(self, row: int, values: list[ReadValue]) -> None:
+        """Note what the save checks the row against: its owned cells and the digest of the
+        others. Changes `values`."""
+        if self.owned_at != _NONE_OWNED:  # a first run's sheet has none of them yet
+            held = owned_cells(values, self.owned_at)
+            if held != _NOTHING_OWNED:
+                self.owned_values[row] = held
+        self.digests.append(user_digest(values, self.skips))
+
+    def _looks_like_header(self, values: Iterable[ReadValue]) -> bool:
+        """Another table's header row: two or more text cells, one of them a column name."""
+        filled = [value for value in values if not is_blank(value)]
+        return (
+            len(filled) >= 2
+            and all(isinstance(value, str) for value in filled)
+            and any(
+                _column_key(value) is not None or normalize_header(str(value)) in self.header_words
+                for value in filled
+            )
+        )
+
+    def _read_row(self, row: int, values: Sequence[ReadValue]) -> Contact | None:
+        """The row's contact, or None for a row without a name (a problem if it has data)."""
+        fields = _DEFAULTS.copy()
+        fields[0] = row
+        for index, position in self.text_fields:
+            if (value := values[index]) != "" and (text := parse_text(value)) is not None:
+                fields[position] = text
+        for key, index, parse, position in self.fields:
+            value = values[index]
+            if value == "":  # an empty cell: the field keeps its default
+                continue
+            parsed = parse(value)
+            if parsed is None:
+                continue
+            if isinstance(parsed, Invalid):
+                if key not in _SILENT_FIELDS:
+                    self._problem(row, index, value, f"{self.headers[key]}: {parsed.message}")
+            else:
+                fields[position] = parsed
+        if fields[_NAME] is None:
+            owned = {index for index in self.owned_at if index is not None}
+            if any(not is_blank(value) for index, value in enumerate(values) if index not in owned):
+                self._problem(
+                    row,
+                    self.columns["name"] - 1,
+                    "",
+                    f"Row {row} has data but no {self.headers['name']}: type the person's name, "
+                    "or clear the row.",
+                )
+            return None
+        contact = Contact(*fields)
+        self._check_dates(contact, values)
+        self._check_duplicate(contact)
+        return contact
+
+    def _check_dates(self, contact: Contact, values: Sequence[ReadValue]) -> None:
+        """Dates that read fine but cannot be right; the row is still computed as typed."""
+        met_on, last_contact = contact.met_on, contact.last_contact
+        if met_on is not None and last_contact is not None and last_contact < met_on:
+            index = self.columns["last_contact"] - 1
+            self._problem(
+                contact.row,
+                index,
+                values[index],
+                f"{self.headers['last_contact']} is before {self.headers['met_on']} "
+                f"({met_on.isoformat()}): check both dates. Until then follow-ups count "
+                f"from {self.headers['met_on']}.",
+            )
+        if self.today is None:
+            return
+        for key, day in (("met_on", met_on), ("last_contact", last_contact)):
+            if day is not None and day > self.today:
+                index = self.columns[key] - 1
+                self._problem(
+                    contact.row,
+                    index,
+                    values[index],
+                    f"{self.headers[key]} is in the future: type the date it happened "
+                    "(to be reminded on a later date, use Follow up on).",
+                )
+
+    def _check_duplicate(self, contact: Contact) -> None:
+        """Report a later row that repeats an email, or a name and company (both still run)."""
+        earlier: Contact | None = None
+        reason = ""
+        email = fold(contact.email)
+        if email:
+            first = self.by_email.setdefault(email, contact)
+            if first is not contact:
+                earlier, reason = first, "the same email"
+        first = self.by_name.setdefault((fold(contact.name), fold(contact.company)), contact)
+        if earlier is None and first is not contact:
+            earlier = first
+            reason = "the same name and company" if contact.company else "the same name"
+        if earlier is None:
+            return
+        self._problem(
+            contact.row,
+            self.columns["name"] - 1,
+            contact.name,
+            f"Looks like a duplicate of row {earlier.row} ({earlier.name}): {reason}. Both rows "
+            "are followed up; merge them into one row, or delete one.",
+        )

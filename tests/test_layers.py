@@ -1,0 +1,96 @@
+"""The import rule of ARCHITECTURE.md, checked by reading every module's imports with ast.
+
+Layers, bottom up: errors and atomic; core (the pure domain); config; workbook and delivery (the
+adapters, which never import each other); commands; cli. A module imports only from its own
+layer and the layers below it. The cli imports only config, errors and core at its top; it
+loads commands and adapters inside each command, so that `followup --help` loads none of them.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "followup"
+
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "atomic": set(),
+    "core": {"core", "errors"},
+    "config": {"core", "errors"},
+    "workbook": {"workbook", "core", "config", "errors", "atomic"},
+    "delivery": {"delivery", "core", "config", "errors", "atomic"},
+    "commands": {"commands", "workbook", "delivery", "core", "config", "errors", "atomic"},
+    "cli": {"commands", "workbook", "delivery", "core", "config", "errors", "atomic"},
+    "__main__": {"cli"},
+}
+CLI_AT_THE_TOP = {"core", "config", "errors"}
+
+
+def layer(module: str) -> str:
+    """'followup.workbook.xlsx.patch' -> 'workbook'."""
+    return module.split(".")[1]
+
+
+def modules() -> list[tuple[str, Path]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if len(parts) > 1:
+            found.append((".".join(parts), path))
+    return found
+
+
+def imports(path: Path, top_only: bool = False) -> list[str]:
+    """The followup modules `path` imports (at its top only, or anywhere)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_only else list(ast.walk(tree))
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found += [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            raise AssertionError(f"{path}: use absolute imports (from followup...)")
+    return [name for name in found if name.startswith("followup.")]
+
+
+def violations(module: str, path: Path) -> list[str]:
+    """The imports of `module` (at `path`) that break the rule."""
+    return [name for name in imports(path) if layer(name) not in ALLOWED[layer(module)]]
+
+
+@pytest.mark.parametrize(("module", "path"), modules(), ids=[m for m, _ in modules()])
+def test_a_module_imports_only_its_own_layer_and_those_below(module: str, path: Path) -> None:
+    assert not violations(module, path), f"{module} may not import {violations(module, path)}"
+
+
+def test_the_cli_loads_commands_and_adapters_only_inside_a_command() -> None:
+    wrong = [
+        name
+        for name in imports(PACKAGE / "cli.py", top_only=True)
+        if layer(name) not in CLI_AT_THE_TOP
+    ]
+    assert not wrong, f"cli imports {wrong} at its top: import it inside the command"
+
+
+def test_every_module_is_in_a_layer() -> None:
+    assert {layer(module) for module, _ in modules()} <= ALLOWED.keys()
+
+
+def test_the_rule_is_really_checked(tmp_path: Path) -> None:
+    """An import that breaks the rule is caught, even one inside a function."""
+    module = tmp_path / "rules.py"
+    module.write_text(
+        "from followup.core.model import Contact\n"
+        "def later() -> None:\n"
+        "    from followup.workbook.reader import read_contacts\n",
+        encoding="utf-8",
+    )
+    assert violations("followup.core.rules", module) == ["followup.workbook.reader.read_contacts"]
+    assert violations("followup.commands.daily", module) == []
