@@ -9,6 +9,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -120,21 +121,23 @@ _CHUNK = 1 << 20
 next to a sheet of 100,000 rows (40 MB of XML)."""
 
 
-def _text_chunks(archive: zipfile.ZipFile, entry: str) -> tuple[str, Iterator[str]]:
-    """An XML part's codec, and its text in pieces of at most _CHUNK characters as it unzips."""
-    stream = archive.open(entry)
-    head = b""
-    while len(head) < 1024 and (more := stream.read(_CHUNK)):
-        head += more  # the declaration, whatever _CHUNK is
-    codec = _codec(head)
-    try:
-        decoder = codecs.getincrementaldecoder(codec)()
-    except LookupError:
-        stream.close()
-        raise _Malformed(f"{entry} is not valid {codec} text") from None
+@contextmanager
+def _text_chunks(archive: zipfile.ZipFile, entry: str) -> Iterator[tuple[str, Iterator[str]]]:
+    """An XML part's codec, and its text in pieces of at most _CHUNK characters as it unzips.
 
-    def pieces(data: bytes) -> Iterator[str]:
-        with stream:
+    The part is closed on leaving, however far its pieces were read: an open part keeps the
+    workbook's file open, until the cycle collector happens to free it."""
+    with archive.open(entry) as stream:
+        head = b""
+        while len(head) < 1024 and (more := stream.read(_CHUNK)):
+            head += more  # the declaration, whatever _CHUNK is
+        codec = _codec(head)
+        try:
+            decoder = codecs.getincrementaldecoder(codec)()
+        except LookupError:
+            raise _Malformed(f"{entry} is not valid {codec} text") from None
+
+        def pieces(data: bytes) -> Iterator[str]:
             while True:
                 try:
                     text = decoder.decode(data, final=not data)
@@ -145,7 +148,7 @@ def _text_chunks(archive: zipfile.ZipFile, entry: str) -> tuple[str, Iterator[st
                     return
                 data = stream.read(_CHUNK)
 
-    return codec, pieces(head)
+        yield codec, pieces(head)
 
 
 class _Rel(NamedTuple):

@@ -220,10 +220,10 @@ class _PartPatch:
 
     def write(self, file: IO[bytes]) -> None:
         """Stream the patched part into `file`, in the encoding the part had."""
-        codec, pieces = _text_chunks(self.package.archive, self.entry)
-        encode = codecs.getincrementalencoder(codec)(errors="xmlcharrefreplace").encode
-        with _in_background(file.write) as write:
-            self.sheet.run(pieces, lambda text: write(encode(text)))
+        with _text_chunks(self.package.archive, self.entry) as (codec, pieces):
+            encode = codecs.getincrementalencoder(codec)(errors="xmlcharrefreplace").encode
+            with _in_background(file.write) as write:
+                self.sheet.run(pieces, lambda text: write(encode(text)))
         file.write(encode("", final=True))
 
     def size_bound(self, size: int) -> int:
