@@ -1,9 +1,11 @@
 """The import rule of ARCHITECTURE.md, checked by reading every module's imports with ast.
 
-Layers, bottom up: errors and atomic; core (the pure domain); config; workbook and delivery (the
-adapters, which never import each other); commands; cli. A module imports only from its own
-layer and the layers below it. The cli imports only config, errors and core at its top; it
-loads commands and adapters inside each command, so that `followup --help` loads none of them.
+Layers, bottom up: errors and atomic; core (the pure domain); settings (config.toml's sections
+as dataclasses); config (the schema that builds them); workbook and delivery (the adapters,
+which never import each other, nor config: they are given the settings they use); commands;
+cli. A module imports only from its own layer and the layers below it. The cli imports only
+config, settings, errors and core at its top; it loads commands and adapters inside each
+command, so that `followup --help` loads none of them.
 """
 
 from __future__ import annotations
@@ -15,18 +17,20 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "followup"
 
+BELOW_THE_ADAPTERS = {"settings", "core", "errors", "atomic"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "atomic": set(),
     "core": {"core", "errors"},
-    "config": {"core", "errors"},
-    "workbook": {"workbook", "core", "config", "errors", "atomic"},
-    "delivery": {"delivery", "core", "config", "errors", "atomic"},
-    "commands": {"commands", "workbook", "delivery", "core", "config", "errors", "atomic"},
-    "cli": {"commands", "workbook", "delivery", "core", "config", "errors", "atomic"},
+    "settings": {"core"},
+    "config": {"settings", "core", "errors"},
+    "workbook": {"workbook", *BELOW_THE_ADAPTERS},
+    "delivery": {"delivery", *BELOW_THE_ADAPTERS},
+    "commands": {"commands", "workbook", "delivery", "config", *BELOW_THE_ADAPTERS},
+    "cli": {"commands", "workbook", "delivery", "config", *BELOW_THE_ADAPTERS},
     "__main__": {"cli"},
 }
-CLI_AT_THE_TOP = {"core", "config", "errors"}
+CLI_AT_THE_TOP = {"core", "config", "settings", "errors"}
 
 
 def layer(module: str) -> str:
@@ -94,3 +98,13 @@ def test_the_rule_is_really_checked(tmp_path: Path) -> None:
     )
     assert violations("followup.core.rules", module) == ["followup.workbook.reader.read_contacts"]
     assert violations("followup.commands.daily", module) == []
+
+
+def test_an_adapter_is_given_its_settings_and_never_reads_the_config(tmp_path: Path) -> None:
+    module = tmp_path / "saving.py"
+    module.write_text(
+        "from followup.settings import WorkbookSettings\nfrom followup.config import Config\n",
+        encoding="utf-8",
+    )
+    assert violations("followup.workbook.saving", module) == ["followup.config.Config"]
+    assert violations("followup.delivery.deliver", module) == ["followup.config.Config"]

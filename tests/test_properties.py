@@ -24,10 +24,11 @@ from hypothesis import strategies as st
 from workbooks import make_workbook
 
 from followup.commands.importers import decode, read_linkedin, read_vcard
-from followup.config import SCHEMA, Config, config_from
+from followup.config import SCHEMA, config_from
 from followup.core.model import FIRST_DAY, LAST_DAY, MAX_DAYS, Contact, HowMet, Stage, Status
 from followup.core.rules import follow_up
 from followup.errors import ConfigError, UsageError
+from followup.settings import Config
 from followup.workbook.cells import (
     MAX_COUNT,
     new_cell_text,
@@ -179,8 +180,13 @@ def test_any_config_value_is_taken_or_refused_naming_its_key(key: Any, value: An
     numbers += [*rules.cadence.values(), *(d for days in rules.steps.values() for d in days)]
     assert all(0 <= n <= MAX_DAYS for n in numbers)
     assert 1 <= rules.max_unanswered <= 1000
-    assert 0 <= config.backups <= 1000 and 0 <= config.max_items <= 10_000
-    texts = [config.to, config.your_name, str(config.workbook), str(config.outbox)]
+    assert 0 <= config.workbook.backups <= 1000 and 0 <= config.digest.max_items <= 10_000
+    texts = [
+        config.digest.to,
+        config.digest.your_name,
+        str(config.workbook.path),
+        str(config.digest.outbox),
+    ]
     assert not any(re.search(r"[\x00-\x1f]", text) for text in texts)
     if config.smtp is not None:
         assert 1 <= config.smtp.timeout <= 600 and 0 < config.smtp.port <= 65_535
