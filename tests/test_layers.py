@@ -11,6 +11,8 @@ command, so that `followup --help` loads none of them.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,54 @@ def test_an_adapter_is_given_its_settings_and_never_reads_the_config(tmp_path: P
     )
     assert violations("followup.workbook.saving", module) == ["followup.config.Config"]
     assert violations("followup.delivery.deliver", module) == ["followup.config.Config"]
+
+
+def test_no_module_imports_a_name_another_keeps_to_itself() -> None:
+    """A name with a leading underscore is private to its module; what modules of a package
+    share (the xlsx patcher's parts) has a public name, so a reader sees the interface."""
+    private = [
+        f"{module}: {name}"
+        for module, path in modules()
+        for name in imports(path)
+        if name.rpartition(".")[2].startswith("_")
+    ]
+    assert not private
+
+
+def test_the_rest_of_the_program_uses_the_xlsx_patcher_by_what_its_package_names() -> None:
+    import followup.workbook.xlsx as xlsx
+
+    outside = [
+        (module, name)
+        for module, path in modules()
+        if not module.startswith("followup.workbook.xlsx")
+        for name in imports(path)
+        if name.startswith("followup.workbook.xlsx.")
+    ]
+    assert outside, "the check found no use of the patcher"
+    wrong = [
+        f"{module}: {name}"
+        for module, name in outside
+        if name.rpartition(".")[::2] not in {("followup.workbook.xlsx", n) for n in xlsx.__all__}
+    ]
+    assert not wrong, "import these from followup.workbook.xlsx, or add them to its __all__"
+    for name in xlsx.__all__:
+        assert getattr(xlsx, name).__name__.endswith(name)
+
+
+def test_reading_a_workbook_does_not_load_the_patcher() -> None:
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, followup.workbook.reader, followup.workbook.sheet_guard\n"
+            "print(sorted(m for m in sys.modules if m.startswith('followup.workbook.xlsx')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.split() == [
+        "['followup.workbook.xlsx',",
+        "'followup.workbook.xlsx.xmlcheck']",
+    ]

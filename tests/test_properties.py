@@ -41,7 +41,7 @@ from followup.workbook.cells import (
     parse_text,
     storable_text,
 )
-from followup.workbook.xlsx.patch import patch_sheet
+from followup.workbook.xlsx import patch_sheet
 
 PURE = settings(max_examples=400, deadline=None)
 SAVES = settings(

@@ -26,7 +26,7 @@ from followup.settings import Config
 from followup.workbook import guards, saving
 from followup.workbook.cells import WriteValue
 from followup.workbook.status_cells import planned_cells
-from followup.workbook.xlsx.patch import OwnSheet, PatchResult, patch_sheet
+from followup.workbook.xlsx import OwnSheet, PatchResult, patch_sheet
 
 TODAY = date(2026, 3, 11)
 NOW = datetime(2026, 3, 11, 8, 0)

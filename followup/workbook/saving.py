@@ -44,9 +44,7 @@ from followup.workbook.reader import (
     user_digest,
 )
 from followup.workbook.sheet_guard import Workbook
-from followup.workbook.xlsx import xmlcheck
-from followup.workbook.xlsx.patch import OwnSheet, PatchResult, patch_sheet
-from followup.workbook.xlsx.values import read_back
+from followup.workbook.xlsx import OwnSheet, PatchResult, patch_sheet, read_back, xmlcheck
 
 
 def save_workbook(
