@@ -159,5 +159,6 @@ def test_reading_a_workbook_does_not_load_the_patcher() -> None:
     )
     assert loaded.stdout.split() == [
         "['followup.workbook.xlsx',",
+        "'followup.workbook.xlsx.parts',",
         "'followup.workbook.xlsx.xmlcheck']",
     ]

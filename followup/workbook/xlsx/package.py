@@ -5,7 +5,6 @@ relationships between them, and what the workbook part says about its sheets.
 from __future__ import annotations
 
 import codecs
-import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
@@ -13,11 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import unquote
 
 from followup.errors import WorkbookError
 from followup.workbook.xlsx import xmlcheck
 from followup.workbook.xlsx.markup import Doc, Malformed, attr_items, declared_scope, tag_pattern
+from followup.workbook.xlsx.parts import PartIndex, rels_part, target_part
 
 # --- reading the package ---------------------------------------------------------------------
 
@@ -68,7 +67,7 @@ class Package:
         self.name = Path(archive.filename or "workbook").name
         infos = archive.infolist()
         xmlcheck.refuse_duplicate_parts(Path(self.name), [info.filename for info in infos])
-        self._entries = {part_key(info.filename): info.filename for info in infos}
+        self._index = PartIndex(info.filename for info in infos)
         if any(info.flag_bits & 0x1 for info in archive.infolist()):
             raise WorkbookError(
                 f"{self.name} is password-protected (its zip entries are encrypted). Save an "
@@ -77,7 +76,7 @@ class Package:
 
     def entry(self, part: str) -> str | None:
         """The zip entry holding `part`, if there is one."""
-        return self._entries.get(part_key(part)) or self._entries.get(part_key(unquote(part)))
+        return self._index.entry(part)
 
     def read_text(self, entry: str) -> tuple[str, str]:
         """An XML part's text and the codec to write it back with."""
@@ -87,10 +86,6 @@ class Package:
         """An XML part to search and edit, and the codec to write it back with."""
         text, codec = self.read_text(entry)
         return Doc(text), codec
-
-
-def part_key(part: str) -> str:
-    return part.replace("\\", "/").lstrip("/").casefold()
 
 
 def _decode(data: bytes, entry: str) -> tuple[str, str]:
@@ -162,8 +157,7 @@ def relationships(package: Package, part: str, kind: str = "") -> list[Rel]:
 
     `kind` ("/table") skips the others early: a sheet can have 65,000 hyperlink relationships.
     """
-    folder, name = posixpath.split(part)
-    entry = package.entry(posixpath.join(folder, "_rels", f"{name}.rels"))
+    entry = package.entry(rels_part(part))
     if entry is None:
         return []
     doc, _ = package.read_doc(entry)
@@ -172,13 +166,8 @@ def relationships(package: Package, part: str, kind: str = "") -> list[Rel]:
         if kind not in match[1]:
             continue
         attrs = dict(attr_items(match[1]))
-        target = attrs.get("Target", "")
-        if attrs.get("TargetMode") == "External":
-            path = None
-        elif target.startswith("/"):
-            path = target.lstrip("/")
-        else:
-            path = posixpath.normpath(posixpath.join(folder, target.replace("\\", "/")))
+        external = attrs.get("TargetMode") == "External"
+        path = None if external else target_part(part, attrs.get("Target", ""))
         rels.append(Rel(attrs.get("Id", ""), attrs.get("Type", ""), path))
     return rels
 

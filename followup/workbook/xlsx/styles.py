@@ -20,7 +20,8 @@ from followup.workbook.xlsx.markup import (
     set_attr,
     style_index,
 )
-from followup.workbook.xlsx.package import Book, Package, Rel, encode_text, part_key
+from followup.workbook.xlsx.package import Book, Package, Rel, encode_text
+from followup.workbook.xlsx.parts import part_key, rels_part
 
 # --- styles ----------------------------------------------------------------------------------
 
@@ -325,9 +326,7 @@ class NewParts:
     def __init__(self, package: Package, book: Book) -> None:
         self.package = package
         self.folder = posixpath.dirname(book.part)
-        self.rels_entry = package.entry(
-            posixpath.join(self.folder, "_rels", posixpath.basename(book.part) + ".rels")
-        )
+        self.rels_entry = package.entry(rels_part(book.part))
         self.types_entry = package.entry("[Content_Types].xml")
         self.edited: dict[str, tuple[Doc, str]] = {}  # entry -> (document, codec)
         self.added: set[str] = set()
