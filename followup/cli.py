@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from followup.config import Config, check_value, config_path, load_config, render_config
+from followup.config import check_value, config_path, load_config, render_config
 from followup.core.log import CHANNELS
 from followup.core.model import FIRST_DAY, LAST_DAY, Status
 from followup.errors import FollowupError, UsageError
+from followup.settings import Config
 
 if TYPE_CHECKING:
     from followup.commands.evaluation import Evaluation
@@ -43,7 +44,7 @@ class Context:
 
     @property
     def now(self) -> datetime:
-        now = datetime.now(self.config.timezone).replace(microsecond=0)
+        now = datetime.now(self.config.digest.timezone).replace(microsecond=0)
         if self.given_today:
             return datetime.combine(self.given_today, now.timetz())
         return now
@@ -175,7 +176,7 @@ def preview(ctx: Context) -> None:
 
     evaluation = evaluate(ctx.config, ctx.today)
     digest = daily.digest_for(ctx.config, evaluation, ctx.today)
-    out = ctx.config.outbox / f"preview-{ctx.today.isoformat()}.html"
+    out = ctx.config.digest.outbox / f"preview-{ctx.today.isoformat()}.html"
     _write_file(
         out,
         digest.html.encode("utf-8"),
@@ -279,7 +280,9 @@ def schedule(ctx: Context) -> None:
         if report.error:
             raise report.error
 
-    loop = scheduler.DailyScheduler(daily_run, config.send_time, config.timezone, config.state_dir)
+    loop = scheduler.DailyScheduler(
+        daily_run, config.digest.send_time, config.digest.timezone, config.state_dir
+    )
     stop = scheduler.stop_on_signals()
     click.echo(f"Logging to {log_file}")
     click.echo(f"Next run: {loop.describe_next_run()}. Press Ctrl-C to stop.")
@@ -311,7 +314,7 @@ def calendar(ctx: Context, out: Path | None) -> None:
 
     evaluation = evaluate(ctx.config, ctx.today)
     ics = build_calendar(evaluation.entries, ctx.today, ctx.config.rules.lookahead_days, ctx.now)
-    path = out or ctx.config.outbox / FILENAME
+    path = out or ctx.config.digest.outbox / FILENAME
     _write_file(path, ics, "Choose another place with --out.")
     click.echo(path)
 
@@ -424,7 +427,7 @@ def import_contacts(
     except OSError as err:
         raise UsageError(f"Cannot read {file}: {err.strerror or err}.") from None
     if kind.lower() == "linkedin":
-        people, warnings = importers.read_linkedin(text, ctx.config.date_order)
+        people, warnings = importers.read_linkedin(text, ctx.config.workbook.date_order)
     else:
         people, warnings = importers.read_vcard(text), []
     change = edits.apply(
@@ -436,7 +439,7 @@ def import_contacts(
             people,
             how_met=how_met,
             met_on=met_on,
-            rows_in_use=edits.rows_in_use(ctx.config.workbook, evaluation.contents.sheet),
+            rows_in_use=edits.rows_in_use(ctx.config.workbook.path, evaluation.contents.sheet),
             dry_run=dry_run,
         ),
         dry_run=dry_run,

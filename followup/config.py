@@ -1,7 +1,9 @@
 """config.toml as a declared schema: every key with its type, default and help, checked once.
 
 `load_config` is called at start-up; after it returns, the rest of the program can trust every
-value. A bad file raises ConfigError naming the file and the key, never a traceback.
+value. A bad file raises ConfigError naming the file and the key, never a traceback. What it
+returns is `settings.Config`: one settings object per section, each built by its own function
+(`_workbook`, `_digest`, `_smtp`, `_rules`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from followup.core.model import MAX_DAYS, HowMet, RuleSettings
 from followup.errors import ConfigError
+from followup.settings import Config, DigestSettings, SmtpSettings, WorkbookSettings
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -351,45 +354,6 @@ def check_value(dotted: str, value: Any) -> Any:
     return _BY_NAME[dotted].check(value)
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to send; the password is never here (see mailer.resolve_password)."""
-
-    host: str
-    port: int
-    security: Literal["starttls", "ssl", "none"]
-    user: str
-    sender: str
-    timeout: float
-
-
-@dataclass(frozen=True)
-class Config:
-    """The validated configuration. Paths are absolute (relative ones are from the file)."""
-
-    source: Path
-    workbook: Path
-    sheet: str | None
-    date_order: str
-    backups: int
-    to: str
-    your_name: str
-    send_time: time
-    timezone: ZoneInfo | None
-    send_when_empty: bool
-    attach_calendar: bool
-    outbox: Path
-    max_items: int
-    templates: Path | None
-    smtp: SmtpSettings | None
-    rules: RuleSettings
-
-    @property
-    def state_dir(self) -> Path:
-        """Where the program keeps its own small files (state, lock, logs)."""
-        return self.outbox
-
-
 def config_path(option: str | None) -> Path:
     """The config file to use: --config, else $FOLLOWUP_CONFIG, else ./config.toml."""
     return Path(option or os.environ.get("FOLLOWUP_CONFIG") or DEFAULT_CONFIG)
@@ -472,31 +436,35 @@ def _validate(raw: dict[str, Any], path: Path) -> dict[str, Any]:
 
 
 def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
-    smtp = None
-    if v["smtp.host"]:
-        security = v["smtp.security"]
-        smtp = SmtpSettings(
-            host=v["smtp.host"],
-            port=v["smtp.port"] or _DEFAULT_PORTS[security],
-            security=security,
-            user=v["smtp.user"],
-            sender=v["smtp.from"] or v["smtp.user"] or v["digest.to"],
-            timeout=v["smtp.timeout"],
-        )
-        if not v["digest.to"]:
-            raise ConfigError(f"{source}: [digest] to is empty; set it to your own email address.")
+    """The Config of validated values: one settings object per section, each built below.
+    Where two sections are at fault, [smtp] is named before [digest] outbox."""
+    smtp = _smtp(v, source)
+    return Config(
+        source=source,
+        workbook=_workbook(v, base),
+        digest=_digest(v, base, source),
+        smtp=smtp,
+        rules=_rules(v),
+    )
+
+
+def _workbook(v: dict[str, Any], base: Path) -> WorkbookSettings:
+    return WorkbookSettings(
+        path=base / v["workbook.path"],
+        sheet=v["workbook.sheet"] or None,
+        date_order=v["workbook.date_order"],
+        backups=v["workbook.backups"],
+    )
+
+
+def _digest(v: dict[str, Any], base: Path, source: Path) -> DigestSettings:
     outbox = base / v["digest.outbox"]
     if _is_file(outbox):
         raise ConfigError(
             f"{source}: [digest] outbox names the file {outbox}; set it to a folder (followup "
             "creates it)."
         )
-    return Config(
-        source=source,
-        workbook=base / v["workbook.path"],
-        sheet=v["workbook.sheet"] or None,
-        date_order=v["workbook.date_order"],
-        backups=v["workbook.backups"],
+    return DigestSettings(
         to=v["digest.to"],
         your_name=v["digest.name"],
         send_time=v["digest.time"],
@@ -506,18 +474,36 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
         outbox=outbox,
         max_items=v["digest.max_items"],
         templates=base / v["digest.templates"] if v["digest.templates"] else None,
-        smtp=smtp,
-        rules=RuleSettings(
-            steps=v["rules.steps"],
-            cadence=v["rules.cadence"],
-            stop_after_steps=v["rules.stop_after_steps"],
-            nudge_days=v["rules.nudge_days"],
-            declined_days=v["rules.declined_days"],
-            max_unanswered=v["rules.max_unanswered"],
-            rest_days=v["rules.rest_days"],
-            skip_weekends=v["rules.skip_weekends"],
-            lookahead_days=v["digest.lookahead_days"],
-        ),
+    )
+
+
+def _smtp(v: dict[str, Any], source: Path) -> SmtpSettings | None:
+    if not v["smtp.host"]:
+        return None
+    if not v["digest.to"]:
+        raise ConfigError(f"{source}: [digest] to is empty; set it to your own email address.")
+    security = v["smtp.security"]
+    return SmtpSettings(
+        host=v["smtp.host"],
+        port=v["smtp.port"] or _DEFAULT_PORTS[security],
+        security=security,
+        user=v["smtp.user"],
+        sender=v["smtp.from"] or v["smtp.user"] or v["digest.to"],
+        timeout=v["smtp.timeout"],
+    )
+
+
+def _rules(v: dict[str, Any]) -> RuleSettings:
+    return RuleSettings(
+        steps=v["rules.steps"],
+        cadence=v["rules.cadence"],
+        stop_after_steps=v["rules.stop_after_steps"],
+        nudge_days=v["rules.nudge_days"],
+        declined_days=v["rules.declined_days"],
+        max_unanswered=v["rules.max_unanswered"],
+        rest_days=v["rules.rest_days"],
+        skip_weekends=v["rules.skip_weekends"],
+        lookahead_days=v["digest.lookahead_days"],
     )
 
 

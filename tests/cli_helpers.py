@@ -147,12 +147,26 @@ def assert_namespace_well_formed(data: bytes, entry: str) -> None:
         raise AssertionError(f"{entry} is not namespace-well-formed XML: {error}") from None
 
 
+@contextlib.contextmanager
+def in_openpyxl(path: Path) -> Iterator[openpyxl.Workbook]:
+    """The workbook as openpyxl loads it, macros kept for an .xlsm; closed afterwards with the
+    in-memory zip openpyxl keeps the macros in, which its own `close` leaves open."""
+    book = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    try:
+        yield book
+    finally:
+        book.close()
+        if book.vba_archive is not None:
+            book.vba_archive.close()
+
+
 def loads_in_openpyxl(path: Path) -> bool:
     """Whether openpyxl opens the workbook (what pandas and many scripts read it with)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm").close()
+            with in_openpyxl(path):
+                pass
         except Exception:
             return False
     return True

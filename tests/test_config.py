@@ -1,5 +1,6 @@
 """The config schema: defaults, validation messages that name the key, and the shipped file."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from followup.config import SCHEMA, load_config, render_config
 from followup.core.model import HowMet, RuleSettings
 from followup.errors import ConfigError
+from followup.settings import Config, DigestSettings, WorkbookSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,11 +25,21 @@ def test_shipped_config_is_the_rendered_schema():
 
 def test_empty_file_gives_spec_defaults(tmp_path):
     config = load_config(write(tmp_path, ""))
-    assert config.workbook == tmp_path / "contacts.xlsx"
-    assert config.outbox == tmp_path / "outbox"
+    assert config.workbook.path == tmp_path / "contacts.xlsx"
+    assert config.digest.outbox == tmp_path / "outbox"
     assert config.smtp is None
     assert config.rules == RuleSettings()
-    assert config.backups == 7
+    assert config.workbook.backups == 7
+
+
+def test_the_config_holds_one_settings_object_per_section_of_the_file(tmp_path):
+    """A section added to the schema needs its own settings object in Config, so that an adapter
+    can be given just that section."""
+    sections = [field.name for field in dataclasses.fields(Config) if field.name != "source"]
+    assert sections == list(dict.fromkeys(key.section for key in SCHEMA))
+    config = load_config(write(tmp_path, '[workbook]\nsheet = "People"\n'))
+    assert config.workbook == WorkbookSettings(tmp_path / "contacts.xlsx", "People", "MDY", 7)
+    assert isinstance(config.digest, DigestSettings) and config.state_dir == config.digest.outbox
 
 
 def test_rendered_config_loads_to_the_defaults(tmp_path):

@@ -245,7 +245,7 @@ def test_the_daily_job_uses_the_configured_folder_and_reports_its_problems(tmp_p
     write(tmp_path / "mine", "event_thanks.txt", "Subject: So glad we met\n\nHi $first_name!")
     write(tmp_path / "mine", "typo.txt", "Subject: x\n\ny")
     config = load_config(config_file)
-    assert (config.templates, config.max_items) == (tmp_path / "mine", 1)
+    assert (config.digest.templates, config.digest.max_items) == (tmp_path / "mine", 1)
 
     def due(row: int, name: str) -> tuple[Contact, FollowUp]:
         contact = person(

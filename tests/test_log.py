@@ -34,7 +34,7 @@ from followup.core.model import Contact, HowMet, RuleSettings, Stage, Status
 from followup.core.rules import follow_up
 from followup.workbook.log_sheet import read_log
 from followup.workbook.saving import log_additions
-from followup.workbook.xlsx.patch import OwnSheet, patch_sheet
+from followup.workbook.xlsx import OwnSheet, patch_sheet
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 

@@ -18,11 +18,11 @@ import keyring.backend
 import pytest
 from keyring.backends import fail
 
-from followup.config import SmtpSettings
 from followup.core.digest import Digest, build_digest, to_message
 from followup.core.model import Contact, FollowUp, Status
 from followup.delivery import mailer
 from followup.errors import ConfigError, DeliveryError
+from followup.settings import SmtpSettings
 from tests.keyrings import MemoryKeyring
 from tests.smtp_server import HOST, free_port, hangup_server, silent_server, smtp_server
 

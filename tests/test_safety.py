@@ -266,19 +266,19 @@ KILLED_SAVE = textwrap.dedent(
 @pytest.mark.parametrize("phase", ["write", "verify"])
 def test_sigkill_in_the_middle_of_a_save_leaves_the_original_intact(book: Path, phase: str) -> None:
     before = book.read_bytes()
-    child = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", KILLED_SAVE, str(book), phase],
         stdout=subprocess.PIPE,
         text=True,
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=10)
-    finally:
-        child.kill()
-        child.wait()
+    ) as child:
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "ready"
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=10)
+        finally:
+            child.kill()
+            child.wait()
     assert child.returncode == -signal.SIGKILL
     assert book.read_bytes() == before
     assert first_name(book) == "Original"
@@ -304,23 +304,23 @@ HOLD_LOCK = textwrap.dedent(
 
 
 def test_second_run_gives_up_after_waiting(tmp_path: Path) -> None:
-    holder = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(tmp_path)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "locked"
-        started = time.monotonic()
-        with pytest.raises(AnotherRunInProgress) as caught, run_lock(tmp_path, wait=0.3):
-            pytest.fail("the lock was held by another process")
-        assert time.monotonic() - started >= 0.3
-        assert caught.value.exit_code == 0
-        assert str(caught.value) == (
-            "Another followup run is in progress; this one stops without doing anything."
-        )
-    finally:
-        holder.kill()
-        holder.wait()
+    ) as holder:
+        try:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "locked"
+            started = time.monotonic()
+            with pytest.raises(AnotherRunInProgress) as caught, run_lock(tmp_path, wait=0.3):
+                pytest.fail("the lock was held by another process")
+            assert time.monotonic() - started >= 0.3
+            assert caught.value.exit_code == 0
+            assert str(caught.value) == (
+                "Another followup run is in progress; this one stops without doing anything."
+            )
+        finally:
+            holder.kill()
+            holder.wait()
     with run_lock(tmp_path, wait=5):  # the OS released the dead holder's lock
         pass
 

@@ -19,13 +19,14 @@ from workbooks import make_workbook
 from xlsx_helpers import parts, replace_part
 
 from followup.commands.evaluation import evaluate
-from followup.config import Config, load_config
+from followup.config import load_config
 from followup.core.log import LogEntry
 from followup.errors import WorkbookError
+from followup.settings import Config
 from followup.workbook import guards, saving
 from followup.workbook.cells import WriteValue
 from followup.workbook.status_cells import planned_cells
-from followup.workbook.xlsx.patch import OwnSheet, PatchResult, patch_sheet
+from followup.workbook.xlsx import OwnSheet, PatchResult, patch_sheet
 
 TODAY = date(2026, 3, 11)
 NOW = datetime(2026, 3, 11, 8, 0)
@@ -63,16 +64,16 @@ def misbehaving(
 
 def save_run(config: Config) -> None:
     """What the daily run saves: the status cells the rules plan."""
-    before = guards.fingerprint(config.workbook)
+    before = guards.fingerprint(config.workbook.path)
     evaluation = evaluate(config, TODAY)
     cells = planned_cells(evaluation.contents, evaluation.entries, (), TODAY)
-    saving.save_workbook(config, evaluation.contents, cells, before, NOW)
+    saving.save_workbook(config.workbook, evaluation.contents, cells, before, NOW)
 
 
 def test_the_run_saves_its_own_cells(config: Config) -> None:
     save_run(config)
 
-    values = sheet_values(config.workbook, "Contacts")
+    values = sheet_values(config.workbook.path, "Contacts")
     assert values[1][:4] == ["Ann Lee", "ann@example.com", date(2026, 3, 2), True]
     assert values[1][5] in {"Overdue", "Due today", "Upcoming", "Scheduled"}
 
@@ -89,35 +90,35 @@ def test_the_run_saves_its_own_cells(config: Config) -> None:
 def test_a_cell_nobody_asked_for_stops_the_save(
     config: Config, monkeypatch: pytest.MonkeyPatch, extra: dict, what: str
 ) -> None:
-    original = config.workbook.read_bytes()
+    original = config.workbook.path.read_bytes()
     misbehaving(monkeypatch, extra)
 
     with pytest.raises(WorkbookError, match="did not read back as written"):
         save_run(config)
 
-    assert config.workbook.read_bytes() == original, what
+    assert config.workbook.path.read_bytes() == original, what
 
 
 def test_the_run_may_not_write_a_user_column(config: Config) -> None:
-    original = config.workbook.read_bytes()
-    before = guards.fingerprint(config.workbook)
+    original = config.workbook.path.read_bytes()
+    before = guards.fingerprint(config.workbook.path)
     contents = evaluate(config, TODAY).contents
 
     with pytest.raises(WorkbookError):
-        saving.save_workbook(config, contents, {(2, 2): "ann@example.org"}, before, NOW)
+        saving.save_workbook(config.workbook, contents, {(2, 2): "ann@example.org"}, before, NOW)
 
-    assert config.workbook.read_bytes() == original
+    assert config.workbook.path.read_bytes() == original
 
 
 def test_a_command_writes_user_cells_that_read_back_as_expected(config: Config) -> None:
-    before = guards.fingerprint(config.workbook)
+    before = guards.fingerprint(config.workbook.path)
     evaluation = evaluate(config, TODAY)
     ann, bo = evaluation.contents.contacts
     expected = (dataclasses.replace(ann, email="ann@example.org"), bo)
     entry = LogEntry(TODAY, "Ann Lee", "ann@example.org", "email")
 
     saving.save_workbook(
-        config,
+        config.workbook,
         evaluation.contents,
         {(2, 2): "ann@example.org"},
         before,
@@ -127,8 +128,8 @@ def test_a_command_writes_user_cells_that_read_back_as_expected(config: Config) 
         new_entries=(entry,),
     )
 
-    assert sheet_values(config.workbook, "Contacts")[1][1] == "ann@example.org"
-    assert sheet_values(config.workbook, "Log")[1][:4] == [
+    assert sheet_values(config.workbook.path, "Contacts")[1][1] == "ann@example.org"
+    assert sheet_values(config.workbook.path, "Log")[1][:4] == [
         TODAY,
         "Ann Lee",
         "ann@example.org",
@@ -137,17 +138,17 @@ def test_a_command_writes_user_cells_that_read_back_as_expected(config: Config) 
 
 
 def test_a_command_whose_cells_do_not_read_as_expected_is_not_saved(config: Config) -> None:
-    original = config.workbook.read_bytes()
-    before = guards.fingerprint(config.workbook)
+    original = config.workbook.path.read_bytes()
+    before = guards.fingerprint(config.workbook.path)
     contents = evaluate(config, TODAY).contents
     expected = (dataclasses.replace(contents.contacts[0], email="ann@example.org"),)
 
     with pytest.raises(WorkbookError):  # Bo's row is missing from what the command expects
         saving.save_workbook(
-            config, contents, {(2, 2): "ann@example.org"}, before, NOW, expected=expected
+            config.workbook, contents, {(2, 2): "ann@example.org"}, before, NOW, expected=expected
         )
 
-    assert config.workbook.read_bytes() == original
+    assert config.workbook.path.read_bytes() == original
 
 
 # --- the strict check of every part rewritten -------------------------------------------------
@@ -170,7 +171,7 @@ def test_a_part_excel_could_not_parse_is_never_swapped_in(
 ) -> None:
     """python-calamine reads a prefix nobody declared without complaint; Excel refuses the
     file. The save names the part and says why."""
-    original = config.workbook.read_bytes()
+    original = config.workbook.path.read_bytes()
     corrupting(monkeypatch, "xl/workbook.xml", b"<sheets>", b'<sheets x:hidden="1">')
 
     with pytest.raises(WorkbookError, match=r"xl/workbook\.xml.*unbound prefix") as raised:
@@ -178,20 +179,22 @@ def test_a_part_excel_could_not_parse_is_never_swapped_in(
 
     assert "bug in followup" in str(raised.value)
     assert raised.value.exit_code == 3
-    assert config.workbook.read_bytes() == original
+    assert config.workbook.path.read_bytes() == original
 
 
 def test_a_part_that_was_broken_already_is_named_with_what_to_do(config: Config) -> None:
     sheet = "xl/worksheets/sheet1.xml"
     replace_part(
-        config.workbook, sheet, parts(config.workbook)[sheet].replace(b"<row ", b'<row o:x="1" ', 1)
+        config.workbook.path,
+        sheet,
+        parts(config.workbook.path)[sheet].replace(b"<row ", b'<row o:x="1" ', 1),
     )
-    original = config.workbook.read_bytes()
+    original = config.workbook.path.read_bytes()
 
     with pytest.raises(WorkbookError, match=r"its part xl/worksheets/sheet1\.xml is not well-"):
         save_run(config)
 
-    assert config.workbook.read_bytes() == original
+    assert config.workbook.path.read_bytes() == original
 
 
 def test_a_failed_check_stops_the_run_after_the_digest_went_out(tmp_path: Path) -> None:
@@ -245,14 +248,14 @@ def as_serial(value: WriteValue) -> WriteValue:
 def test_the_runs_own_cells_must_read_back_as_planned(
     config: Config, monkeypatch: pytest.MonkeyPatch, change: Callable, row: int, what: str
 ) -> None:
-    original = config.workbook.read_bytes()
+    original = config.workbook.path.read_bytes()
     rewriting(monkeypatch, change)
 
     where = f"row {row} of the sheet 'Contacts' did not read back as written"
     with pytest.raises(WorkbookError, match=where):
         save_run(config)
 
-    assert config.workbook.read_bytes() == original, what
+    assert config.workbook.path.read_bytes() == original, what
 
 
 def test_a_commands_cells_must_read_back_as_planned(
@@ -260,15 +263,15 @@ def test_a_commands_cells_must_read_back_as_planned(
 ) -> None:
     """A count written as the text "2" still parses as 2 follow-ups, so the contacts read as
     the command expects; but the cell is not what the command wrote (a number)."""
-    original = config.workbook.read_bytes()
-    before = guards.fingerprint(config.workbook)
+    original = config.workbook.path.read_bytes()
+    before = guards.fingerprint(config.workbook.path)
     contents = evaluate(config, TODAY).contents
     ann, bo = contents.contacts
     rewriting(monkeypatch, lambda value: str(value) if isinstance(value, int) else value)
 
     with pytest.raises(WorkbookError, match="did not read back as written"):
         saving.save_workbook(
-            config,
+            config.workbook,
             contents,
             {(1, 7): "Follow-ups", (2, 7): 2},
             before,
@@ -276,7 +279,7 @@ def test_a_commands_cells_must_read_back_as_planned(
             expected=(dataclasses.replace(ann, follow_ups=2), bo),
         )
 
-    assert config.workbook.read_bytes() == original
+    assert config.workbook.path.read_bytes() == original
 
 
 def test_a_zip_holding_a_part_twice_is_refused(tmp_path: Path) -> None:

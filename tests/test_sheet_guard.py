@@ -16,9 +16,8 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-import openpyxl
 import pytest
-from cli_helpers import ROOT, write_config, zip_parts
+from cli_helpers import ROOT, in_openpyxl, write_config, zip_parts
 from edit_helpers import invoke
 from sheet_xml import edit_sheet, sheet_entries
 from workbooks import make_workbook
@@ -27,8 +26,10 @@ from xlsx_helpers import soffice_convert
 from followup.errors import WorkbookError
 from followup.workbook.columns import column_number
 from followup.workbook.reader import read_contacts
-from followup.workbook.sheet_guard import open_workbook
+from followup.workbook.sheet_guard import _SheetEntries, open_workbook
 from followup.workbook.sheet_layout import MIN_CELLS, Layout, fits
+from followup.workbook.xlsx import patch_sheet
+from followup.workbook.xlsx.package import Book, Package
 
 TODAY = "2026-03-11"
 CONTACTS = [
@@ -264,11 +265,78 @@ def test_a_workbook_with_an_excel_4_macro_sheet_is_read_and_written(tmp_path: Pa
     with open_workbook(book) as workbook:
         assert workbook.sheet("Contacts").to_python()[0][4:8] == OWNED
         assert workbook.sheet("Log").to_python()[1][1] == "Ann Lee"
-    assert openpyxl.load_workbook(book, keep_vba=True).sheetnames == ["Macro1", "Contacts", "Log"]
+    with in_openpyxl(book) as opened:
+        assert opened.sheetnames == ["Macro1", "Contacts", "Log"]
     converted = soffice_convert([book], "csv", tmp_path / "csv")
     if converted is not None:
         assert converted[0].is_file()
     assert set(before) <= set(after)
+
+
+def test_a_macro_sheet_is_left_out_for_the_reader_and_refused_as_the_sheet_to_write(
+    tmp_path: Path,
+) -> None:
+    book = with_macro_sheet(make_workbook(tmp_path / "made.xlsx", CONTACTS), tmp_path / "m.xlsm")
+    with zipfile.ZipFile(book) as archive:
+        entries = _SheetEntries.read(archive)
+    assert entries is not None and "Macro1" not in entries.sheets
+    assert b"Macro1" not in entries.without_macro_sheets()
+    with pytest.raises(WorkbookError, match=r"'Macro1' in m\.xlsm is a macro sheet"):
+        patch_sheet(book, tmp_path / "out.xlsm", "Macro1", {(1, 1): "x"})
+
+
+def with_parts(xlsx: Path, out: Path, changed: dict[str, bytes]) -> Path:
+    """A copy of the workbook with some parts replaced."""
+    with zipfile.ZipFile(xlsx) as archive, zipfile.ZipFile(out, "w") as copy:
+        for info in archive.infolist():
+            copy.writestr(info.filename, changed.get(info.filename) or archive.read(info))
+    return out
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "worksheets/sheet1.xml",
+        "/xl/worksheets/sheet1.xml",
+        "worksheets\\sheet1.xml",
+        "Worksheets/SHEET1.xml",
+        "./worksheets/../worksheets/sheet1.xml",
+        "/xl/worksheets/%73heet1.xml",
+    ],
+)
+def test_the_reader_and_the_patcher_find_the_same_part_for_a_sheet(
+    tmp_path: Path, target: str
+) -> None:
+    """Both find parts by the rules of xlsx/parts.py: a sheet the reader measures is the part
+    the patcher writes, however its relationship names it."""
+    made = make_workbook(tmp_path / "made.xlsx", CONTACTS)
+    rels = zip_parts(made)["xl/_rels/workbook.xml.rels"]
+    written = f'Target="{target}"'.encode()
+    odd = re.sub(rb'Target="[^"]*sheet1.xml"', lambda _: written, rels)
+    assert written in odd
+    book = with_parts(made, tmp_path / "odd.xlsx", {"xl/_rels/workbook.xml.rels": odd})
+    with zipfile.ZipFile(book) as archive:
+        entries = _SheetEntries.read(archive)
+        package = Package(archive)
+        _, patched = Book.load(package).sheet_part(package, "Contacts")
+    assert entries is not None and entries.sheets["Contacts"] == patched
+    assert patched == "xl/worksheets/sheet1.xml"
+
+
+def test_a_workbook_part_that_does_not_parse_stops_the_reader_quietly_and_the_patcher_aloud(
+    tmp_path: Path,
+) -> None:
+    """The reader's map gives up (python-calamine or the reader then names the fault); the
+    patcher says itself what it cannot patch."""
+    made = make_workbook(tmp_path / "made.xlsx", CONTACTS)
+    broken = zip_parts(made)["xl/workbook.xml"].replace(b"</sheets>", b"")
+    book = with_parts(made, tmp_path / "broken.xlsx", {"xl/workbook.xml": broken})
+    with zipfile.ZipFile(book) as archive:
+        assert _SheetEntries.read(archive) is None
+    with pytest.raises(WorkbookError, match=r"broken\.xlsx"):
+        read_contacts(book)
+    with pytest.raises(WorkbookError, match=r"broken\.xlsx could not be updated because"):
+        patch_sheet(book, tmp_path / "out.xlsx", "Contacts", {(1, 1): "x"})
 
 
 def test_a_sheet_too_big_even_without_its_strays_is_refused_naming_its_last_cell(

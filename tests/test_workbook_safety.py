@@ -41,7 +41,7 @@ from workbooks import make_workbook
 from xlsx_helpers import FIRST_FREE_COL, LAST_ROW, rich_workbook, soffice_convert
 
 from followup.cli import cli
-from followup.workbook.xlsx.patch import patch_sheet
+from followup.workbook.xlsx import patch_sheet
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 

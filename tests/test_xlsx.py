@@ -37,10 +37,10 @@ from xlsx_helpers import (
 
 from followup.errors import WorkbookError
 from followup.workbook.cells import WriteValue
+from followup.workbook.xlsx import OwnSheet, patch_sheet
 from followup.workbook.xlsx import package as xlsx_package
 from followup.workbook.xlsx import patch as xlsx_patch
 from followup.workbook.xlsx import sheet as xlsx_sheet
-from followup.workbook.xlsx.patch import OwnSheet, patch_sheet
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 
@@ -351,7 +351,12 @@ def test_a_workbook_without_styles_gets_one(tmp_path: Path) -> None:
     src = corpus_copy("inlineStr_cdata.xlsx", tmp_path)
     dst = patched(src, {(3, 1): date(2026, 3, 11)}, "Sheet1")
     added = changed_parts(src, dst)
-    assert added == {SHEET, "xl/styles.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+    assert added == {
+        SHEET,
+        "xl/styles.xml",
+        "xl/_rels/workbook.xml.rels",
+        "[Content_Types].xml",
+    }
     assert cell(read(dst), 3, 1) == date(2026, 3, 11)
     assert openpyxl.load_workbook(dst)["Sheet1"]["A3"].number_format == "yyyy-mm-dd"
 
@@ -418,7 +423,7 @@ STREAMED_EDITS: dict[tuple[int, int], WriteValue] = {
 def test_pieces_cut_anywhere_patch_as_the_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str
 ) -> None:
-    """The sheet streams in pieces of package._CHUNK characters: wherever a piece ends (inside a
+    """The sheet streams in pieces of package.CHUNK characters: wherever a piece ends (inside a
     row, a tag, a comment, CDATA or a UTF-16 character), the result is what one piece gives."""
     src = rich_workbook(tmp_path / "odd.xlsx", table=False)
     text = STREAMED_XML.format(encoding=encoding.removesuffix("-sig"))
@@ -428,7 +433,7 @@ def test_pieces_cut_anywhere_patch_as_the_whole(
     assert expected[SHEET].startswith(text.encode(encoding)[:8])  # the BOM, if any, stays
     assert 'ref="A1:D6"' in expected[SHEET].decode(encoding)
     for chunk in (*range(1, 40), 97, 256):
-        monkeypatch.setattr(xlsx_package, "_CHUNK", chunk)
+        monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
         dst = tmp_path / f"pieces-{chunk}.xlsx"
         result = patch_sheet(src, dst, "Contacts", STREAMED_EDITS)
         assert result.skipped == ("B2", "A4"), chunk
@@ -448,8 +453,8 @@ def test_a_table_does_not_grow_over_merged_cells_wherever_a_piece_ends(
     sheet.add_table("A1:B3", {"columns": [{"header": "Name"}, {"header": "Email"}]})
     sheet.merge_range("C3:D3", "merged")
     workbook.close()
-    for chunk in (xlsx_package._CHUNK, *range(5, 60)):
-        monkeypatch.setattr(xlsx_package, "_CHUNK", chunk)
+    for chunk in (xlsx_package.CHUNK, *range(5, 60)):
+        monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
         dst = tmp_path / f"pieces-{chunk}.xlsx"
         patch_sheet(src, dst, "Contacts", {(1, 3): "Status"})
         assert changed_parts(src, dst) == {SHEET}, chunk  # the table part is as it was
@@ -471,14 +476,14 @@ def test_a_big_sheet_is_patched_a_run_of_rows_at_a_time(
     cells: dict[tuple[int, int], WriteValue] = {(r, 4): f"status {r}" for r in range(1, 301, 7)}
     expected = parts(patched(src, cells))[SHEET]
     runs: list[int] = []
-    patch_rows = xlsx_sheet._SheetPatch._patched_rows
+    patch_rows = xlsx_sheet.SheetPatch._patched_rows
 
-    def spy(self: xlsx_sheet._SheetPatch, text: str, scan: str, end: int) -> str:
+    def spy(self: xlsx_sheet.SheetPatch, text: str, scan: str, end: int) -> str:
         runs.append(end)
         return patch_rows(self, text, scan, end)
 
-    monkeypatch.setattr(xlsx_sheet._SheetPatch, "_patched_rows", spy)
-    monkeypatch.setattr(xlsx_package, "_CHUNK", 1000)
+    monkeypatch.setattr(xlsx_sheet.SheetPatch, "_patched_rows", spy)
+    monkeypatch.setattr(xlsx_package, "CHUNK", 1000)
     dst = tmp_path / "pieces.xlsx"
     patch_sheet(src, dst, "Contacts", cells)
     longest_row = max(len(row) for row in sheet_rows(expected.decode()).values())
@@ -495,7 +500,7 @@ def test_whitespace_anywhere_in_the_sheet_is_patched_in_one_pass(
     read on with as much again each time, so the pass stays linear. With 4 KB pieces, 8 MB of
     padding in each place took over a minute when every piece meant searching all the text
     held back again; now it takes about a second, and 30 s is a generous bound."""
-    monkeypatch.setattr(xlsx_package, "_CHUNK", 4096)
+    monkeypatch.setattr(xlsx_package, "CHUNK", 4096)
     pad = " " * 8_000_000
     xml = (
         f'<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1"><c r="A1"><v>1</v></c></row>{pad}'
@@ -524,7 +529,7 @@ def test_a_sheet_after_the_parts_it_changes_goes_through_a_temporary_file(
     src = rich_workbook(tmp_path / "rich.xlsx")
     cells = {**owned_cells(), (2, 1): date(2026, 3, 11)}  # a new date style, a grown table
     direct = parts(patched(src, cells))
-    monkeypatch.setattr(xlsx_patch._Plan, "late", lambda self: None)
+    monkeypatch.setattr(xlsx_patch.Plan, "late", lambda self: None)
     spilled = tmp_path / "spilled.xlsx"
     patch_sheet(src, spilled, "Contacts", cells)
     assert parts(spilled) == direct

@@ -21,11 +21,11 @@ from followup.commands import settled
 from followup.commands.draft_files import load_templates
 from followup.commands.evaluation import Evaluation, evaluate
 from followup.commands.memory import MEMORY_FILE, save_memory
-from followup.config import Config
 from followup.core.digest import Digest, build_digest, worth_sending
 from followup.core.history import History
 from followup.delivery.deliver import Outcome, deliver
 from followup.errors import DeliveryError, FollowupError, WorkbookError
+from followup.settings import Config
 from followup.workbook import guards
 from followup.workbook.cells import Cells
 from followup.workbook.saving import save_workbook
@@ -48,16 +48,16 @@ def digest_for(
     config: Config, evaluation: Evaluation, today: date, notices: Sequence[str] = ()
 ) -> Digest:
     """The digest of an evaluation, whether or not it will be sent."""
-    templates = load_templates(config.templates)
+    templates = load_templates(config.digest.templates)
     return build_digest(
         evaluation.entries,
         evaluation.contents.problems,
         today,
         [*notices, *(thanks.line() for thanks in evaluation.history.thanks), *templates.problems],
-        config.your_name,
+        config.digest.your_name,
         templates=templates.by_name,
         rules=config.rules,
-        max_items=config.max_items,
+        max_items=config.digest.max_items,
     )
 
 
@@ -116,9 +116,9 @@ class _Run:
     def stages(self, *, dry_run: bool, force: bool) -> None:
         if not self.start(dry_run=dry_run, force=force):
             return
-        before = guards.fingerprint(self.config.workbook)
+        before = guards.fingerprint(self.config.workbook.path)
         evaluation = self.read()
-        open_in = guards.open_by_user(self.config.workbook)
+        open_in = guards.open_by_user(self.config.workbook.path)
         digest = digest_for(self.config, evaluation, self.today, _Say.open_notice(open_in))
         if dry_run:
             self.report.digest = digest
@@ -131,7 +131,7 @@ class _Run:
 
     def start(self, *, dry_run: bool, force: bool) -> bool:
         """Create the workbook on the first run; False when today is already settled."""
-        book = self.config.workbook
+        book = self.config.workbook.path
         if not book.exists() and not dry_run:
             create_workbook(book, self.today)
             self.report.messages.append(_Say.created(book))
@@ -153,8 +153,9 @@ class _Run:
         config = self.config
         due = worth_sending(evaluation.entries, evaluation.contents.problems)
         outcome = deliver(
-            config,
-            digest if due or config.send_when_empty else None,
+            config.digest,
+            config.smtp,
+            digest if due or config.digest.send_when_empty else None,
             self.now,
             force=force,
             calendar=self._calendar(evaluation),
@@ -178,7 +179,7 @@ class _Run:
     ) -> tuple[bool, bool]:
         """Write the cells and the new Log rows, unless the workbook is open. Returns whether
         the hand edits are logged, and whether the workbook holds every status the rules give."""
-        book, history = self.config.workbook, evaluation.history
+        book, history = self.config.workbook.path, evaluation.history
         if open_in:
             self.report.messages.append(_Say.open_not_written(book, open_in))
             return not history.new_entries, False
@@ -188,7 +189,7 @@ class _Run:
         wrote = _Say.wrote(book, cells, history)  # before the save, which empties `cells`
         try:
             save_workbook(
-                self.config,
+                self.config.workbook,
                 evaluation.contents,
                 cells,
                 before,
@@ -232,7 +233,7 @@ class _Run:
 
     def _calendar(self, evaluation: Evaluation) -> bytes | None:
         """The .ics to attach to the digest, when [digest] attach_calendar asks for one."""
-        if not self.config.attach_calendar:
+        if not self.config.digest.attach_calendar:
             return None
         from followup.delivery.calendar import build_calendar  # icalendar loads only when used
 

@@ -24,19 +24,13 @@ import keyring
 from keyring.errors import KeyringError
 
 from followup.commands import evaluation
-from followup.config import (
-    Config,
-    SmtpSettings,
-    checked_values,
-    load_config,
-    read_toml,
-    unknown_keys,
-)
+from followup.config import checked_values, load_config, read_toml, unknown_keys
 from followup.core.digest import worth_sending
 from followup.delivery import mailer
 from followup.delivery.outbox import Outbox
 from followup.delivery.state import STATE_FILE, State
 from followup.errors import ConfigError, FollowupError
+from followup.settings import Config, SmtpSettings
 from followup.workbook import guards
 from followup.workbook.xlsx import xmlcheck
 
@@ -74,7 +68,9 @@ def diagnose(path: Path, today: Callable[[Config], date]) -> list[Check]:
         checks.append(check_problems(read))
     checks.append(_safely("Workbook access", lambda: check_write_access(config)))
     if config.smtp is None:
-        checks.append(Check("Email", True, f"not set up: digests are written to {config.outbox}"))
+        checks.append(
+            Check("Email", True, f"not set up: digests are written to {config.digest.outbox}")
+        )
     else:
         smtp = config.smtp
         password = _password(smtp)
@@ -148,7 +144,7 @@ def check_config(path: Path) -> tuple[Check, Config | None]:
 def check_workbook(config: Config, read: evaluation.Evaluation | Exception) -> Check:
     """The workbook exists, opens, has a contacts sheet with a Name header, and every XML part
     in it is namespace-well-formed (the check a save makes, which python-calamine does not)."""
-    book = config.workbook
+    book = config.workbook.path
     broken = _broken_parts(book)
     if broken:
         parts = "; ".join(map(str, broken[:3])) + ("; ..." if len(broken) > 3 else "")
@@ -196,7 +192,7 @@ def check_problems(read: evaluation.Evaluation) -> Check:
 
 def check_write_access(config: Config) -> Check:
     """Today's statuses can be saved: the workbook is not open and its folder is writable."""
-    book = config.workbook
+    book = config.workbook.path
     app = guards.open_by_user(book)
     if app:
         return Check(
@@ -261,7 +257,7 @@ def check_smtp(smtp: SmtpSettings, password: str | Exception | None) -> Check:
 
 def check_outbox(config: Config) -> Check:
     """No digest is stuck waiting for the mail server, and the outbox can be written."""
-    outbox = Outbox(config.outbox)
+    outbox = Outbox(config.digest.outbox)
     pending = outbox.pending()
     if pending:
         count = len(pending)
@@ -278,7 +274,7 @@ def check_outbox(config: Config) -> Check:
             f"the oldest {pending[0].stem!r}",
             fix,
         )
-    folder = config.outbox
+    folder = config.digest.outbox
     existing = next(p for p in (folder, *folder.parents) if p.exists())
     if not os.access(existing, os.W_OK):
         return Check(
@@ -306,7 +302,7 @@ def check_last_digest(
     since = f"The last digest was for {last:%a %d %b %Y}" if last else "No digest yet"
     quiet = (
         isinstance(read, evaluation.Evaluation)
-        and not config.send_when_empty
+        and not config.digest.send_when_empty
         and not worth_sending(read.entries, read.contents.problems)
     )
     if quiet:

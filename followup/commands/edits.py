@@ -16,13 +16,13 @@ from pathlib import Path
 
 from followup.commands.evaluation import Evaluation, evaluate
 from followup.commands.importers import Imported
-from followup.config import Config
 from followup.core.channels import channel as contact_channel
 from followup.core.identity import find_contact, identities
 from followup.core.log import LogEntry
 from followup.core.model import LAST_DAY, MAX_DAYS, Contact, HowMet
 from followup.core.rules import follow_up, touches_made
 from followup.errors import FollowupError, UsageError, WorkbookError
+from followup.settings import Config
 from followup.workbook import guards
 from followup.workbook.cells import MAX_COUNT, Cells, is_blank, new_cell_text
 from followup.workbook.columns import USER_COLUMNS, cell_address
@@ -253,10 +253,10 @@ def apply(
     saved while the change is written, or a run is in progress; with exit 3 when it cannot be
     saved (a read-only folder, a full disk), and exit 2 when the outbox cannot be written.
     """
-    name = config.workbook.name
+    name = config.workbook.path.name
     try:
         with guards.run_lock(config.state_dir) as notice:
-            app = guards.open_by_user(config.workbook)
+            app = guards.open_by_user(config.workbook.path)
             if app and not dry_run:
                 raise FollowupError(
                     f"{name} is open in {app}, so nothing was changed. Save and close it "
@@ -264,7 +264,9 @@ def apply(
                     "its leftover lock file beside the workbook.)"
                 )
             # Taken before reading: rows planned from this read must not land in a newer file.
-            before = guards.fingerprint(config.workbook) if config.workbook.exists() else None
+            before = (
+                guards.fingerprint(config.workbook.path) if config.workbook.path.exists() else None
+            )
             evaluation = evaluate(config, today)
             change = plan(evaluation)
             _refuse_hidden_cells(evaluation.contents, change.cells)
@@ -273,7 +275,7 @@ def apply(
             if dry_run or before is None or not (change.cells or change.new_entries):
                 return change
             save_workbook(
-                config,
+                config.workbook,
                 evaluation.contents,
                 change.cells,
                 before,
@@ -303,7 +305,7 @@ def apply(
         reason = error.__cause__.strerror if isinstance(error.__cause__, OSError) else error
         raise WorkbookError(
             f"Could not save {name} ({reason}), so nothing was changed. Check that "
-            f"{config.workbook.parent} is writable and has free space."
+            f"{config.workbook.path.parent} is writable and has free space."
         ) from None
 
 

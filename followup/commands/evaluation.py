@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from followup.commands.memory import MEMORY_FILE, load_memory
-from followup.config import Config
 from followup.core.history import History, review
 from followup.core.model import Contact, FollowUp
 from followup.core.rules import follow_up
+from followup.settings import Config
 from followup.workbook.log_sheet import log_in
 from followup.workbook.reader import SheetContents, contacts_in
 from followup.workbook.sheet_guard import open_workbook
@@ -40,11 +40,15 @@ class Evaluation:
 def evaluate(config: Config, today: date) -> Evaluation:
     """The three first stages of a run: read the workbook (contacts and Log), review the
     history (hand edits, referrers to thank), and evaluate every contact's follow-up."""
-    with open_workbook(config.workbook) as workbook:
+    with open_workbook(config.workbook.path) as workbook:
         contents = contacts_in(
-            workbook, config.workbook, config.sheet, config.date_order, today=today
+            workbook,
+            config.workbook.path,
+            config.workbook.sheet,
+            config.workbook.date_order,
+            today=today,
         )
-        log = log_in(workbook, config.date_order, contents.sheet)
+        log = log_in(workbook, config.workbook.date_order, contents.sheet)
     history = review(contents.contacts, log, load_memory(config.state_dir / MEMORY_FILE), today)
     entries = tuple((c, follow_up(c, today, config.rules)) for c in history.contacts)
     return Evaluation(contents, entries, history)

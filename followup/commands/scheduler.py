@@ -33,9 +33,9 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from followup.config import Config
 from followup.delivery.state import STATE_FILE, State
 from followup.errors import FollowupError
+from followup.settings import Config
 
 log = logging.getLogger(__name__)
 
@@ -186,13 +186,13 @@ def cron_line(config: Config, python: str, now: datetime) -> str:
             f">> {shlex.quote(str(folder / CRON_LOG))} 2>&1",
         ]
     )
-    at = config.send_time
+    at, zone = config.digest.send_time, config.digest.timezone
     lines = [
         f"# followup: the daily digest at {at:%H:%M}. Install: `crontab -e`, paste these lines."
     ]
-    if config.timezone is not None and _machine_clock_differs(config.timezone, now.year):
+    if zone is not None and _machine_clock_differs(zone, now.year):
         lines.append(
-            f"# cron uses this machine's timezone, not [digest] timezone {config.timezone.key}: "
+            f"# cron uses this machine's timezone, not [digest] timezone {zone.key}: "
             "change the hour below, or use `followup schedule`."
         )
     escaped = command.replace("%", "\\%")  # cron turns an unescaped % into a newline

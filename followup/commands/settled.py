@@ -16,7 +16,7 @@ import hashlib
 from datetime import date
 
 from followup.atomic import write_atomic
-from followup.config import Config
+from followup.settings import Config
 
 SETTLED_FILE = "settled"
 
@@ -24,7 +24,7 @@ SETTLED_FILE = "settled"
 def token(config: Config, today: date) -> str:
     """What a settled run leaves behind: a hash of the day, the settings and the workbook."""
     digest = hashlib.sha256(f"{today.isoformat()}\n{config!r}\n".encode())
-    with config.workbook.open("rb") as workbook:
+    with config.workbook.path.open("rb") as workbook:
         digest.update(hashlib.file_digest(workbook, "sha256").digest())
     return digest.hexdigest()
 

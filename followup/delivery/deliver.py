@@ -13,11 +13,11 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from followup.config import Config
 from followup.core.digest import Digest, to_message
 from followup.delivery.outbox import Outbox
 from followup.delivery.state import STATE_FILE, State
 from followup.errors import ConfigError, DeliveryError
+from followup.settings import DigestSettings, SmtpSettings
 
 _SENDER_WITHOUT_SMTP = "followup <followup@localhost>"
 
@@ -36,7 +36,8 @@ class Outcome:
 
 
 def deliver(
-    config: Config,
+    settings: DigestSettings,
+    smtp: SmtpSettings | None,
     digest: Digest | None,
     now: datetime,
     *,
@@ -44,12 +45,13 @@ def deliver(
     calendar: bytes | None = None,
     keys: Mapping[int, str] | None = None,
 ) -> Outcome:
-    """Deliver `digest` unless one was already delivered that day (or `force`), plus the queue.
+    """Deliver `digest` unless one was already delivered that day (or `force`), plus the queue:
+    by `smtp`, or (None) only to the outbox.
 
     `calendar`, when given, is attached to today's digest as followup.ics. `keys` maps the
     digest's rows to contact keys, remembered with a delivery for Last reminded.
     """
-    state = State.load(config.state_dir / STATE_FILE)
+    state = State.load(settings.state_dir / STATE_FILE)
     outcome = Outcome(messages=[state.warning] if state.warning else [])
     if digest and state.delivered_on(digest.day) and not force:
         at = f" at {state.last_at:%H:%M}" if state.last_at else ""
@@ -57,21 +59,21 @@ def deliver(
             f"Today's digest was already delivered{at}; `followup run --force` sends another."
         )
         digest = None
-    outbox = Outbox(config.outbox)
+    outbox = Outbox(settings.outbox)
     outbox.tidy()
     try:
-        if config.smtp is None:
+        if smtp is None:
             if digest:
                 sender = _SENDER_WITHOUT_SMTP
-                message = to_message(digest, sender, config.to or sender, now)
+                message = to_message(digest, sender, settings.to or sender, now)
                 eml = outbox.keep(_attach(message, calendar), digest.day)
                 outcome.delivered = digest
                 outcome.messages.append(f"Digest written to {eml.with_suffix('.html')}")
         else:
-            _send_queue(config, outbox, digest, now, outcome, calendar)
+            _send_queue(settings.to, smtp, outbox, digest, now, outcome, calendar)
     except OSError as err:  # a read-only outbox or a full disk
         outcome.error = (
-            f"Could not write the digest in {config.outbox} ({err.strerror or err}). Make that "
+            f"Could not write the digest in {settings.outbox} ({err.strerror or err}). Make that "
             "folder writable and check that the disk has free space, or set [digest] outbox in "
             "config.toml to another folder."
         )
@@ -93,7 +95,8 @@ def deliver(
 
 
 def _send_queue(
-    config: Config,
+    to: str,
+    smtp: SmtpSettings,
     outbox: Outbox,
     digest: Digest | None,
     now: datetime,
@@ -101,11 +104,10 @@ def _send_queue(
     calendar: bytes | None,
 ) -> None:
     """Queue today's digest, then send everything pending, oldest first, each at most once."""
-    assert config.smtp is not None
     todays: Path | None = None
     if digest:
         outbox.withdraw(digest.day)  # an undelivered earlier digest of today is superseded
-        message = to_message(digest, config.smtp.sender, config.to, now)
+        message = to_message(digest, smtp.sender, to, now)
         todays = outbox.add(_attach(message, calendar), digest.day)
     queue = outbox.pending()
     if not queue:
@@ -113,12 +115,12 @@ def _send_queue(
     from followup.delivery import mailer  # yagmail, keyring and ssl load only when used
 
     try:
-        password = mailer.resolve_password(config.smtp)
+        password = mailer.resolve_password(smtp)
         for path in queue:
-            mailer.send(Outbox.load(path), config.smtp, password)
+            mailer.send(Outbox.load(path), smtp, password)
             if path == todays:
                 outcome.delivered = digest
-            outcome.messages.append(f"Sent {path.stem} to {config.to}.")
+            outcome.messages.append(f"Sent {path.stem} to {to}.")
             try:
                 outbox.mark_sent(path)
             except OSError as err:  # it was sent: a warning, not a failed delivery

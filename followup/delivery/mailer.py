@@ -35,8 +35,8 @@ import keyring
 import yagmail
 from keyring.errors import KeyringError
 
-from followup.config import SmtpSettings
 from followup.errors import ConfigError, DeliveryError
+from followup.settings import SmtpSettings
 
 PASSWORD_ENV = "FOLLOWUP_SMTP_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 KEYRING_SERVICE = "followup"

@@ -91,7 +91,9 @@ def new_cell_text(text: str) -> tuple[str, str]:
     change for that, in words that follow "was" ("" when nothing the user would miss did).
 
     Line breaks become the cell's own (a line feed, what Alt+Enter types in Excel); control
-    characters stay, written as Excel writes them (_x0001_).
+    characters stay, written as Excel writes them (_x0001_). Space that a cut or a dropped
+    character leaves at either end goes too: a cell's text is read without it, and the save
+    checks that each cell reads back as written.
     """
     text = _LINE_BREAK.sub("\n", text)
     stored = storable_text(text)
@@ -103,7 +105,7 @@ def new_cell_text(text: str) -> tuple[str, str]:
         changes.append(f"stripped of {dropped} character{'s' * (dropped != 1)} no cell can hold")
     if len(stored) < len(text) - dropped:
         changes.append(f"cut to {MAX_CELL_TEXT:,} characters, the most a cell holds")
-    return stored, " and ".join(changes)
+    return stored.strip(), " and ".join(changes)
 
 
 # --- dates -------------------------------------------------------------------------------------

@@ -27,10 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-from followup.config import Config
 from followup.core.log import HEADER, Log, LogEntry
 from followup.core.model import Contact
 from followup.errors import FollowupError, WorkbookError
+from followup.settings import WorkbookSettings
 from followup.workbook import guards
 from followup.workbook.cells import Cells, ReadValue, WriteValue
 from followup.workbook.columns import cell_address
@@ -44,13 +44,11 @@ from followup.workbook.reader import (
     user_digest,
 )
 from followup.workbook.sheet_guard import Workbook
-from followup.workbook.xlsx import xmlcheck
-from followup.workbook.xlsx.patch import OwnSheet, PatchResult, patch_sheet
-from followup.workbook.xlsx.values import read_back
+from followup.workbook.xlsx import OwnSheet, PatchResult, patch_sheet, read_back, xmlcheck
 
 
 def save_workbook(
-    config: Config,
+    settings: WorkbookSettings,
     contents: SheetContents,
     cells: Cells,
     before: guards.Fingerprint,
@@ -81,18 +79,18 @@ def save_workbook(
 
     def write(tmp: Path) -> None:
         nonlocal result, planned
-        result = patch_sheet(config.workbook, tmp, contents.sheet, cells, own)
+        result = patch_sheet(settings.path, tmp, contents.sheet, cells, own)
         planned = _Planned.of(contents, cells, own, result)
         cells.clear()
         if every_cell and result.skipped:
             raise FollowupError(
-                f"{', '.join(result.skipped)} in {config.workbook.name} holds a formula, which "
+                f"{', '.join(result.skipped)} in {settings.path.name} holds a formula, which "
                 "followup never overwrites, so nothing was changed. Edit that cell by hand."
             )
 
     def difference(tmp: Path) -> str | None:
         """Where the new version does not read back as it should, or None."""
-        originals = _rows_as_read(config.workbook, contents.sheet, written) if written else {}
+        originals = _rows_as_read(settings.path, contents.sheet, written) if written else {}
         trusted = None if contents.left_out is None else {contents.sheet: contents.left_out}
         with open_workbook(tmp, trusted) as workbook:
             rewritten = padded_rows(workbook.sheet(contents.sheet))
@@ -101,11 +99,11 @@ def save_workbook(
             if row is not None:
                 return f"row {row} of the sheet {contents.sheet!r}"
             if expected is not None:
-                again = contacts_in(workbook, tmp, contents.sheet, config.date_order)
+                again = contacts_in(workbook, tmp, contents.sheet, settings.date_order)
                 if _user_data(again.contacts) != _user_data(expected):
                     return f"the contacts on the sheet {contents.sheet!r}"
             if own is not None:
-                found = log_in(workbook, config.date_order, contents.sheet)
+                found = log_in(workbook, settings.date_order, contents.sheet)
                 if not (
                     (found.sheet, found.entries) == (own.name, want_log)
                     and _own_cells_read_back(workbook, own.name, planned.own)
@@ -117,21 +115,21 @@ def save_workbook(
         # python-calamine lets go of the GIL while it loads the sheet, so the strict parse of
         # the rewritten parts runs beside it at little cost.
         with ThreadPoolExecutor(1, "followup-xml-check") as pool:
-            strict = pool.submit(_strict_check, config.workbook, tmp)
+            strict = pool.submit(_strict_check, settings.path, tmp)
             try:
                 where = difference(tmp)
             finally:
                 strict.result()  # its failure says more than the read-back's
         if where is not None:
             raise WorkbookError(
-                f"{config.workbook.name} was not saved: in the new version, {where} did not "
+                f"{settings.path.name} was not saved: in the new version, {where} did not "
                 "read back as written. The workbook is unchanged. This is a bug in followup, "
                 "or something in the file it does not handle; please report it with this "
                 "message."
             )
 
     guards.safe_replace(
-        config.workbook, write, expected=before, backups=config.backups, verify=verify, now=now
+        settings.path, write, expected=before, backups=settings.backups, verify=verify, now=now
     )
     return result
 

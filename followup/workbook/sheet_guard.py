@@ -23,7 +23,6 @@ How a sheet is measured, and which values are strays, is `sheet_layout`'s busine
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 import shutil
 import tempfile
@@ -34,7 +33,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import unquote
 from xml.parsers import expat
 
 import python_calamine as calamine
@@ -45,7 +43,7 @@ from followup.workbook.cells import ReadValue
 from followup.workbook.columns import cell_address
 from followup.workbook.guards import dangling_link
 from followup.workbook.sheet_layout import Cell, Layout, Part, fits
-from followup.workbook.xlsx import xmlcheck
+from followup.workbook.xlsx import parts, xmlcheck
 
 Places = tuple[tuple[int, int], ...]
 """(row, column) places of cells, 1-based."""
@@ -85,7 +83,7 @@ class Workbook:
         try:
             if archive is not None:  # readers disagree on which copy of a part they take
                 xmlcheck.refuse_duplicate_parts(path, archive.namelist())
-            package = _Package.read(archive) if archive is not None else None
+            package = _SheetEntries.read(archive) if archive is not None else None
             if archive is None or package is None:
                 # python-calamine says what is wrong with it, or reads a kind of file (.xls,
                 # .ods, .xlsb) whose sheets cannot be measured, nor saved by this program.
@@ -329,11 +327,19 @@ def _copy(archive: zipfile.ZipFile, replaced: Mapping[str, bytes]) -> Path:
     return path
 
 
-# --- the package -----------------------------------------------------------------------------
+# --- the sheets' parts -----------------------------------------------------------------------
+#
+# The patcher reads the same map (xlsx/package.py's Book), and both find parts by the rules of
+# xlsx/parts.py. The parsing stays apart on purpose: this one uses a strict XML parser and gives
+# up quietly on anything it cannot parse (python-calamine then says what is wrong, or the file
+# is refused), so that no sheet python-calamine loads escapes measuring; the patcher scans the
+# text it edits, keeping every byte, and names what it cannot patch in a WorkbookError. And
+# this map leaves Excel 4.0 macro sheets out of a copy for python-calamine, where the patcher
+# keeps them and refuses one only as the sheet to write.
 
 
 @dataclass(frozen=True)
-class _Package:
+class _SheetEntries:
     """Where the workbook part is and each sheet's zip entry, as python-calamine finds them."""
 
     entry: str  # the workbook part's zip entry
@@ -342,29 +348,29 @@ class _Package:
     macro_sheets: frozenset[str]  # relationship ids of Excel 4.0 macro sheets
 
     @classmethod
-    def read(cls, archive: zipfile.ZipFile) -> _Package | None:
-        """The package map, or None when the workbook part cannot be found or parsed (then
+    def read(cls, archive: zipfile.ZipFile) -> _SheetEntries | None:
+        """The map, or None when the workbook part cannot be found or parsed (then
         python-calamine cannot read the file either, and says so)."""
-        entries = {_norm(info.filename): info.filename for info in archive.infolist()}
+        index = parts.PartIndex(archive.namelist())
         try:
             office = [
                 target
-                for kind, target in _rels(archive, entries, "").values()
+                for kind, target in _rels(archive, index, "").values()
                 if kind.endswith("/officeDocument")
             ]
-            entry = next((entries[p] for p in office if p in entries), None)
-            entry = entry or entries.get("xl/workbook.xml")
+            entry = next(filter(None, map(index.entry, office)), None)
+            entry = entry or index.entry("xl/workbook.xml")
             if entry is None:
                 return None
             data = archive.read(entry)
-            rels = _rels(archive, entries, _norm(entry))
+            rels = _rels(archive, index, parts.part_key(entry))
             sheets, macros = {}, set()
             for attrs in _elements(data, "sheet"):
                 rid = next((v for k, v in attrs.items() if k.endswith(":id")), "")
                 kind, target = rels.get(rid, ("", ""))
                 if kind.endswith(MACRO_SHEETS):
                     macros.add(rid)
-                elif found := entries.get(target) or entries.get(unquote(target)):
+                elif found := index.entry(target):
                     sheets[attrs.get("name", "")] = found
         except (expat.ExpatError, KeyError, zipfile.BadZipFile, ValueError, EOFError):
             return None
@@ -383,24 +389,20 @@ class _Package:
 _SHEET_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?sheet\b[^>]*?(?:/>|>.*?</(?:[\w.-]+:)?sheet>)", re.S)
 
 
-def _norm(entry: str) -> str:
-    return entry.replace("\\", "/").lstrip("/").casefold()
-
-
 def _rels(
-    archive: zipfile.ZipFile, entries: Mapping[str, str], part: str
+    archive: zipfile.ZipFile, index: parts.PartIndex, part: str
 ) -> dict[str, tuple[str, str]]:
-    """The relationships of `part` ("" for the package): id -> (type, normalized target)."""
-    folder, name = posixpath.split(part)
-    entry = entries.get(_norm(posixpath.join(folder, "_rels", f"{name}.rels")))
+    """The relationships of `part` ("" for the package): id -> (type, target part)."""
+    entry = index.entry(parts.rels_part(part))
     if entry is None:
         return {}
-    found = {}
-    for attrs in _elements(archive.read(entry), "Relationship"):
-        target = attrs.get("Target", "").replace("\\", "/")
-        path = target if target.startswith("/") else posixpath.join(folder, target)
-        found[attrs.get("Id", "")] = (attrs.get("Type", ""), _norm(posixpath.normpath(path)))
-    return found
+    return {
+        attrs.get("Id", ""): (
+            attrs.get("Type", ""),
+            parts.target_part(part, attrs.get("Target", "")),
+        )
+        for attrs in _elements(archive.read(entry), "Relationship")
+    }
 
 
 def _elements(data: bytes, local: str) -> list[dict[str, str]]:

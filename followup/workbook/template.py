@@ -14,7 +14,7 @@ from followup.errors import FollowupError, WorkbookError
 from followup.workbook.cells import Cells, WriteValue
 from followup.workbook.columns import USER_COLUMNS
 from followup.workbook.guards import dangling_link
-from followup.workbook.xlsx.patch import patch_sheet
+from followup.workbook.xlsx import patch_sheet
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "contacts_template.xlsx"
 SHEET = "Contacts"

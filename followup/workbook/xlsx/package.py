@@ -5,25 +5,25 @@ relationships between them, and what the workbook part says about its sheets.
 from __future__ import annotations
 
 import codecs
-import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import unquote
 
 from followup.errors import WorkbookError
 from followup.workbook.xlsx import xmlcheck
-from followup.workbook.xlsx.markup import _attr_items, _declared, _Doc, _Malformed, _tag_pattern
+from followup.workbook.xlsx.markup import Doc, Malformed, attr_items, declared_scope, tag_pattern
+from followup.workbook.xlsx.parts import PartIndex, rels_part, target_part
 
 # --- reading the package ---------------------------------------------------------------------
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _open_zip(src: Path) -> zipfile.ZipFile:
+def open_zip(src: Path) -> zipfile.ZipFile:
     """The workbook as a zip, or a WorkbookError that says what the file is instead."""
     try:
         with src.open("rb") as file:
@@ -59,7 +59,7 @@ def _not_a_zip(name: str, head: bytes, ole: bytes) -> str:
     )
 
 
-class _Package:
+class Package:
     """The zip's parts by their OPC name (case-insensitive, '/' even when the zip says '\\')."""
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
@@ -67,7 +67,7 @@ class _Package:
         self.name = Path(archive.filename or "workbook").name
         infos = archive.infolist()
         xmlcheck.refuse_duplicate_parts(Path(self.name), [info.filename for info in infos])
-        self._entries = {_norm(info.filename): info.filename for info in infos}
+        self._index = PartIndex(info.filename for info in infos)
         if any(info.flag_bits & 0x1 for info in archive.infolist()):
             raise WorkbookError(
                 f"{self.name} is password-protected (its zip entries are encrypted). Save an "
@@ -76,20 +76,16 @@ class _Package:
 
     def entry(self, part: str) -> str | None:
         """The zip entry holding `part`, if there is one."""
-        return self._entries.get(_norm(part)) or self._entries.get(_norm(unquote(part)))
+        return self._index.entry(part)
 
     def read_text(self, entry: str) -> tuple[str, str]:
         """An XML part's text and the codec to write it back with."""
         return _decode(self.archive.read(entry), entry)
 
-    def read_doc(self, entry: str) -> tuple[_Doc, str]:
+    def read_doc(self, entry: str) -> tuple[Doc, str]:
         """An XML part to search and edit, and the codec to write it back with."""
         text, codec = self.read_text(entry)
-        return _Doc(text), codec
-
-
-def _norm(part: str) -> str:
-    return part.replace("\\", "/").lstrip("/").casefold()
+        return Doc(text), codec
 
 
 def _decode(data: bytes, entry: str) -> tuple[str, str]:
@@ -98,7 +94,7 @@ def _decode(data: bytes, entry: str) -> tuple[str, str]:
     try:
         return data.decode(codec), codec
     except (LookupError, UnicodeDecodeError):
-        raise _Malformed(f"{entry} is not valid {codec} text") from None
+        raise Malformed(f"{entry} is not valid {codec} text") from None
 
 
 def _codec(head: bytes) -> str:
@@ -111,87 +107,85 @@ def _codec(head: bytes) -> str:
     return declared[1].decode("ascii") if declared else "utf-8"
 
 
-def _encode(text: str, codec: str) -> bytes:
+def encode_text(text: str, codec: str) -> bytes:
     return text.encode(codec, errors="xmlcharrefreplace")
 
 
-_CHUNK = 1 << 20
+CHUNK = 1 << 20
 """Bytes of a sheet part unzipped per step: enough that the steps' overhead vanishes, and little
 next to a sheet of 100,000 rows (40 MB of XML)."""
 
 
-def _text_chunks(archive: zipfile.ZipFile, entry: str) -> tuple[str, Iterator[str]]:
-    """An XML part's codec, and its text in pieces of at most _CHUNK characters as it unzips."""
-    stream = archive.open(entry)
-    head = b""
-    while len(head) < 1024 and (more := stream.read(_CHUNK)):
-        head += more  # the declaration, whatever _CHUNK is
-    codec = _codec(head)
-    try:
-        decoder = codecs.getincrementaldecoder(codec)()
-    except LookupError:
-        stream.close()
-        raise _Malformed(f"{entry} is not valid {codec} text") from None
+@contextmanager
+def text_chunks(archive: zipfile.ZipFile, entry: str) -> Iterator[tuple[str, Iterator[str]]]:
+    """An XML part's codec, and its text in pieces of at most CHUNK characters as it unzips.
 
-    def pieces(data: bytes) -> Iterator[str]:
-        with stream:
+    The part is closed on leaving, however far its pieces were read: an open part keeps the
+    workbook's file open, until the cycle collector happens to free it."""
+    with archive.open(entry) as stream:
+        head = b""
+        while len(head) < 1024 and (more := stream.read(CHUNK)):
+            head += more  # the declaration, whatever CHUNK is
+        codec = _codec(head)
+        try:
+            decoder = codecs.getincrementaldecoder(codec)()
+        except LookupError:
+            raise Malformed(f"{entry} is not valid {codec} text") from None
+
+        def pieces(data: bytes) -> Iterator[str]:
             while True:
                 try:
                     text = decoder.decode(data, final=not data)
                 except UnicodeDecodeError:
-                    raise _Malformed(f"{entry} is not valid {codec} text") from None
-                yield from (text[i : i + _CHUNK] for i in range(0, len(text), _CHUNK))
+                    raise Malformed(f"{entry} is not valid {codec} text") from None
+                yield from (text[i : i + CHUNK] for i in range(0, len(text), CHUNK))
                 if not data:
                     return
-                data = stream.read(_CHUNK)
+                data = stream.read(CHUNK)
 
-    return codec, pieces(head)
+        yield codec, pieces(head)
 
 
-class _Rel(NamedTuple):
+class Rel(NamedTuple):
     id: str
     type: str
     target: str | None  # part path; None for external targets
 
 
-def _rels(package: _Package, part: str, kind: str = "") -> list[_Rel]:
+def relationships(package: Package, part: str, kind: str = "") -> list[Rel]:
     """The relationships of `part` ("" for the package), with targets resolved to part paths.
 
     `kind` ("/table") skips the others early: a sheet can have 65,000 hyperlink relationships.
     """
-    folder, name = posixpath.split(part)
-    entry = package.entry(posixpath.join(folder, "_rels", f"{name}.rels"))
+    entry = package.entry(rels_part(part))
     if entry is None:
         return []
     doc, _ = package.read_doc(entry)
     rels = []
-    for match in _tag_pattern("Relationship").finditer(doc.scan):
+    for match in tag_pattern("Relationship").finditer(doc.scan):
         if kind not in match[1]:
             continue
-        attrs = dict(_attr_items(match[1]))
-        target = attrs.get("Target", "")
-        if attrs.get("TargetMode") == "External":
-            path = None
-        elif target.startswith("/"):
-            path = target.lstrip("/")
-        else:
-            path = posixpath.normpath(posixpath.join(folder, target.replace("\\", "/")))
-        rels.append(_Rel(attrs.get("Id", ""), attrs.get("Type", ""), path))
+        attrs = dict(attr_items(match[1]))
+        external = attrs.get("TargetMode") == "External"
+        path = None if external else target_part(part, attrs.get("Target", ""))
+        rels.append(Rel(attrs.get("Id", ""), attrs.get("Type", ""), path))
     return rels
 
 
 @dataclass
-class _Book:
+class Book:
     """What the workbook part says: where the sheets and styles are, and the date system."""
 
     part: str
-    sheets: dict[str, _Rel]
-    styles: _Rel | None
+    sheets: dict[str, Rel]
+    styles: Rel | None
     date1904: bool
 
     @classmethod
-    def load(cls, package: _Package) -> _Book:
-        office = [r.target for r in _rels(package, "") if r.type.endswith("/officeDocument")]
+    def load(cls, package: Package) -> Book:
+        office = [
+            r.target for r in relationships(package, "") if r.type.endswith("/officeDocument")
+        ]
         part = next((p for p in office if p and package.entry(p)), "xl/workbook.xml")
         entry = package.entry(part)
         if entry is None:
@@ -201,18 +195,18 @@ class _Book:
                 "LibreOffice as .xlsx and point [workbook] path at it."
             )
         doc, _ = package.read_doc(entry)
-        rels = {rel.id: rel for rel in _rels(package, _norm_path(entry))}
+        rels = {rel.id: rel for rel in relationships(package, part_name(entry))}
         sheets = {}
-        for attrs in _listed_sheets(doc):
+        for attrs in listed_sheets(doc):
             rid = attrs.get(_REL_ID, "")
             if rid in rels:
                 sheets[attrs.get("name", "")] = rels[rid]
         styles = next((r for r in rels.values() if r.type.endswith("/styles") and r.target), None)
         props = next(doc.tag_attrs("workbookPr"), {})
         date1904 = props.get("date1904", "").lower() in ("1", "true")
-        return cls(_norm_path(entry), sheets, styles, date1904)
+        return cls(part_name(entry), sheets, styles, date1904)
 
-    def sheet_part(self, package: _Package, sheet: str) -> tuple[_Rel, str]:
+    def sheet_part(self, package: Package, sheet: str) -> tuple[Rel, str]:
         """The sheet's relationship and zip entry, or a WorkbookError naming the sheets there."""
         rel = self.sheets.get(sheet) or next(
             (r for name, r in self.sheets.items() if name.casefold() == sheet.casefold()), None
@@ -242,19 +236,19 @@ _SHEET_KINDS = {
 }
 
 
-def _norm_path(entry: str) -> str:
+def part_name(entry: str) -> str:
     return entry.replace("\\", "/").lstrip("/")
 
 
-_REL_NAMESPACES = (
+REL_NAMESPACES = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "http://purl.oclc.org/ooxml/officeDocument/relationships",
 )
 _REL_ID = "{relationships}id"
-"""The key `_listed_sheets` gives a sheet's relationship id, whatever its prefix."""
+"""The key `listed_sheets` gives a sheet's relationship id, whatever its prefix."""
 
 
-def _listed_sheets(doc: _Doc) -> Iterator[dict[str, str]]:
+def listed_sheets(doc: Doc) -> Iterator[dict[str, str]]:
     """The attributes of each <sheet> in the workbook part, its relationship id under _REL_ID.
 
     Where the id's namespace is declared varies (the root, as Excel does, or each <sheet>, as
@@ -267,10 +261,10 @@ def _listed_sheets(doc: _Doc) -> Iterator[dict[str, str]]:
     for sheet in doc.children(sheets):
         if sheet.local != "sheet":
             continue
-        attrs = dict(_attr_items(sheet.attrs))
-        scope = _declared(sheet.attrs, outer)
+        attrs = dict(attr_items(sheet.attrs))
+        scope = declared_scope(sheet.attrs, outer)
         for key, value in list(attrs.items()):
             prefix, _, local = key.rpartition(":")
-            if local == "id" and prefix and scope.get(prefix) in _REL_NAMESPACES:
+            if local == "id" and prefix and scope.get(prefix) in REL_NAMESPACES:
                 attrs[_REL_ID] = value
         yield attrs

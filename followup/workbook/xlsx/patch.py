@@ -29,21 +29,21 @@ from typing import IO
 from followup.errors import WorkbookError
 from followup.workbook.cells import WriteValue
 from followup.workbook.columns import cell_address
-from followup.workbook.xlsx.markup import _Malformed
-from followup.workbook.xlsx.own_sheet import _patch_own_sheet
+from followup.workbook.xlsx.markup import Malformed
+from followup.workbook.xlsx.own_sheet import patch_own_sheet
 from followup.workbook.xlsx.package import (
-    _CHUNK,
-    _Book,
-    _encode,
-    _norm_path,
-    _open_zip,
-    _Package,
-    _text_chunks,
+    CHUNK,
+    Book,
+    Package,
+    encode_text,
+    open_zip,
+    part_name,
+    text_chunks,
 )
-from followup.workbook.xlsx.sheet import _SheetPatch
-from followup.workbook.xlsx.styles import _NewParts, _StylesFile
-from followup.workbook.xlsx.tables import _guard_table_headers, _load_tables
-from followup.workbook.xlsx.values import _CellWriter
+from followup.workbook.xlsx.sheet import SheetPatch
+from followup.workbook.xlsx.styles import NewParts, StylesFile
+from followup.workbook.xlsx.tables import guard_table_headers, load_tables
+from followup.workbook.xlsx.values import CellWriter
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,10 @@ def patch_sheet(
     edits = _group_by_row(cells)
     own_edits = _group_by_row(own.cells) if own is not None else {}
     try:
-        with _open_zip(src) as archive:
-            plan = _Plan(_Package(archive), sheet, edits, own, own_edits)
+        with open_zip(src) as archive:
+            plan = Plan(Package(archive), sheet, edits, own, own_edits)
             _write_zip(archive, dst, plan)
-    except _Malformed as error:
+    except Malformed as error:
         raise WorkbookError(
             f"{src.name} could not be updated because {error}. Open it in Excel or LibreOffice, "
             "save it again and rerun."
@@ -143,24 +143,24 @@ def _group_by_row(cells: Mapping[tuple[int, int], WriteValue]) -> dict[int, dict
 # --- planning the changes --------------------------------------------------------------------
 
 
-class _Plan:
+class Plan:
     """What patch_sheet changes: the sheet part, streamed, then the parts that depend on how that
     went (a date style added to styles.xml, a table grown over new headers) and the own sheet."""
 
     def __init__(
         self,
-        package: _Package,
+        package: Package,
         sheet: str,
         edits: dict[int, dict[int, WriteValue]],
         own: OwnSheet | None,
         own_edits: dict[int, dict[int, WriteValue]],
     ) -> None:
         self.package, self.own, self.own_edits = package, own, own_edits
-        self.book = _Book.load(package)
+        self.book = Book.load(package)
         self.sheet_rel, sheet_entry = self.book.sheet_part(package, sheet)
-        self.styles_file = _StylesFile(package, self.book, self.sheet_rel)
-        self.writer = _CellWriter(self.book.date1904, self.styles_file.styles)
-        self.new_parts = _NewParts(package, self.book)
+        self.styles_file = StylesFile(package, self.book, self.sheet_rel)
+        self.writer = CellWriter(self.book.date1904, self.styles_file.styles)
+        self.new_parts = NewParts(package, self.book)
         self.main = _PartPatch(package, sheet_entry, edits, self.writer)
         self.own_part: _PartPatch | None = None  # None: no own sheet, or none in the file yet
         if own is not None:
@@ -190,7 +190,7 @@ class _Plan:
         changes = self.main.grown_tables()
         addresses = [cell_address(row, col) for row, col in sorted(self.main.skipped)]
         if self.own is not None:
-            own_changes, own_skipped = _patch_own_sheet(self, self.own)
+            own_changes, own_skipped = patch_own_sheet(self, self.own)
             changes.update(own_changes)
             addresses += [f"{self.own.name}!{cell_address(r, c)}" for r, c in sorted(own_skipped)]
         changes.update(self.styles_file.changes(self.new_parts))
@@ -204,15 +204,15 @@ class _PartPatch:
 
     def __init__(
         self,
-        package: _Package,
+        package: Package,
         entry: str,
         edits: dict[int, dict[int, WriteValue]],
-        writer: _CellWriter,
+        writer: CellWriter,
     ) -> None:
         self.package, self.entry, self.edits = package, entry, edits
-        self.tables = _load_tables(package, _norm_path(entry))
-        self.guarded = _guard_table_headers(edits, self.tables)
-        self.sheet = _SheetPatch(edits, writer)
+        self.tables = load_tables(package, part_name(entry))
+        self.guarded = guard_table_headers(edits, self.tables)
+        self.sheet = SheetPatch(edits, writer)
 
     @property
     def skipped(self) -> list[tuple[int, int]]:
@@ -220,10 +220,10 @@ class _PartPatch:
 
     def write(self, file: IO[bytes]) -> None:
         """Stream the patched part into `file`, in the encoding the part had."""
-        codec, pieces = _text_chunks(self.package.archive, self.entry)
-        encode = codecs.getincrementalencoder(codec)(errors="xmlcharrefreplace").encode
-        with _in_background(file.write) as write:
-            self.sheet.run(pieces, lambda text: write(encode(text)))
+        with text_chunks(self.package.archive, self.entry) as (codec, pieces):
+            encode = codecs.getincrementalencoder(codec)(errors="xmlcharrefreplace").encode
+            with _in_background(file.write) as write:
+                self.sheet.run(pieces, lambda text: write(encode(text)))
         file.write(encode("", final=True))
 
     def size_bound(self, size: int) -> int:
@@ -247,11 +247,11 @@ class _PartPatch:
         for table in self.tables:
             grown = table.grown(written, [a for a in obstacles if a != table.area])
             if grown is not None:
-                changes[table.entry] = _encode(grown, table.codec)
+                changes[table.entry] = encode_text(grown, table.codec)
         return changes
 
 
-def _write_zip(archive: zipfile.ZipFile, dst: Path, plan: _Plan) -> None:
+def _write_zip(archive: zipfile.ZipFile, dst: Path, plan: Plan) -> None:
     """Copy every entry in order with its name, time, compression and attributes, or its change.
 
     The sheet part is patched straight into its entry when no entry before it depends on how
@@ -351,7 +351,7 @@ def _in_background(write: Callable[[bytes], object]) -> Iterator[Callable[[bytes
 def _copy_stream(source: IO[bytes], out: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> None:
     info.file_size = size  # so that zipfile knows whether the entry needs zip64 headers
     with out.open(info, "w") as sink:
-        shutil.copyfileobj(source, sink, _CHUNK)
+        shutil.copyfileobj(source, sink, CHUNK)
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

@@ -9,37 +9,37 @@ from functools import lru_cache
 
 from followup.workbook.cells import WriteValue
 from followup.workbook.xlsx.markup import (
-    _ANY_TAG,
-    _MAIN_NS,
-    _START_TAG,
-    _Area,
-    _attr,
-    _attr_pattern,
-    _blanked,
-    _cell_tag,
-    _closer,
-    _column_number,
-    _declared,
-    _Element,
-    _element,
-    _elements,
-    _Malformed,
-    _namespace,
-    _parse_area,
-    _scope_at,
-    _set_attr,
-    _splice,
-    _start_tag_of,
-    _style_index,
-    _tag_attrs,
-    _tag_pattern,
+    ANY_TAG,
+    MAIN_NS,
+    START_TAG,
+    Area,
+    Element,
+    Malformed,
+    attr_pattern,
+    attr_value,
+    attrs_of_tags,
+    blanked,
+    cell_tag,
+    child_elements,
+    column_of_letters,
+    declared_scope,
+    end_tag_of,
+    matched_element,
+    namespace_uri,
+    parse_area,
+    scope_at,
+    set_attr,
+    splice,
+    start_tag_of,
+    style_index,
+    tag_pattern,
 )
-from followup.workbook.xlsx.values import _CellWriter, _letters
+from followup.workbook.xlsx.values import CellWriter, column_letters
 
 # --- the sheet part --------------------------------------------------------------------------
 
 
-class _SheetPatch:
+class SheetPatch:
     """One streaming pass over a worksheet's XML that replaces or inserts the edited cells.
 
     The text comes and goes in pieces. What precedes <sheetData> is read whole (it is small);
@@ -51,16 +51,16 @@ class _SheetPatch:
     Array formulas are noted as they pass: each sits in the first cell of its range.
     """
 
-    def __init__(self, edits: dict[int, dict[int, WriteValue]], writer: _CellWriter) -> None:
+    def __init__(self, edits: dict[int, dict[int, WriteValue]], writer: CellWriter) -> None:
         self.edits = edits
         self.writer = writer
         self.skipped: list[tuple[int, int]] = []
-        self.obstacles: list[_Area] = []
+        self.obstacles: list[Area] = []
         """Merged ranges and the sheet's autofilter: a table must not grow over them."""
         self.pending = sorted(edits)
         self.next = 0  # pending[self.next] is the first edited row not reached yet
         self.previous = 0  # the number of the last row passed
-        self.arrays: list[_Area] = []
+        self.arrays: list[Area] = []
         self.column_styles: list[tuple[int, int, int]] = []
         self.styles_by_column: dict[int, int] = {}
         self.prefix = ""
@@ -77,16 +77,16 @@ class _SheetPatch:
         pieces = iter(pieces)
         text, scan, tag = self._head(pieces)
         name, attrs, self_closing = tag[1], tag[2], bool(tag[3])
-        self.scope = _declared(attrs, _scope_at(scan, tag.start()))
-        self.namespace = _namespace(self.scope, name[: name.find(":") + 1]) or ""
-        if self.namespace not in _MAIN_NS.values():
-            raise _Malformed(f"its sheet's <{name}> is not in the spreadsheet namespace")
+        self.scope = declared_scope(attrs, scope_at(scan, tag.start()))
+        self.namespace = namespace_uri(self.scope, name[: name.find(":") + 1]) or ""
+        if self.namespace not in MAIN_NS.values():
+            raise Malformed(f"its sheet's <{name}> is not in the spreadsheet namespace")
         bound = sorted((p for p, uri in self.scope.items() if uri == self.namespace), key=len)
         self.prefix, self.aliases = f"{bound[0]}:" if bound[0] else "", len(bound) > 1
         head, head_scan = text[: tag.start()], scan[: tag.start()]
         self.column_styles = [
-            (_int(a.get("min"), 0), _int(a.get("max"), 0), _style_index(a.get("style")))
-            for a in _tag_attrs(head_scan, "col")
+            (_int(a.get("min"), 0), _int(a.get("max"), 0), style_index(a.get("style")))
+            for a in attrs_of_tags(head_scan, "col")
         ]
         write(self._widened_dimension(head, head_scan))
         if self_closing:
@@ -103,20 +103,20 @@ class _SheetPatch:
         text: str | None = ""
         pos = 0
         while (text := _refill(text, pieces)) is not None:
-            scan, limit = _blanked(text)
-            match = _tag_pattern("sheetData").search(scan, pos, limit)
-            if match and (tag := _START_TAG.match(scan, match.start(), limit)):
+            scan, limit = blanked(text)
+            match = tag_pattern("sheetData").search(scan, pos, limit)
+            if match and (tag := START_TAG.match(scan, match.start(), limit)):
                 return text, scan, tag
             pos = max(scan.rfind("<", pos, limit), min(pos, limit))  # a tag may be cut off
-        raise _Malformed("its sheet has no cell data (no <sheetData>)")
+        raise Malformed("its sheet has no cell data (no <sheetData>)")
 
     def _rows(
         self, pieces: Iterator[str], text: str, write: Callable[[str], None], name: str
     ) -> str:
         """Patch and write runs of whole rows as they arrive; the text from </sheetData> on."""
-        row_name, data_end = f"{self.prefix}row", _closer(name)
+        row_name, data_end = f"{self.prefix}row", end_tag_of(name)
         while True:
-            scan, limit = _blanked(text)
+            scan, limit = blanked(text)
             scan = self._canonical(scan, limit)
             cut, last = _whole_rows(scan, limit, row_name, data_end)
             if cut:
@@ -126,7 +126,7 @@ class _SheetPatch:
                 return text[cut:]
             more = _refill(text[cut:], pieces)
             if more is None:
-                raise _Malformed(f"an XML element <{name}> is never closed")
+                raise Malformed(f"an XML element <{name}> is never closed")
             text = more
 
     def _canonical(self, scan: str, limit: int) -> str:
@@ -139,12 +139,12 @@ class _SheetPatch:
             return scan
         ours, stack = self.prefix[:-1], [self.scope]
         edits = []
-        for tag in _ANY_TAG.finditer(scan, 0, limit):
+        for tag in ANY_TAG.finditer(scan, 0, limit):
             closing, name, attrs, slash = tag.groups()
             if closing:
                 scope = stack.pop() if len(stack) > 1 else stack[0]
             else:
-                scope = _declared(attrs, stack[-1])
+                scope = declared_scope(attrs, stack[-1])
                 if not slash:
                     stack.append(scope)
             prefix, _, local = name.rpartition(":")
@@ -153,7 +153,7 @@ class _SheetPatch:
             if scope.get(prefix) == self.namespace:
                 new = f"{self.prefix}{local}"
                 if len(new) > len(name) or (local == "row" and scope.get(ours) != self.namespace):
-                    raise _Malformed(
+                    raise Malformed(
                         "its sheet declares namespaces among its rows in a way followup cannot "
                         "update safely"
                     )
@@ -164,20 +164,22 @@ class _SheetPatch:
             if new != name:
                 at = tag.start() + 1 + len(closing)
                 edits.append((at, at + len(name), new.ljust(len(name))))
-        return _splice(scan, 0, len(scan), edits) if edits else scan
+        return splice(scan, 0, len(scan), edits) if edits else scan
 
     def _tail(self, pieces: Iterator[str], rest: str, write: Callable[[str], None]) -> None:
         """Copy what follows the rows as it comes, noting merged ranges and the autofilter."""
         write(rest)
         text: str | None = rest
         while text is not None:
-            scan, limit = _blanked(text)
+            scan, limit = blanked(text)
             cut = limit
             last = scan.rfind("<", 0, limit)
             if last >= 0 and scan.find(">", last, limit) < 0:
                 cut = last  # a tag the piece cuts off
             for local in ("mergeCell", "autoFilter"):
-                areas = (_parse_area(attrs.get("ref")) for attrs in _tag_attrs(scan, local, 0, cut))
+                areas = (
+                    parse_area(attrs.get("ref")) for attrs in attrs_of_tags(scan, local, 0, cut)
+                )
                 self.obstacles += filter(None, areas)
             text = _refill(text[cut:], pieces, write)
 
@@ -185,26 +187,26 @@ class _SheetPatch:
         """text[:end], a run of whole rows, with the edits made and new rows before the next
         higher one; `scan` is its twin."""
         self.text, self.scan, name = text, scan, f"{self.prefix}row"
-        if not self.first_checked and (first := next(_elements(scan, 0, end), None)):
+        if not self.first_checked and (first := next(child_elements(scan, 0, end), None)):
             if first.name != name:
-                raise _Malformed(f"its sheet data holds an unexpected <{first.name}>")
+                raise Malformed(f"its sheet data holds an unexpected <{first.name}>")
             self.first_checked = True
-        self.arrays += _array_formula_areas(scan, end, _start_tag_of(f"{self.prefix}f"))
+        self.arrays += _array_formula_areas(scan, end, start_tag_of(f"{self.prefix}f"))
         pending, index, previous = self.pending, self.next, self.previous
         edits: list[tuple[int, int, str]] = []
-        for match in _start_tag_of(name).finditer(scan, 0, end):
-            number = _int(_attr(match[1], "r"), previous + 1)
+        for match in start_tag_of(name).finditer(scan, 0, end):
+            number = _int(attr_value(match[1], "r"), previous + 1)
             if number <= previous:
-                raise _Malformed(f"row {number} of its sheet comes after row {previous}")
+                raise Malformed(f"row {number} of its sheet comes after row {previous}")
             while index < len(pending) and pending[index] < number:
                 edits.append((match.start(), match.start(), self._new_row(pending[index])))
                 index += 1
             if index < len(pending) and pending[index] == number:
-                edits += self._row_edits(_element(scan, name, match, end), number)
+                edits += self._row_edits(matched_element(scan, name, match, end), number)
                 index += 1
             previous = number
         self.next, self.previous = index, previous
-        return _splice(text, 0, end, edits)
+        return splice(text, 0, end, edits)
 
     def _new_rows(self) -> str:
         """The edited rows after the last row of the sheet."""
@@ -220,7 +222,7 @@ class _SheetPatch:
         )
         return f'<{prefix}row r="{number}">{cells}</{prefix}row>' if cells else ""
 
-    def _row_edits(self, row: _Element, number: int) -> list[tuple[int, int, str]]:
+    def _row_edits(self, row: Element, number: int) -> list[tuple[int, int, str]]:
         """Edits of the run's text, in order, that replace the row's edited cells and insert the
         missing ones in column order (made in one splice of the run, not one per row).
 
@@ -228,7 +230,7 @@ class _SheetPatch:
         prefix may be declared on that cell, whose attributes are not kept."""
         edits = self.edits[number]
         custom = "customFormat" in row.attrs and _truthy(row, "customFormat")
-        row_style = _style_index(_attr(row.attrs, "s")) if custom else None
+        row_style = style_index(attr_value(row.attrs, "s")) if custom else None
         starts, cols = self._cells(row, number, min(edits))
         splices: list[tuple[int, int, str]] = []
         inserted: list[int] = []
@@ -251,11 +253,13 @@ class _SheetPatch:
             splices.append((row.end, row.end, f"</{row.name}>"))
         return splices
 
-    def _cell_at(self, row: _Element, start: int) -> _Element:
+    def _cell_at(self, row: Element, start: int) -> Element:
         name = f"{row.prefix}c"
-        return _element(self.scan, name, _start_tag_of(name).match(self.scan, start), row.inner_end)
+        return matched_element(
+            self.scan, name, start_tag_of(name).match(self.scan, start), row.inner_end
+        )
 
-    def _after_cells(self, row: _Element, starts: list[int]) -> int:
+    def _after_cells(self, row: Element, starts: list[int]) -> int:
         """Where a cell right of all others goes: after the last cell, before any <extLst>."""
         if not starts:
             return row.inner_start
@@ -263,13 +267,13 @@ class _SheetPatch:
             return row.inner_end  # the usual row, whose last cell ends it
         return self._cell_at(row, starts[-1]).end
 
-    def _cells(self, row: _Element, number: int, first_col: int) -> tuple[list[int], list[int]]:
+    def _cells(self, row: Element, number: int, first_col: int) -> tuple[list[int], list[int]]:
         """Where the row's cells start and their columns, walking back from the last cell.
 
         The walk stops at the first cell left of `first_col`: the edits are usually the last
         columns, so the cells before them need not be read at all.
         """
-        scan, tag, pattern = self.scan, f"<{row.prefix}c", _cell_tag(row.prefix)
+        scan, tag, pattern = self.scan, f"<{row.prefix}c", cell_tag(row.prefix)
         starts: list[int] = []
         cols: list[int] = []
         end = row.inner_end
@@ -280,25 +284,25 @@ class _SheetPatch:
                 continue
             if not match[2]:  # without `r` a cell's column depends on the cells before it
                 return self._all_cells(row, number)
-            col = _column_number(match[2].rstrip("0123456789"))
+            col = column_of_letters(match[2].rstrip("0123456789"))
             if cols and col >= cols[-1]:
-                raise _Malformed(f"the cells of row {number} of its sheet are out of order")
+                raise Malformed(f"the cells of row {number} of its sheet are out of order")
             starts.append(at)
             cols.append(col)
             if col < first_col:
                 break
         return starts[::-1], cols[::-1]
 
-    def _all_cells(self, row: _Element, number: int) -> tuple[list[int], list[int]]:
+    def _all_cells(self, row: Element, number: int) -> tuple[list[int], list[int]]:
         """Where each cell of the row starts, and its column (from `r`, else the next column)."""
         starts: list[int] = []
         cols: list[int] = []
         previous = 0
-        for match in _cell_tag(row.prefix).finditer(self.scan, row.inner_start, row.inner_end):
+        for match in cell_tag(row.prefix).finditer(self.scan, row.inner_start, row.inner_end):
             ref = match[2]
-            col = _column_number(ref.rstrip("0123456789")) if ref else previous + 1
+            col = column_of_letters(ref.rstrip("0123456789")) if ref else previous + 1
             if col <= previous:
-                raise _Malformed(f"the cells of row {number} of its sheet are out of order")
+                raise Malformed(f"the cells of row {number} of its sheet are out of order")
             starts.append(match.start())
             cols.append(col)
             previous = col
@@ -310,22 +314,22 @@ class _SheetPatch:
         if value is None:
             return ""
         style = row_style if row_style is not None else self._column_style(col)
-        return self.writer.cell(prefix, f"{_letters(col)}{row}", style, value)
+        return self.writer.cell(prefix, f"{column_letters(col)}{row}", style, value)
 
-    def _replaced_cell(self, row: _Element, cell: _Element, number: int, col: int) -> str:
+    def _replaced_cell(self, row: Element, cell: Element, number: int, col: int) -> str:
         """The cell with the new value and its own style, or unchanged if it holds a formula."""
         if self._has_formula(cell) or any(area.contains(number, col) for area in self.arrays):
             self.skipped.append((number, col))
             return self.text[cell.start : cell.end]
         value = self.edits[number][col]
-        style = _style_index(_attr(cell.attrs, "s"))
-        return self.writer.cell(row.prefix, f"{_letters(col)}{number}", style, value)
+        style = style_index(attr_value(cell.attrs, "s"))
+        return self.writer.cell(row.prefix, f"{column_letters(col)}{number}", style, value)
 
-    def _has_formula(self, cell: _Element) -> bool:
+    def _has_formula(self, cell: Element) -> bool:
         tag = f"<{cell.prefix}f"
         if self.scan.find(tag, cell.inner_start, cell.inner_end) < 0:
             return False
-        formula = _start_tag_of(tag[1:])
+        formula = start_tag_of(tag[1:])
         return formula.search(self.scan, cell.inner_start, cell.inner_end) is not None
 
     def _column_style(self, col: int) -> int:
@@ -341,9 +345,9 @@ class _SheetPatch:
         It is written before any cell, so it covers every cell given a value: one left alone
         (a formula) is in the sheet already, where the dimension should cover it anyway.
         """
-        match = _tag_pattern("dimension").search(scan)
-        tag = next(_elements(scan, match.start(), len(scan))) if match else None
-        old = _parse_area(_attr(tag.attrs, "ref")) if tag else None
+        match = tag_pattern("dimension").search(scan)
+        tag = next(child_elements(scan, match.start(), len(scan))) if match else None
+        old = parse_area(attr_value(tag.attrs, "ref")) if tag else None
         edits = self.edits
         if tag is None or old is None or not edits:
             return head
@@ -354,12 +358,12 @@ class _SheetPatch:
         cols = {c for values in edits.values() for c, v in values.items() if v is not None}
         if not rows:
             return head
-        new = _Area(
+        new = Area(
             min(old.top, *rows), min(old.left, *cols), max(old.bottom, *rows), max(old.right, *cols)
         )
         if new == old:
             return head
-        start_tag = tag.start_tag(_set_attr(tag.attrs, "ref", new.ref()))
+        start_tag = tag.start_tag(set_attr(tag.attrs, "ref", new.ref()))
         return head[: tag.start] + start_tag + head[tag.inner_start :]
 
 
@@ -393,7 +397,7 @@ def _whole_rows(scan: str, limit: int, row: str, data_end: re.Pattern[str]) -> t
     match = data_end.search(scan, 0, limit)
     if match:
         return match.start(), True
-    cut, end, row_end = 0, limit, _closer(row)
+    cut, end, row_end = 0, limit, end_tag_of(row)
     while (at := scan.rfind(f"</{row}", 0, end)) >= 0:
         if close := row_end.match(scan, at, limit):
             cut = close.end()
@@ -405,7 +409,7 @@ def _whole_rows(scan: str, limit: int, row: str, data_end: re.Pattern[str]) -> t
 
 def _widened_spans(attrs: str, inserted: list[int]) -> str:
     """Row attributes whose `spans` hint ("1:18") still covers the inserted columns."""
-    match = _attr_pattern("spans").search(attrs) if "spans" in attrs else None
+    match = attr_pattern("spans").search(attrs) if "spans" in attrs else None
     if match is None:
         return attrs
     group = 1 if match[1] is not None else 2
@@ -426,12 +430,12 @@ def _wider_spans(spans: str, inserted: tuple[int, ...]) -> str | None:
     return f"{min(bounds + list(inserted))}:{max(bounds + list(inserted))}"
 
 
-def _array_formula_areas(scan: str, end: int, formula: re.Pattern[str]) -> list[_Area]:
+def _array_formula_areas(scan: str, end: int, formula: re.Pattern[str]) -> list[Area]:
     """Ranges filled by array formulas or data tables: writing inside one would break it."""
     areas = []
     for match in formula.finditer(scan, 0, end):
-        if match[1] and _attr(match[1], "t") in ("array", "dataTable"):
-            area = _parse_area(_attr(match[1], "ref"))
+        if match[1] and attr_value(match[1], "t") in ("array", "dataTable"):
+            area = parse_area(attr_value(match[1], "ref"))
             if area:
                 areas.append(area)
     return areas
@@ -443,8 +447,8 @@ def _int(raw: str | None, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise _Malformed(f"of a bad number {raw!r} in its sheet") from None
+        raise Malformed(f"of a bad number {raw!r} in its sheet") from None
 
 
-def _truthy(element: _Element, name: str) -> bool:
-    return (_attr(element.attrs, name) or "").lower() in ("1", "true")
+def _truthy(element: Element, name: str) -> bool:
+    return (attr_value(element.attrs, name) or "").lower() in ("1", "true")

@@ -9,18 +9,19 @@ from dataclasses import dataclass, field, replace
 from itertools import count
 
 from followup.workbook.xlsx.markup import (
-    _MAIN_NS,
-    _append_child,
-    _attr_items,
-    _Doc,
-    _Element,
-    _escape,
-    _Malformed,
-    _namespace,
-    _set_attr,
-    _style_index,
+    MAIN_NS,
+    Doc,
+    Element,
+    Malformed,
+    append_child,
+    attr_items,
+    escape,
+    namespace_uri,
+    set_attr,
+    style_index,
 )
-from followup.workbook.xlsx.package import _Book, _encode, _norm, _Package, _Rel
+from followup.workbook.xlsx.package import Book, Package, Rel, encode_text
+from followup.workbook.xlsx.parts import part_key, rels_part
 
 # --- styles ----------------------------------------------------------------------------------
 
@@ -69,7 +70,7 @@ class _Xf:
 
     @property
     def num_fmt(self) -> int:
-        return _style_index(dict(self.attrs).get("numFmtId"))
+        return style_index(dict(self.attrs).get("numFmtId"))
 
     def look(self) -> tuple[frozenset[tuple[str, str]], str]:
         """Everything but the number format: font, fill, border, alignment..."""
@@ -84,7 +85,7 @@ class _Xf:
         return replace(self, attrs=tuple(attrs.items()))
 
     def xml(self, prefix: str) -> str:
-        attrs = "".join(f' {k}="{_escape(v, quote=True)}"' for k, v in self.attrs)
+        attrs = "".join(f' {k}="{escape(v, quote=True)}"' for k, v in self.attrs)
         if not self.inner:
             return f"<{prefix}xf{attrs}/>"
         return f"<{prefix}xf{attrs}>{self.inner}</{prefix}xf>"
@@ -96,7 +97,7 @@ _DEFAULT_XF = _Xf(
 
 
 @dataclass
-class _Styles:
+class Styles:
     """styles.xml, and the date styles to add to it.
 
     Hancom Office puts the cell formats inside mc:AlternateContent: a list in each alternative
@@ -112,14 +113,14 @@ class _Styles:
     date_styles: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        doc = _Doc(self.text)
+        doc = Doc(self.text)
         root = doc.root()
         if root.self_closing:
             opened = f"<{root.name}{root.attrs}></{root.name}>"
-            doc = _Doc(doc.spliced([(root.start, root.end, opened)]))
+            doc = Doc(doc.spliced([(root.start, root.end, opened)]))
             root = doc.root()
         self.doc, self.root = doc, root
-        self.sections: dict[str, list[_Element]] = {}
+        self.sections: dict[str, list[Element]] = {}
         """Each section by name, where it is: a child of the root, or of an alternative."""
         self.places: dict[str, int] = {}
         """Where the root's child holding each section starts (the section or its mc:...)."""
@@ -130,25 +131,25 @@ class _Styles:
         self.formats: dict[int, str] = {}
         for numfmts in self.sections.get("numFmts", []):
             for attrs in doc.tag_attrs("numFmt", numfmts.start, numfmts.end):
-                fmt = _style_index(attrs.get("numFmtId"))
+                fmt = style_index(attrs.get("numFmtId"))
                 self.formats.setdefault(fmt, attrs.get("formatCode", ""))
-        used = [_style_index(a.get("numFmtId")) for a in doc.tag_attrs("numFmt")]  # dxfs too
+        used = [style_index(a.get("numFmtId")) for a in doc.tag_attrs("numFmt")]  # dxfs too
         self.next_format = max([163, *used]) + 1
         self.lists = [
-            [_Xf(tuple(_attr_items(el.attrs)), doc.inner(el)) for el in doc.children(section)]
+            [_Xf(tuple(attr_items(el.attrs)), doc.inner(el)) for el in doc.children(section)]
             for section in self.sections.get("cellXfs", [])
         ]
         if len({len(xfs) for xfs in self.lists}) > 1:
-            raise _Malformed("its styles part has alternative lists of cell formats that differ")
+            raise Malformed("its styles part has alternative lists of cell formats that differ")
         # Without any cellXfs every cell shows as a plain xf 0, which render() must then add.
         self.adds_default = not self.lists
         self.xfs = self.lists[0] if self.lists else [_DEFAULT_XF]
 
-    def _alternatives(self, element: _Element) -> list[_Element]:
+    def _alternatives(self, element: Element) -> list[Element]:
         """The sections inside an mc:AlternateContent's alternatives; [] for anything else."""
         if element.local != "AlternateContent" or element.self_closing:
             return []
-        if _namespace(self.doc.scope(element), element.prefix) != _MC_NS:
+        if namespace_uri(self.doc.scope(element), element.prefix) != _MC_NS:
             return []
         return [
             section
@@ -217,7 +218,7 @@ class _Styles:
             def formats(at: int, p: str) -> tuple[str, int]:
                 old = len(list(self.doc.children(self.sections["numFmts"][at]))) if at >= 0 else 0
                 return "".join(
-                    f'<{p}numFmt numFmtId="{fmt}" formatCode="{_escape(code, quote=True)}"/>'
+                    f'<{p}numFmt numFmtId="{fmt}" formatCode="{escape(code, quote=True)}"/>'
                     for fmt, code in self.new_formats
                 ), old + len(self.new_formats)
 
@@ -260,7 +261,7 @@ class _Styles:
         edits = []
         for index, element in enumerate(elements):
             children, count = content(index, element.prefix)
-            attrs = _set_attr(element.attrs, "count", str(count))
+            attrs = set_attr(element.attrs, "count", str(count))
             if element.self_closing:
                 tag = f"<{element.name}{attrs}>{children}</{element.name}>"
                 edits.append((element.start, element.end, tag))
@@ -276,60 +277,58 @@ _STYLES_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadshee
 _MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 
-class _StylesFile:
+class StylesFile:
     """The workbook's styles part, read only when a date is written, created if it is missing."""
 
-    def __init__(self, package: _Package, book: _Book, sheet_rel: _Rel) -> None:
+    def __init__(self, package: Package, book: Book, sheet_rel: Rel) -> None:
         self.package = package
         self.book = book
         self.sheet_rel = sheet_rel
         self.entry = package.entry(book.styles.target or "") if book.styles else None
-        self._styles: _Styles | None = None
+        self._styles: Styles | None = None
         self.codec = "utf-8"
 
-    def styles(self) -> _Styles:
+    def styles(self) -> Styles:
         if self._styles is None:
             if self.entry is None and self.book.styles is not None:
-                raise _Malformed("its styles part is missing")
+                raise Malformed("its styles part is missing")
             if self.entry is None:
                 strict = self.sheet_rel.type.startswith("http://purl.oclc.org/")
                 text = (
                     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                    f'<styleSheet xmlns="{_MAIN_NS[strict]}"></styleSheet>'
+                    f'<styleSheet xmlns="{MAIN_NS[strict]}"></styleSheet>'
                 )
             else:
                 text, self.codec = self.package.read_text(self.entry)
-            self._styles = _Styles(text)
+            self._styles = Styles(text)
         return self._styles
 
-    def changes(self, new_parts: _NewParts) -> dict[str, bytes]:
+    def changes(self, new_parts: NewParts) -> dict[str, bytes]:
         """New bytes for styles.xml; a new one is registered with `new_parts`."""
         text = self._styles.render() if self._styles else None
         if text is None:
             return {}
         if self.entry is not None:
-            return {self.entry: _encode(text, self.codec)}
+            return {self.entry: encode_text(text, self.codec)}
         folder = posixpath.dirname(self.book.part)
         part = new_parts.free_name(
             folder, ("styles.xml", *(f"styles{i}.xml" for i in range(1, 100)))
         )
         rel_type = self.sheet_rel.type.rpartition("/")[0] + "/styles"
         new_parts.add(part, rel_type, _STYLES_CONTENT_TYPE)
-        return {part: _encode(text, "utf-8")}
+        return {part: encode_text(text, "utf-8")}
 
 
-class _NewParts:
+class NewParts:
     """Parts added to the package: each gets a relationship from the workbook part and a
     content-type override, accumulated here so several new parts share one edit of each list."""
 
-    def __init__(self, package: _Package, book: _Book) -> None:
+    def __init__(self, package: Package, book: Book) -> None:
         self.package = package
         self.folder = posixpath.dirname(book.part)
-        self.rels_entry = package.entry(
-            posixpath.join(self.folder, "_rels", posixpath.basename(book.part) + ".rels")
-        )
+        self.rels_entry = package.entry(rels_part(book.part))
         self.types_entry = package.entry("[Content_Types].xml")
-        self.edited: dict[str, tuple[_Doc, str]] = {}  # entry -> (document, codec)
+        self.edited: dict[str, tuple[Doc, str]] = {}  # entry -> (document, codec)
         self.added: set[str] = set()
 
     def free_name(self, folder: str, names: Iterable[str]) -> str:
@@ -337,36 +336,36 @@ class _NewParts:
         return next(
             part
             for part in (posixpath.join(folder, name) for name in names)
-            if self.package.entry(part) is None and _norm(part) not in self.added
+            if self.package.entry(part) is None and part_key(part) not in self.added
         )
 
     def add(self, part: str, rel_type: str, content_type: str) -> str:
         """Register a new part; returns the id of its relationship from the workbook part."""
         if self.rels_entry is None or self.types_entry is None:
-            raise _Malformed("it has no relationship or content-type list")
+            raise Malformed("it has no relationship or content-type list")
         rels = self._doc(self.rels_entry)
         ids = {attrs.get("Id") for attrs in rels.tag_attrs("Relationship")}
         rid = next(f"rId{n}" for n in count(1) if f"rId{n}" not in ids)
         target = posixpath.relpath(part, self.folder or ".")
         self._edit(
             self.rels_entry,
-            _append_child(rels, "Relationship", Id=rid, Type=rel_type, Target=target),
+            append_child(rels, "Relationship", Id=rid, Type=rel_type, Target=target),
         )
         types = self._doc(self.types_entry)
         self._edit(
             self.types_entry,
-            _append_child(types, "Override", PartName=f"/{part}", ContentType=content_type),
+            append_child(types, "Override", PartName=f"/{part}", ContentType=content_type),
         )
-        self.added.add(_norm(part))
+        self.added.add(part_key(part))
         return rid
 
-    def _doc(self, entry: str) -> _Doc:
+    def _doc(self, entry: str) -> Doc:
         if entry not in self.edited:
             self.edited[entry] = self.package.read_doc(entry)
         return self.edited[entry][0]
 
     def _edit(self, entry: str, text: str) -> None:
-        self.edited[entry] = (_Doc(text), self.edited[entry][1])
+        self.edited[entry] = (Doc(text), self.edited[entry][1])
 
     def changes(self) -> dict[str, bytes]:
-        return {entry: _encode(doc.text, codec) for entry, (doc, codec) in self.edited.items()}
+        return {entry: encode_text(doc.text, codec) for entry, (doc, codec) in self.edited.items()}

@@ -9,17 +9,17 @@ from itertools import count
 
 from followup.workbook.cells import WriteValue
 from followup.workbook.xlsx.markup import (
-    _Area,
-    _attr,
-    _Doc,
-    _Element,
-    _escape,
-    _parse_area,
-    _set_attr,
-    _style_index,
-    _xstring,
+    Area,
+    Doc,
+    Element,
+    attr_value,
+    escape,
+    parse_area,
+    set_attr,
+    style_index,
+    xstring,
 )
-from followup.workbook.xlsx.package import _Package, _rels
+from followup.workbook.xlsx.package import Package, relationships
 
 # --- tables ----------------------------------------------------------------------------------
 
@@ -29,31 +29,34 @@ class _Table:
     """An Excel table (ListObject) on the sheet: where it is and its column names."""
 
     entry: str
-    doc: _Doc
+    doc: Doc
     codec: str
-    root: _Element
-    area: _Area
+    root: Element
+    area: Area
     names: list[str]
 
     @property
     def has_header(self) -> bool:
-        return (_attr(self.root.attrs, "headerRowCount") or "1") != "0"
+        return (attr_value(self.root.attrs, "headerRowCount") or "1") != "0"
 
     def header_name(self, col: int) -> str | None:
         index = col - self.area.left
         return self.names[index] if 0 <= index < len(self.names) else None
 
     def grown(
-        self, written: dict[tuple[int, int], WriteValue], obstacles: list[_Area]
+        self, written: dict[tuple[int, int], WriteValue], obstacles: list[Area]
     ) -> str | None:
         """The table part widened over header cells written just right of it, if any."""
-        if not self.has_header or _attr(self.root.attrs, "tableType") not in (None, "worksheet"):
+        if not self.has_header or attr_value(self.root.attrs, "tableType") not in (
+            None,
+            "worksheet",
+        ):
             return None
         added: list[str] = []
         taken = {name.casefold() for name in self.names}
         for col in count(self.area.right + 1):
             value = written.get((self.area.top, col))
-            name = _xstring(value) if isinstance(value, str) else ""
+            name = xstring(value) if isinstance(value, str) else ""
             if not name.strip() or name.casefold() in taken or any(c < " " for c in name):
                 break
             taken.add(name.casefold())
@@ -69,21 +72,21 @@ class _Table:
         doc, root = self.doc, self.root
         new_ref = self.area._replace(right=right).ref()
         edits = [
-            (root.start, root.inner_start, f"<{root.name}{_set_attr(root.attrs, 'ref', new_ref)}>")
+            (root.start, root.inner_start, f"<{root.name}{set_attr(root.attrs, 'ref', new_ref)}>")
         ]
         for child in doc.children(root):
-            if child.local == "autoFilter" and (area := _parse_area(_attr(child.attrs, "ref"))):
-                attrs = _set_attr(child.attrs, "ref", area._replace(right=right).ref())
+            if child.local == "autoFilter" and (area := parse_area(attr_value(child.attrs, "ref"))):
+                attrs = set_attr(child.attrs, "ref", area._replace(right=right).ref())
                 edits.append((child.start, child.inner_start, child.start_tag(attrs)))
             elif child.local == "tableColumns" and not child.self_closing:
                 existing = doc.tag_attrs("tableColumn", child.start, child.end)
-                first = max((_style_index(a.get("id")) for a in existing), default=0) + 1
+                first = max((style_index(a.get("id")) for a in existing), default=0) + 1
                 added = "".join(
                     f'<{child.prefix}tableColumn id="{first + i}" '
-                    f'name="{_escape(name, quote=True)}"/>'
+                    f'name="{escape(name, quote=True)}"/>'
                     for i, name in enumerate(names)
                 )
-                attrs = _set_attr(child.attrs, "count", str(len(self.names) + len(names)))
+                attrs = set_attr(child.attrs, "count", str(len(self.names) + len(names)))
                 edits += [
                     (child.start, child.inner_start, f"<{child.name}{attrs}>"),
                     (child.inner_end, child.inner_end, added),
@@ -91,15 +94,15 @@ class _Table:
         return doc.spliced(edits)
 
 
-def _load_tables(package: _Package, sheet_part: str) -> list[_Table]:
+def load_tables(package: Package, sheet_part: str) -> list[_Table]:
     tables = []
-    for rel in _rels(package, sheet_part, "/table"):
+    for rel in relationships(package, sheet_part, "/table"):
         entry = package.entry(rel.target or "") if rel.type.endswith("/table") else None
         if entry is None:
             continue
         doc, codec = package.read_doc(entry)
         root = doc.root()
-        area = _parse_area(_attr(root.attrs, "ref"))
+        area = parse_area(attr_value(root.attrs, "ref"))
         if area is None:
             continue
         names = [a.get("name", "") for a in doc.tag_attrs("tableColumn")]
@@ -107,7 +110,7 @@ def _load_tables(package: _Package, sheet_part: str) -> list[_Table]:
     return tables
 
 
-def _guard_table_headers(
+def guard_table_headers(
     edits: dict[int, dict[int, WriteValue]], tables: list[_Table]
 ) -> list[tuple[int, int]]:
     """Drop edits that would change a table's header text (that renames the column); list them."""

@@ -9,16 +9,16 @@ from functools import cache, lru_cache
 
 from followup.workbook.cells import WriteValue
 from followup.workbook.columns import column_letter
-from followup.workbook.xlsx.markup import _escape, _xstring
-from followup.workbook.xlsx.styles import _Styles
+from followup.workbook.xlsx.markup import escape, xstring
+from followup.workbook.xlsx.styles import Styles
 
 # --- cell values -----------------------------------------------------------------------------
 
 
-class _CellWriter:
+class CellWriter:
     """Renders a cell: text as an inline string, numbers as numbers, dates as styled serials."""
 
-    def __init__(self, date1904: bool, styles: Callable[[], _Styles]) -> None:
+    def __init__(self, date1904: bool, styles: Callable[[], Styles]) -> None:
         self.date1904 = date1904
         self.styles = styles
         self.rendered: dict[tuple[str, int, str | date], str] = {}
@@ -61,15 +61,15 @@ class _CellWriter:
 
 
 _RENDERED = 4096
-"""Cells a _CellWriter remembers: the distinct statuses and dates of a run, not every note."""
+"""Cells a CellWriter remembers: the distinct statuses and dates of a run, not every note."""
 
-_letters = cache(column_letter)
+column_letters = cache(column_letter)
 
 
 @lru_cache(maxsize=4096)
 def _cell_text(value: str) -> str:
     """Escaped cell text; cached because a sheet repeats the same statuses and actions."""
-    return _escape(_xstring(value))
+    return escape(xstring(value))
 
 
 _XML_NEWLINE = re.compile(r"\r\n?")

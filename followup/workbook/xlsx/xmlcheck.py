@@ -17,7 +17,7 @@ from xml.parsers import expat
 
 from followup.errors import WorkbookError
 
-_CHUNK = 1 << 16
+CHUNK = 1 << 16
 
 
 class BrokenPart(NamedTuple):
@@ -43,7 +43,7 @@ def xml_problem(stream: IO[bytes]) -> str | None:
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartDoctypeDeclHandler = _refuse_doctype
     try:
-        while data := stream.read(_CHUNK):
+        while data := stream.read(CHUNK):
             parser.Parse(data, False)
         parser.Parse(b"", True)
     except expat.ExpatError as error:
