@@ -1,6 +1,7 @@
 """Build contacts_template.xlsx, the empty workbook new users start from.
 
-Usage: python scripts/make_template.py [OUT]   (default: contacts_template.xlsx at the repo root)
+Usage: python scripts/make_template.py [OUT]
+(default: followup/workbook/contacts_template.xlsx, the package data every install carries)
 
 The committed template must be what this script makes (tests/test_template.py checks), so
 change the script and regenerate rather than editing the workbook by hand.
@@ -17,8 +18,8 @@ import xlsxwriter
 
 from followup.core.model import HowMet, Stage, Status
 from followup.workbook.columns import OWNED_COLUMNS, USER_COLUMNS
+from followup.workbook.template import TEMPLATE as DEFAULT_OUT
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "contacts_template.xlsx"
 LAST_ROW = 5000  # dropdowns, colours and the filter cover rows 2..LAST_ROW
 CREATED = datetime(2026, 1, 1)  # a fixed date makes the file byte-for-byte reproducible
 

@@ -14,9 +14,9 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from followup.workbook.columns import OWNED_COLUMNS, USER_COLUMNS, match_header
+from followup.workbook.template import TEMPLATE
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "contacts_template.xlsx"
 HEADERS = [column.header for column in USER_COLUMNS + OWNED_COLUMNS]
 
 

@@ -16,7 +16,9 @@ from followup.workbook.columns import USER_COLUMNS
 from followup.workbook.guards import dangling_link
 from followup.workbook.xlsx import patch_sheet
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "contacts_template.xlsx"
+# Package data, beside this module: an installed wheel carries it (scripts/make_template.py
+# makes it).
+TEMPLATE = Path(__file__).with_name("contacts_template.xlsx")
 SHEET = "Contacts"
 
 
@@ -88,8 +90,8 @@ def create_workbook(path: Path, today: date, *, examples: bool = True) -> None:
         raise WorkbookError(message)
     if not TEMPLATE.exists():
         raise FollowupError(
-            f"The template {TEMPLATE} is missing; reinstall followup or run "
-            "`python scripts/make_template.py`."
+            f"The template {TEMPLATE} is missing from this install of followup; install it "
+            "again (`pip install --force-reinstall followup`, or from its folder `pip install .`)."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     column = {c.key: i for i, c in enumerate(USER_COLUMNS, start=1)}
