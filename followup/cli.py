@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from followup.config import check_value, config_path, load_config, render_config
+from followup.config import find_config, load_config
 from followup.core.log import CHANNELS
 from followup.core.model import FIRST_DAY, LAST_DAY, Status
 from followup.errors import FollowupError, UsageError
@@ -35,12 +35,14 @@ class Context:
     """What every command needs: the validated config and the run's day and time."""
 
     def __init__(self, config_option: str | None, today_option: date | None) -> None:
-        self.path = config_path(config_option)
+        self.config_option = config_option
+        self.config_file = find_config(config_option)
+        self.path = self.config_file.path
         self.given_today = today_option
 
     @functools.cached_property
     def config(self) -> Config:
-        return load_config(self.path)
+        return load_config(self.path, self.config_file.found)
 
     @property
     def now(self) -> datetime:
@@ -86,7 +88,8 @@ def command(group: click.Group, **settings: Any) -> Callable[[Callable[..., None
         wrapper = click.option(
             "--config",
             metavar="PATH",
-            help="Config file (default ./config.toml, or $FOLLOWUP_CONFIG).",
+            help="Config file (default: $FOLLOWUP_CONFIG, else ./config.toml, else config.toml "
+            "in your user config folder).",
         )(wrapper)
         return group.command(**settings)(wrapper)
 
@@ -187,35 +190,28 @@ def preview(ctx: Context) -> None:
 
 
 @command(cli)
-@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.argument(
+    "place", required=False, metavar="[FOLDER | FILE.xlsx]", type=click.Path(path_type=Path)
+)
 @click.option("--empty", is_flag=True, help="No example contacts.")
-def init(ctx: Context, path: Path | None, empty: bool) -> None:
-    """Create a contacts workbook from the template, and a config.toml if there is none."""
-    from followup.workbook.guards import dangling_link
-    from followup.workbook.template import create_workbook
+def init(ctx: Context, place: Path | None, empty: bool) -> None:
+    """Set up a folder for followup: a config.toml and a contacts workbook with examples.
 
-    workbook = path or Path("contacts.xlsx")
+    With no FOLDER, the current folder. A FILE.xlsx that exists is used as it is. Nothing
+    there is overwritten.
+    """
+    from followup.commands import init as setup
+
     try:
-        check_value("workbook.path", workbook.as_posix())  # it goes into config.toml
-    except ValueError as err:
-        raise UsageError(f"PATH {err}.") from None
-    try:
-        if workbook.exists():
-            raise UsageError(f"{workbook} already exists; choose another PATH.")
-        if message := dangling_link(workbook):
-            raise UsageError(message)
-        create_workbook(workbook, ctx.today, examples=not empty)
-        click.echo(f"Created {workbook}.")
-        if not ctx.path.exists():
-            ctx.path.write_text(render_config(workbook.as_posix()), encoding="utf-8")
-            click.echo(
-                f"Created {ctx.path}; edit [digest] to and [smtp] to get the digest by email."
-            )
+        where = setup.target(place, ctx.config_option, os.environ)
+        today = ctx.given_today or setup.machine_today(where)
+        lines = setup.set_up(where, today, examples=not empty, environ=os.environ)
     except OSError as err:  # a read-only folder, a full disk, a name too long
         raise UsageError(
-            f"Cannot create {err.filename or workbook}: {err.strerror or err}. "
-            "Choose another PATH, or a folder you can write."
+            f"Cannot create {err.filename or place}: {err.strerror or err}. "
+            "Choose another place, or a folder you can write."
         ) from None
+    click.echo("\n".join(lines))
 
 
 @command(cli)
@@ -255,7 +251,7 @@ def doctor(ctx: Context) -> None:
     """
     from followup.commands import doctor as checkup
 
-    checks = checkup.diagnose(ctx.path, lambda _config: ctx.today)
+    checks = checkup.diagnose(ctx.path, lambda _config: ctx.today, ctx.config_file.found)
     click.echo(checkup.render(checks, sys.stdout.encoding))
     checkup.verdict(checks)
 

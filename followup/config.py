@@ -12,7 +12,7 @@ import email.utils
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -24,6 +24,7 @@ from followup.errors import ConfigError
 from followup.settings import Config, DigestSettings, SmtpSettings, WorkbookSettings
 
 DEFAULT_CONFIG = "config.toml"
+CONFIG_ENV = "FOLLOWUP_CONFIG"
 
 
 @dataclass(frozen=True)
@@ -354,19 +355,67 @@ def check_value(dotted: str, value: Any) -> Any:
     return _BY_NAME[dotted].check(value)
 
 
-def config_path(option: str | None) -> Path:
-    """The config file to use: --config, else $FOLLOWUP_CONFIG, else ./config.toml."""
-    return Path(option or os.environ.get("FOLLOWUP_CONFIG") or DEFAULT_CONFIG)
+@dataclass(frozen=True)
+class ConfigFile:
+    """The config file a command uses, and how it was found (`followup doctor` says both)."""
+
+    path: Path
+    found: str
+    """How: given with --config, from $FOLLOWUP_CONFIG, in this folder, in your user config
+    folder; empty when neither folder has one (the path is then ./config.toml)."""
 
 
-def load_config(path: Path) -> Config:
+def user_config_file() -> Path:
+    """config.toml in the user's config folder: ~/.config/followup on Linux, ~/Library/
+    Application Support/followup on macOS, %APPDATA%\\followup on Windows."""
+    import platformdirs  # only when the current folder has no config.toml
+
+    folder = platformdirs.user_config_dir("followup", appauthor=False, roaming=True)
+    return Path(folder) / DEFAULT_CONFIG
+
+
+def find_config(option: str | None, environ: Mapping[str, str] = os.environ) -> ConfigFile:
+    """The config file to use: --config, else $FOLLOWUP_CONFIG, else ./config.toml, else the
+    one in the user config folder. A file named by --config or the variable is used even when
+    it is missing (load_config then says so): a typo there must not pick another config."""
+    if option:
+        return ConfigFile(Path(option), "given with --config")
+    if environ.get(CONFIG_ENV):
+        return ConfigFile(Path(environ[CONFIG_ENV]), f"from ${CONFIG_ENV}")
+    here = Path(DEFAULT_CONFIG)
+    if here.exists():
+        return ConfigFile(here, "in this folder")
+    user = user_config_file()
+    if user.exists():
+        return ConfigFile(user, "in your user config folder")
+    return ConfigFile(here, "")
+
+
+def missing_config(path: Path, found: str = "") -> str:
+    """What to do when there is no config file at `path` (`found` as in ConfigFile)."""
+    if found in ("", "in this folder"):
+        where = f"No config.toml in this folder ({Path.cwd()}) nor in {user_config_file().parent}."
+    else:
+        where = f"No config file at {path} ({found})."
+    return f"{where} {config_fix(path, found)}"
+
+
+def config_fix(path: Path, found: str = "") -> str:
+    """How to get a config file where none was found."""
+    if found in ("", "in this folder"):
+        return (
+            "To start here, run `followup init`: it creates config.toml and contacts.xlsx "
+            "(`followup init FOLDER` sets up another folder). Or pass --config PATH."
+        )
+    return f"Check that path, or create the file there with `followup init --config {path}`."
+
+
+def load_config(path: Path, found: str = "given with --config") -> Config:
     """Read and validate config.toml; raise ConfigError naming the file and key on any fault."""
     try:
         raw = read_toml(path)
     except FileNotFoundError:
-        raise ConfigError(
-            f"No config file at {path}. Run `followup init` to create one, or pass --config PATH."
-        ) from None
+        raise ConfigError(missing_config(path, found)) from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"Cannot read {path}: {err}") from None
     except tomllib.TOMLDecodeError as err:
@@ -426,8 +475,8 @@ def _validate(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     unknown = unknown_keys(raw)
     if unknown:
         raise ConfigError(
-            f"{path}: unknown key {', '.join(unknown)}. Check the spelling; "
-            "`followup init --help` shows where the documented keys are."
+            f"{path}: unknown key {', '.join(unknown)}. Check the spelling; a config.toml "
+            "that `followup init` writes in an empty folder lists every key with its help."
         )
     values, refused = checked_values(raw)
     for key, err in refused[:1]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import keyring
@@ -30,3 +31,16 @@ def _collector_off_during_the_test() -> Iterator[None]:
     makes in this process skip their final collection; it is back on between tests."""
     with collector_off():
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_config_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A command in a folder without config.toml looks in the user config folder: the tests
+    give it an empty one of their own, never the machine's ~/.config/followup."""
+    previous = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("user-config"))
+    yield
+    if previous is None:
+        del os.environ["XDG_CONFIG_HOME"]
+    else:
+        os.environ["XDG_CONFIG_HOME"] = previous

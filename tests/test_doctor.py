@@ -197,8 +197,8 @@ def test_every_config_fault_is_reported_with_exit_2(tmp_path: Path) -> None:
 def test_no_config_file(tmp_path: Path) -> None:
     done = followup(tmp_path, "doctor", env=NO_KEYRING)
     assert done.returncode == 2
-    assert "No config file at config.toml" in done.stdout
-    assert "Fix: Run `followup init`" in done.stdout
+    assert f"No config file at {tmp_path / 'config.toml'}" in done.stdout
+    assert "Fix: To start here, run `followup init`" in done.stdout
 
 
 def test_a_terminal_that_cannot_show_ticks_gets_words(tmp_path: Path) -> None:

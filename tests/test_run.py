@@ -261,7 +261,7 @@ def test_status_table_and_preview(messy: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "code", "says"),
     [
-        (lambda d: None, 2, "No config file"),
+        (lambda d: None, 2, "No config.toml in this folder"),
         (lambda d: write_config(d, "[digest]\nlookahead_days = 'many'\n"), 2, "lookahead_days"),
         (lambda d: write_config(d, workbook="missing.xlsx") and None, 0, ""),
         (lambda d: (write_config(d), (d / "contacts.xlsx").write_text("hello")), 3, "workbook"),
@@ -288,7 +288,7 @@ def test_init_creates_a_workbook_and_config(tmp_path: Path) -> None:
     assert sheet_values(tmp_path / "mine.xlsx", "Contacts")[0][0] == "Name"
     assert 'path = "mine.xlsx"' in (tmp_path / "config.toml").read_text(encoding="utf-8")
     again = followup(tmp_path, "init", "mine.xlsx")
-    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.returncode == 2 and "is already set up" in again.stderr
 
 
 def test_concurrent_runs_deliver_one_digest_and_write_once(messy: Path) -> None:

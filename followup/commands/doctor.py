@@ -24,7 +24,7 @@ import keyring
 from keyring.errors import KeyringError
 
 from followup.commands import evaluation
-from followup.config import checked_values, load_config, read_toml, unknown_keys
+from followup.config import checked_values, config_fix, load_config, read_toml, unknown_keys
 from followup.core.digest import worth_sending
 from followup.delivery import mailer
 from followup.delivery.outbox import Outbox
@@ -53,12 +53,13 @@ class Check:
     fix: str = ""
 
 
-def diagnose(path: Path, today: Callable[[Config], date]) -> list[Check]:
-    """Every check, in the order a user would fix them; `today(config)` is the run's day.
+def diagnose(path: Path, today: Callable[[Config], date], found: str = "") -> list[Check]:
+    """Every check, in the order a user would fix them; `today(config)` is the run's day, and
+    `found` how the config file was found (`config.ConfigFile`).
 
     The day comes from the caller because only the CLI and the scheduler read the clock.
     """
-    config_check, config = check_config(path)
+    config_check, config = check_config(path, found)
     if config is None:
         return [config_check]
     day = today(config)
@@ -121,14 +122,16 @@ def render(checks: Sequence[Check], encoding: str | None) -> str:
     return "\n".join(lines)
 
 
-def check_config(path: Path) -> tuple[Check, Config | None]:
-    """The config loads; when it does not, every unknown key and bad value, not just the first."""
+def check_config(path: Path, found: str = "") -> tuple[Check, Config | None]:
+    """Which config file is used and how it was found, and that it loads; when it does not,
+    every unknown key and bad value, not just the first."""
+    how = f" ({found})" if found else ""
     try:
-        return Check(CONFIG, True, f"{path} is valid"), load_config(path)
+        return Check(CONFIG, True, f"{path.absolute()}{how} is valid"), load_config(path, found)
     except ConfigError as err:
         if not path.exists():
-            faults = [f"No config file at {path}"]
-            fix = "Run `followup init` to create one, or pass --config PATH."
+            faults = [f"No config file at {path.absolute()}{how}"]
+            fix = config_fix(path, found)
         else:
             raw = _readable_toml(path)
             faults = _config_faults(path, raw) or [str(err)]
