@@ -46,10 +46,13 @@ class Context:
 
     @property
     def now(self) -> datetime:
-        now = datetime.now(self.config.digest.timezone).replace(microsecond=0)
-        if self.given_today:
-            return datetime.combine(self.given_today, now.timetz())
-        return now
+        """This moment (on --today's day if given) in [digest] timezone, else the machine's,
+        with its UTC offset: the same clock `followup schedule` reads."""
+        from followup.commands.scheduler import local_time, on_day, utc_now
+
+        zone = self.config.digest.timezone
+        now = local_time(utc_now(), zone)
+        return on_day(self.given_today, now, zone) if self.given_today else now
 
     @property
     def today(self) -> date:

@@ -20,12 +20,13 @@ import time as clock
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
 from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from cli_helpers import ROOT, followup, write_config
+from cli_helpers import ROOT, followup, outbox_messages, write_config
 
 from followup.commands.scheduler import LOG_FILE, DailyScheduler, cron_line, send_moment
 from followup.config import load_config
@@ -241,6 +242,7 @@ def test_schedule_catches_up_as_a_process_and_stops_on_sigterm(tmp_path: Path) -
     assert 'time = "00:00"' in config and "send_when_empty = true" in config
     (tmp_path / "config.toml").write_text(config, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_")}
+    env["TZ"] = "America/New_York"  # the Date header has its true offset, as `run` writes it
     with (tmp_path / "out.txt").open("w") as out, (tmp_path / "err.txt").open("w") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "followup", "schedule", "--config", "config.toml"],
@@ -267,6 +269,11 @@ def test_schedule_catches_up_as_a_process_and_stops_on_sigterm(tmp_path: Path) -
     log = log_file.read_text(encoding="utf-8")
     assert "Digest written to" in log
     assert log.rstrip().endswith("followup schedule stopped.")
+    (message,) = outbox_messages(tmp_path / "outbox")
+    sent = parsedate_to_datetime(message["Date"])
+    assert abs(sent - datetime.now(UTC)) < timedelta(minutes=2)
+    if sys.platform != "win32":
+        assert sent.utcoffset() == ZoneInfo("America/New_York").utcoffset(sent.replace(tzinfo=None))
 
 
 def test_schedule_refuses_today(tmp_path: Path) -> None:

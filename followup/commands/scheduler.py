@@ -49,6 +49,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def local_time(instant: datetime, zone: tzinfo | None) -> datetime:
+    """`instant` as a clock on the wall reads it in `zone` (None: the machine's zone), whole
+    seconds, with its true UTC offset: `run` and `schedule` both take their `now` from here, and
+    a digest's Date header is that offset (a naive time would go out marked -0000)."""
+    return instant.astimezone(zone).replace(microsecond=0)
+
+
+def on_day(day: date, now: datetime, zone: tzinfo | None) -> datetime:
+    """`now`'s wall-clock time on another `day` (--today), with that day's UTC offset."""
+    wall = datetime.combine(day, now.time())
+    if zone is not None:
+        return wall.replace(tzinfo=zone)
+    try:
+        return wall.astimezone()  # the machine's offset on that day (summer time or not)
+    except (OSError, OverflowError):  # a day the system's time functions cannot take
+        return wall.replace(tzinfo=now.tzinfo)
+
+
 def send_moment(day: date, send_time: time, zone: tzinfo | None) -> datetime:
     """The instant of `send_time` on `day` in `zone` (None: the machine's zone)."""
     if zone is None:
@@ -84,7 +102,7 @@ class DailyScheduler:
         self._failed_at: datetime | None = None
 
     def _local(self, instant: datetime) -> datetime:
-        return instant.astimezone(self._zone)
+        return local_time(instant, self._zone)
 
     def _done(self, day: date) -> bool:
         """Whether `day`'s run is over: it succeeded here, or any run delivered its digest."""
