@@ -33,7 +33,8 @@ from cli_helpers import (
     zip_parts,
 )
 from click.testing import CliRunner, Result
-from corpus import CORPUS, corpus_files
+from corpus import CORPUS, corpus_file, corpus_files, corpus_params
+from corpus import missing as corpus_missing
 from openpyxl.cell.cell import Cell
 from python_calamine import CalamineWorkbook
 from smtp_server import HOST, free_port
@@ -170,11 +171,10 @@ def digest_parts(folder: Path) -> tuple[str, str]:
 
 def corpus_folder(name: str, folder: Path) -> Path:
     """A writable copy of a corpus file in `folder`, with a config pointing at it."""
-    if not (CORPUS / name).is_file():
-        pytest.skip("the real-world corpus is not here")
+    source = corpus_file(name)
     folder.mkdir(parents=True, exist_ok=True)
     book = folder / name
-    shutil.copyfile(CORPUS / name, book)  # keeps the extension; drops the read-only bits
+    shutil.copyfile(source, book)  # keeps the extension; drops the read-only bits
     write_config(folder, workbook=name)
     return book
 
@@ -214,7 +214,7 @@ def check_corpus_run(book: Path, *, headers_hidden: bool = False) -> str:
     return "written"
 
 
-@pytest.mark.parametrize("name", corpus_files())
+@pytest.mark.parametrize("name", corpus_params())
 def test_corpus_file_as_it_is(tmp_path: Path, name: str) -> None:
     check_corpus_run(corpus_folder(name, tmp_path))
 
@@ -237,7 +237,7 @@ HEADERS_HIDDEN = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("name", corpus_files())
+@pytest.mark.parametrize("name", corpus_params())
 def test_corpus_file_with_a_name_column(tmp_path: Path, name: str) -> None:
     """The same file once its first sheet has a Name header: now most of them are written."""
     book = corpus_folder(name, tmp_path)
@@ -248,7 +248,7 @@ def test_corpus_file_with_a_name_column(tmp_path: Path, name: str) -> None:
 
 def test_libreoffice_opens_every_written_corpus_file(tmp_path: Path) -> None:
     if not corpus_files():
-        pytest.skip("the real-world corpus is not here")
+        pytest.skip(corpus_missing(CORPUS))
     written = []
     for name in corpus_files():
         book = corpus_folder(name, tmp_path / Path(name).stem)
@@ -349,9 +349,7 @@ def test_rich_workbook_opens_in_libreoffice(rich_run, tmp_path: Path) -> None:
 
 def vba_project() -> bytes:
     """The macros of the corpus's vba.xlsm, made by Excel."""
-    if not (CORPUS / "vba.xlsm").is_file():
-        pytest.skip("the real-world corpus is not here")
-    with zipfile.ZipFile(CORPUS / "vba.xlsm") as archive:
+    with zipfile.ZipFile(corpus_file("vba.xlsm")) as archive:
         return archive.read("xl/vbaProject.bin")
 
 

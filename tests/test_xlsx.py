@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from cli_helpers import followup
-from corpus import CORPUS, corpus_files
+from corpus import corpus_file, corpus_params
 from python_calamine import CalamineWorkbook
 from workbooks import make_workbook
 from xlsx_helpers import (
@@ -81,9 +81,7 @@ def cell(rows: list[list[object]], row: int, col: int) -> object:
 
 def corpus_copy(name: str, folder: Path) -> Path:
     """A writable copy of a corpus workbook (the corpus itself is read-only)."""
-    if not (CORPUS / name).is_file():
-        pytest.skip("the real-world corpus is not here")
-    return Path(shutil.copy(CORPUS / name, folder / name))
+    return Path(shutil.copy(corpus_file(name), folder / name))
 
 
 def patched(src: Path, cells: dict[tuple[int, int], WriteValue], sheet: str = "Contacts") -> Path:
@@ -650,7 +648,7 @@ def test_out_of_order_rows_are_refused_not_guessed(tmp_path: Path) -> None:
 # --- the real-world corpus -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", corpus_files(), ids=str)
+@pytest.mark.parametrize("name", corpus_params(), ids=str)
 def test_corpus_workbook_patches_or_is_refused_clearly(tmp_path: Path, name: str) -> None:
     src = corpus_copy(name, tmp_path)
     original = src.read_bytes()
