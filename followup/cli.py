@@ -405,14 +405,23 @@ def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
     callback=_parse_day,
     help="Met on for people the file gives no date (vCards never do).",
 )
+@click.option(
+    "--priority",
+    type=click.Choice(["A", "B", "C"], case_sensitive=False),
+    default="C",
+    show_default=True,
+    help="Priority for everyone added (A: check in every 30 days, B: 90, C: 180).",
+)
 @click.option("--dry-run", is_flag=True, help="Print who would be added; change nothing.")
 def import_contacts(
-    ctx: Context, kind: str, file: Path, how: str, met_on: date | None, dry_run: bool
+    ctx: Context, kind: str, file: Path, how: str, met_on: date | None, priority: str, dry_run: bool
 ) -> None:
     """Add the people in LinkedIn's Connections.csv or a vCard file who are not in the workbook.
 
     New contacts go below the last one; people already there (same email, LinkedIn profile,
-    or name and company) are skipped and listed, and existing rows are never changed.
+    or name and company) are skipped and listed, and existing rows are never changed. Their
+    first check-ins are spread over the next [import] spread_days (Follow up on), unless the
+    rules give one sooner.
     """
     from followup.commands import edits, importers
     from followup.core.model import HowMet
@@ -440,6 +449,9 @@ def import_contacts(
             met_on=met_on,
             rows_in_use=edits.rows_in_use(ctx.config.workbook.path, evaluation.contents.sheet),
             dry_run=dry_run,
+            priority=priority.upper(),
+            today=ctx.today,
+            config=ctx.config,
         ),
         dry_run=dry_run,
     )

@@ -21,7 +21,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from followup.core.model import MAX_DAYS, HowMet, RuleSettings
 from followup.errors import ConfigError
-from followup.settings import Config, DigestSettings, SmtpSettings, WorkbookSettings
+from followup.settings import (
+    Config,
+    DigestSettings,
+    ImportSettings,
+    SmtpSettings,
+    WorkbookSettings,
+)
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "FOLLOWUP_CONFIG"
@@ -342,6 +348,13 @@ SCHEMA: tuple[Key, ...] = (
         "Move computed dates off Saturday and Sunday.",
         _BOOL,
     ),
+    Key(
+        "import",
+        "spread_days",
+        60,
+        "New people's first check-ins spread over this many days (0-365; 0: not spread).",
+        _whole(0, 365),
+    ),
 )
 
 _BY_NAME = {key.dotted: key for key in SCHEMA}
@@ -494,6 +507,7 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
         digest=_digest(v, base, source),
         smtp=smtp,
         rules=_rules(v),
+        import_=ImportSettings(spread_days=v["import.spread_days"]),
     )
 
 

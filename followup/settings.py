@@ -62,6 +62,14 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class ImportSettings:
+    """[import]: how `followup import` schedules the people it adds."""
+
+    spread_days: int
+    """Their first check-ins go on working days up to this many days ahead (0: not spread)."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The validated configuration: the file it came from and each of its sections."""
 
@@ -71,6 +79,8 @@ class Config:
     smtp: SmtpSettings | None
     """None: no [smtp] host, so digests are only written to the outbox."""
     rules: RuleSettings
+    import_: ImportSettings
+    """[import] (`import` is a Python keyword)."""
 
     @property
     def state_dir(self) -> Path:

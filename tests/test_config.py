@@ -35,7 +35,8 @@ def test_empty_file_gives_spec_defaults(tmp_path):
 def test_the_config_holds_one_settings_object_per_section_of_the_file(tmp_path):
     """A section added to the schema needs its own settings object in Config, so that an adapter
     can be given just that section."""
-    sections = [field.name for field in dataclasses.fields(Config) if field.name != "source"]
+    fields = dataclasses.fields(Config)
+    sections = [field.name.rstrip("_") for field in fields if field.name != "source"]
     assert sections == list(dict.fromkeys(key.section for key in SCHEMA))
     config = load_config(write(tmp_path, '[workbook]\nsheet = "People"\n'))
     assert config.workbook == WorkbookSettings(tmp_path / "contacts.xlsx", "People", "MDY", 7)

@@ -129,7 +129,10 @@ def test_import_linkedin_appends_new_people_and_skips_the_ones_already_there(
         "Skipped Cy Diaz: already in row 4 (same LinkedIn profile).",
         "Added row 5: Dana Ruiz, Head of Data, EMEA, Wayne, Inc. (Keep in touch, met 2026-02-02)",
         "Added row 6: Eve Stone, Hooli (Keep in touch)",
-        "Added 2 contacts; skipped 3.",
+        "Added 2 contacts; skipped 3. Their first check-ins run from 12 Mar to 10 Apr, about 1 "
+        "every 11 working days (in Follow up on).",
+        "No Met on date for 1: Eve Stone (row 6). Type when you met them in Met on if you know "
+        "it; their first check-in is set in Follow up on meanwhile.",
     ]
     assert changed_cells(before, book, "Contacts") == {
         (1, 7): "Role",
@@ -140,10 +143,16 @@ def test_import_linkedin_appends_new_people_and_skips_the_ones_already_there(
         (5, 5): D("2026-02-02"),
         (5, 7): "Head of Data, EMEA",
         (5, 8): "Keep in touch",
+        (5, 9): "C",
+        (5, 10): D("2026-03-12"),
+        (1, 9): "Priority",
+        (1, 10): "Follow up on",
         (6, 1): "Eve Stone",
         (6, 2): "Hooli",
         (6, 4): "https://www.linkedin.com/in/eve-stone/",
         (6, 8): "Keep in touch",
+        (6, 9): "C",
+        (6, 10): D("2026-04-10"),
     }
     assert changed_parts(before, book) == {"xl/worksheets/sheet1.xml"}
     assert sheet_names(book) == ["Contacts"], "an import is no follow-up: nothing is logged"
@@ -187,7 +196,10 @@ def test_dry_run_prints_and_changes_nothing(folder: Path) -> None:
     done = invoke(folder, "import", "linkedin", str(folder / "Connections.csv"), "--dry-run")
     assert done.exit_code == 0, done.output
     assert "Would add row 5: Dana Ruiz" in done.output
-    assert done.output.endswith("Would add 2 contacts; skipped 3.\nDry run: nothing was changed.\n")
+    assert "Would add 2 contacts; skipped 3. Their first check-ins would run from 12 Mar" in (
+        done.output
+    )
+    assert done.output.endswith("Dry run: nothing was changed.\n")
     assert (folder / "contacts.xlsx").read_bytes() == before
 
 
