@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from followup.core.model import MAX_DAYS, HowMet, RuleSettings
+from followup.core.needs_info import WEEKDAYS
 from followup.errors import ConfigError
 from followup.settings import (
     Config,
@@ -126,6 +127,18 @@ def _host(value: Any) -> str:
     except UnicodeError:
         raise ValueError(refusal) from None
     return value
+
+
+def _weekday(value: Any) -> int | None:
+    """A day of the week by name ("Monday", "mon", any case) as 0-6; empty: None."""
+    if isinstance(value, str):
+        name = value.strip().lower()
+        if not name:
+            return None
+        for number, day in enumerate(WEEKDAYS):
+            if len(name) >= 3 and day.startswith(name):
+                return number
+    raise ValueError("must be a day of the week, such as Monday, or empty")
 
 
 def _one_of(*choices: str) -> Callable[[Any], str]:
@@ -267,6 +280,13 @@ SCHEMA: tuple[Key, ...] = (
         False,
         "Attach followup.ics (the coming follow-ups) to the digest.",
         _BOOL,
+    ),
+    Key(
+        "digest",
+        "needs_info_day",
+        "Monday",
+        "Weekday the digest names people who need a date (Monday-Sunday; empty: never).",
+        _weekday,
     ),
     Key("smtp", "host", "", "SMTP server; empty: digests are only written to the outbox.", _host),
     Key(
@@ -537,6 +557,7 @@ def _digest(v: dict[str, Any], base: Path, source: Path) -> DigestSettings:
         outbox=outbox,
         max_items=v["digest.max_items"],
         templates=base / v["digest.templates"] if v["digest.templates"] else None,
+        needs_info_day=v["digest.needs_info_day"],
     )
 
 

@@ -42,6 +42,8 @@ class DigestSettings:
     outbox: Path
     max_items: int
     templates: Path | None
+    needs_info_day: int | None
+    """0 (Monday) to 6: the day the digest names people who need a date; None: never."""
 
     @property
     def state_dir(self) -> Path:

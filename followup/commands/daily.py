@@ -22,12 +22,15 @@ from followup.commands.draft_files import load_templates
 from followup.commands.evaluation import Evaluation, evaluate
 from followup.commands.memory import MEMORY_FILE, save_memory
 from followup.core.digest import Digest, build_digest, worth_sending
+from followup.core.digest_render import Section
 from followup.core.history import History
+from followup.core.needs_info import needs_info_section
 from followup.delivery.deliver import Outcome, deliver
 from followup.errors import DeliveryError, FollowupError, WorkbookError
 from followup.settings import Config
 from followup.workbook import guards
 from followup.workbook.cells import Cells
+from followup.workbook.columns import cell_address
 from followup.workbook.saving import save_workbook
 from followup.workbook.status_cells import count_cells, planned_cells
 from followup.workbook.template import create_workbook
@@ -58,7 +61,20 @@ def digest_for(
         templates=templates.by_name,
         rules=config.rules,
         max_items=config.digest.max_items,
+        mentions=[s for s in [_needs_info(config, evaluation, today)] if s],
     )
+
+
+def _needs_info(config: Config, evaluation: Evaluation, today: date) -> Section | None:
+    """The weekly needs-info mention, with each person's Met on cell to fill."""
+    contents = evaluation.contents
+    column = contents.columns.get("met_on")
+    cells = (
+        {c.row: f"{contents.sheet}!{cell_address(c.row, column)}" for c in contents.contacts}
+        if column
+        else {}
+    )
+    return needs_info_section(evaluation.entries, today, config.digest.needs_info_day, cells)
 
 
 @contextmanager
@@ -151,7 +167,9 @@ class _Run:
     def deliver(self, evaluation: Evaluation, digest: Digest, *, force: bool) -> Outcome:
         """Deliver the digest when it is worth sending (and the queue of earlier ones)."""
         config = self.config
-        due = worth_sending(evaluation.entries, evaluation.contents.problems)
+        due = worth_sending(evaluation.entries, evaluation.contents.problems) or bool(
+            _needs_info(config, evaluation, self.today)
+        )
         outcome = deliver(
             config.digest,
             config.smtp,

@@ -98,13 +98,15 @@ def build_digest(
     templates: Mapping[str, DraftTemplate] | None = None,
     rules: RuleSettings | None = None,
     max_items: int = 0,
+    mentions: Sequence[Section] = (),
 ) -> Digest:
     """The digest for `today`: Overdue, Due today, Coming up and Workbook problems.
 
     Within a section people are ranked by priority (A first), then by how overdue. Only the
     first `max_items` (0: everyone) are listed, so a long backlog stays readable; the rest are
     counted. `templates` (from drafts.load_templates) and `rules` pick each person's draft;
-    without templates the email links open a blank message.
+    without templates the email links open a blank message. `mentions` (such as the weekly
+    needs-info one) come after the people and before the problems.
     """
     ranked = sorted(
         (entry for entry in entries if entry[1].status in _SECTIONS),
@@ -122,6 +124,7 @@ def build_digest(
         more = left_out.count(status)
         if here or more:
             sections.append(Section(title, colour, len(here) + more, _cards(here, today), more))
+    sections += mentions
     if problems:
         cards = tuple(_problem_card(problem) for problem in problems)
         sections.append(Section(*_PROBLEMS, len(problems), cards))
