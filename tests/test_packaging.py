@@ -44,3 +44,25 @@ def test_the_runtime_dependencies_hold_no_test_tool() -> None:
             "imapclient",
         }
     )
+
+
+def _readme_commands() -> list[str]:
+    """The one-line commands of the README's Set up section, in order (sh blocks only)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    set_up = readme.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    blocks = set_up.split("```sh\n")[1:]
+    return [block.split("\n```", 1)[0].strip() for block in blocks]
+
+
+def test_the_readme_installs_the_program_without_its_test_tools() -> None:
+    install, tests, *_ = _readme_commands()
+    assert "python3 -m venv .venv" in install and "pip install . " in install
+    assert "requirements.txt" not in install and install.endswith("followup run")
+    assert "requirements.txt" in tests and tests.endswith("python -m pytest")
+
+
+def test_ci_runs_exactly_the_readme_test_command_after_proving_the_install() -> None:
+    _, tests, *_ = _readme_commands()
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert script.rstrip().endswith(tests)
+    assert script.index("followup-*.whl") < script.index('followup" init') < script.index(tests)
