@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import followup, outbox_messages, sheet_values
+from workbooks import make_workbook
 
 from followup.config import CONFIG_ENV, find_config, load_config
 
@@ -195,3 +196,19 @@ def test_init_empty_says_to_add_people(tmp_path: Path, user_folder: dict[str, st
     assert done.returncode == 0, done.stderr
     assert "add your people, one a row" in done.stdout
     assert len(sheet_values(tmp_path / "contacts.xlsx", "Contacts")) == 1
+
+
+def test_the_advice_for_a_workbook_without_names_works_as_given(
+    tmp_path: Path, user_folder: dict[str, str]
+) -> None:
+    """No message sends the user in a circle: what `run` advises, `init` does."""
+    make_workbook(tmp_path / "contacts.xlsx", [["Who", "When"], ["Ann", "2026-03-01"]])
+    (tmp_path / "config.toml").write_text('[workbook]\npath = "contacts.xlsx"\n', encoding="utf-8")
+    ran = followup(tmp_path, "run", "--today", TODAY, env=user_folder)
+    assert ran.returncode == 3
+    assert "`followup init new-contacts.xlsx`" in ran.stderr
+
+    done = followup(tmp_path, "init", "new-contacts.xlsx", "--today", TODAY, env=user_folder)
+
+    assert done.returncode == 0, done.stderr
+    assert 'set [workbook] path = "new-contacts.xlsx" in it' in done.stdout

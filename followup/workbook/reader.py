@@ -246,7 +246,7 @@ def _find_contacts_sheet(
     raise WorkbookError(
         f"There is no Name column in {where} of {path}. The contacts sheet needs a header row "
         f"(within the first {HEADER_SEARCH_ROWS} rows) with a column called Name; add it, or "
-        "run `followup init` to start from the template."
+        "make a new workbook from the template with `followup init new-contacts.xlsx`."
     )
 
 
