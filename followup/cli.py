@@ -22,7 +22,7 @@ import click
 from followup.config import check_value, config_path, load_config, render_config
 from followup.core.log import CHANNELS
 from followup.core.model import FIRST_DAY, LAST_DAY, Status
-from followup.errors import FollowupError, UsageError
+from followup.errors import DeliveryError, FollowupError, UsageError
 from followup.settings import Config
 
 if TYPE_CHECKING:
@@ -392,6 +392,26 @@ def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
         lambda evaluation: edits.plan_snooze(evaluation, " ".join(words), day),
     )
     click.echo("\n".join(change.lines))
+
+
+@command(cli)
+def sync(ctx: Context) -> None:
+    """Read the headers of new mail in your Sent folder and inbox ([imap] in config.toml).
+
+    Mail you sent to a contact's Email sets their Last contact and adds a follow-up and a Log
+    row; a reply from a contact sets Waiting for reply back to Active; your "mark done" and
+    "snooze" mails from the digest are applied. The daily run does this first by itself.
+    Nothing is ever written to the mailbox: no message is marked read. Exit 4 when the
+    mailbox cannot be read, 1 when the workbook is open.
+    """
+    from followup.commands.sync import sync_mail
+    from followup.delivery.mailbox import MailboxError
+
+    try:
+        synced = sync_mail(ctx.config, ctx.today, ctx.now)
+    except MailboxError as error:
+        raise DeliveryError(str(error)) from None
+    click.echo("\n".join([*synced.problems, *synced.lines]))
 
 
 @command(cli, name="import")
