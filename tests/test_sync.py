@@ -4,8 +4,11 @@ mark-done mails change the workbook through the verified save; nothing changes i
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
+from html import unescape
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cli_helpers import Ran, followup, outbox_messages, write_config
@@ -226,3 +229,24 @@ def test_sync_without_imap_settings_says_what_to_set(tmp_path: Path) -> None:
     ran = followup(tmp_path, "sync")
     assert ran.returncode == 2
     assert "[imap] host is empty" in ran.stderr
+
+
+def test_the_digest_s_mark_done_link_is_applied_by_the_next_sync(
+    folder: Path, imap: ImapServer
+) -> None:
+    """Cy Diaz has only a phone: the digest offers links that mail the user; sending the
+    mark-done one as it is and syncing records the follow-up."""
+    assert run(folder, "run").returncode == 0
+    [digest] = outbox_messages(folder / "outbox")
+    html = digest.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    links = re.findall(r'href="(mailto:[^"]+)"', html)
+    marks = [urlsplit(unescape(link)) for link in links if "followup%3A" in link]
+    assert {m.path for m in marks} == {ME.address}
+    subjects = [parse_qs(m.query)["subject"][0] for m in marks]
+    assert subjects == ["followup: done #4 Cy Diaz", "followup: snooze #4 Cy Diaz 14"]
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Mark done: email yourself “followup: done #4 Cy Diaz”" in text
+    imap.append("INBOX", sender=ME.address, to=[ME.address], subject=subjects[0],
+                date=at("2026-03-11", 8))  # fmt: skip
+    synced = run(folder, "sync")
+    assert "Cy Diaz (row 4): Last contact 2026-03-11, Follow-ups 1" in synced.stdout

@@ -58,6 +58,7 @@ def digest_for(
         templates=templates.by_name,
         rules=config.rules,
         max_items=config.digest.max_items,
+        mark_done_to=config.digest.to if config.imap else "",
     )
 
 
