@@ -7,13 +7,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from keyrings import MemoryKeyring
 
+from followup.delivery import mailer
 from followup.delivery.mailbox import (
+    PASSWORD_ENV,
     MailboxError,
     SyncState,
+    account_of,
     fetch_new,
+    resolve_password,
 )
-from followup.settings import ImapSettings
+from followup.errors import ConfigError
+from followup.settings import ImapSettings, SmtpSettings
 from tests.imap_server import BARE, GMAIL, INTL, ME, OUTLOOK, Account, ImapServer
 from tests.smtp_server import free_port
 
@@ -165,3 +171,22 @@ def test_a_broken_state_file_is_set_aside(tmp_path: Path) -> None:
     assert state.marks == {}
     assert state.warning
     assert not path.exists()
+
+
+def test_the_password_comes_from_the_environment_the_keyring_or_the_same_smtp_account(
+    imap: ImapServer, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = settings(imap)
+    smtp = SmtpSettings("smtp.example.org", 587, "starttls", "ME", ME.address, 30.0)
+    with pytest.raises(ConfigError, match=r"No IMAP password for me at 127\.0\.0\.1") as missing:
+        resolve_password(mine, None)
+    assert PASSWORD_ENV in str(missing.value)
+    monkeypatch.setenv(mailer.PASSWORD_ENV, "smtp-secret")
+    assert resolve_password(mine, smtp) == "smtp-secret"  # the same login, case aside
+    other = SmtpSettings("smtp.example.org", 587, "starttls", "someone", ME.address, 30.0)
+    with pytest.raises(ConfigError):
+        resolve_password(mine, other)
+    memory_keyring.set_password("followup", account_of(mine), "from-keyring")
+    assert resolve_password(mine, smtp) == "from-keyring"
+    monkeypatch.setenv(PASSWORD_ENV, "from-env")
+    assert resolve_password(mine, smtp) == "from-env"
