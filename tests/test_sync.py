@@ -250,3 +250,24 @@ def test_the_digest_s_mark_done_link_is_applied_by_the_next_sync(
                 date=at("2026-03-11", 8))  # fmt: skip
     synced = run(folder, "sync")
     assert "Cy Diaz (row 4): Last contact 2026-03-11, Follow-ups 1" in synced.stdout
+
+
+def test_doctor_logs_in_finds_the_folders_and_counts_without_changing_anything(
+    folder: Path, imap: ImapServer
+) -> None:
+    uid = imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-10"))
+    imap.append("INBOX", sender="other@elsewhere.example", to=[ME.address], date=at("2026-03-10"))
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    checked = run(folder, "doctor")
+    assert (
+        f"logged in to {imap.host} as me; read Sent (sent), INBOX (inbox): 2 messages in the "
+        "last 90 days, 1 to or from your contacts; nothing was changed"
+    ) in checked.stdout
+    assert book.read_bytes() == before.read_bytes()
+    assert not (folder / "outbox" / SYNC_FILE).exists()
+    assert imap.flags("Sent", uid) == frozenset()
+    assert "Bo Chen (row 3): Last contact 2026-03-10" in run(folder, "sync").stdout
+    with imap.down():
+        down = run(folder, "doctor")
+    assert re.search(r"✗ Mailbox +Could not reach the IMAP server", down.stdout), down.stdout

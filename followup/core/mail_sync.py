@@ -65,6 +65,13 @@ def addresses(cell: str) -> frozenset[str]:
     return frozenset(fold(found).rstrip(".") for found in _ADDRESS.findall(cell))
 
 
+def involves(contacts: Sequence[Contact], message: Message) -> bool:
+    """Whether a message was sent to, or came from, someone in the workbook."""
+    known = {address for contact in contacts for address in addresses(contact.email)}
+    people = message.recipients if message.kind == "sent" else (message.sender,)
+    return any(fold(address) in known for address in people)
+
+
 def mark_subject(verb: Literal["done", "snooze"], contact: Contact, days: int = 0) -> str:
     """The subject of a digest link that tells the next sync a follow-up was made."""
     name = " ".join(contact.name.split())
