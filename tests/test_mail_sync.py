@@ -52,6 +52,11 @@ def test_sent_mail_to_any_address_of_a_contact_counts_once_a_day() -> None:
     ]
 
 
+def test_mail_to_yourself_is_no_follow_up_even_with_your_address_in_the_workbook() -> None:
+    me = Contact(5, "Me Myself", email=ME.upper())
+    assert decide([me], {}, [sent(9, ME)], own_address=ME, today=TODAY, log_subjects=False) == []
+
+
 def test_strangers_and_days_already_logged_are_ignored() -> None:
     logged = {2: [LogEntry(date(2026, 3, 9), "Ana Lima", channel="email")]}
     assert run(sent(9, "ana@example.com"), sent(10, "x@y.example"), logged=logged) == []

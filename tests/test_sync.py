@@ -199,6 +199,24 @@ def test_the_daily_run_syncs_first_and_a_mailbox_fault_is_a_notice(
     assert synced.returncode == 0, synced.stderr
     assert "Bo Chen (row 3): Last contact 2026-03-10" in synced.stdout
     assert sheet_names(folder / "contacts.xlsx") == ["Contacts", "Log"]
+    # The run's own review sees a Last contact the Log already explains: no second row.
+    assert log_rows(folder / "contacts.xlsx")[1:] == [
+        [date(2026, 3, 10), "Bo Chen", "bo@example.com", "email", ""]
+    ]
+
+
+def test_a_missing_folder_is_a_notice_and_the_other_folders_are_read(
+    folder: Path, imap: ImapServer
+) -> None:
+    write_config(folder, imap_config(imap, inbox=["INBOX", "Replies"]))
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    [digest] = outbox_messages(folder / "outbox")
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Mail sync: The mailbox has no folder 'Replies' ([imap] inbox)." in text
+    assert "Bo Chen (row 3): replied on 2026-03-10, Status Active" in ran.stdout
+    assert "Follow-up status" in sheet_values_row1(folder)
 
 
 def sheet_values_row1(folder: Path) -> list[object]:

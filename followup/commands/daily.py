@@ -161,7 +161,7 @@ class _Run:
             self.report.messages.append(_Say.not_synced(error))
             return []
         self.report.messages.extend([*synced.problems, *synced.lines])
-        return [_Say.not_synced(problem) for problem in synced.problems]
+        return [_Say.sync_problem(problem) for problem in synced.problems]
 
     def read(self) -> Evaluation:
         """Read, review the history, evaluate (commands/evaluation.py)."""
@@ -291,6 +291,11 @@ class _Say:
     @staticmethod
     def not_synced(why: object) -> str:
         return f"Mail was not synced: {why}"
+
+    @staticmethod
+    def sync_problem(problem: str) -> str:
+        """A folder sync could not read; the others were read."""
+        return f"Mail sync: {problem}"
 
     @staticmethod
     def open_not_written(book: Path, app: str) -> str:

@@ -36,7 +36,6 @@ class Synced:
 
     lines: tuple[str, ...]
     problems: tuple[str, ...] = ()
-    messages: int = 0
 
 
 def sync_mail(config: Config, today: date, now: datetime, *, locked: bool = False) -> Synced:
@@ -62,7 +61,7 @@ def sync_mail(config: Config, today: date, now: datetime, *, locked: bool = Fals
             f"Could not save {SYNC_FILE} ({error}): the next sync reads this mail again "
             "(a day already in the Log is not counted twice)."
         )
-    return Synced(tuple(lines), fetched.problems, len(fetched.headers))
+    return Synced(tuple(lines), fetched.problems)
 
 
 def decisions(

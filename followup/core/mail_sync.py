@@ -94,11 +94,11 @@ def decide(
     after `followup done`, or a folder read again after the server renumbered it); `applied`
     are the keys of done/snooze messages applied before.
     """
+    own = addresses(own_address)
     by_address: dict[str, list[Contact]] = {}
     for contact in contacts:
-        for address in addresses(contact.email):
+        for address in addresses(contact.email) - own:  # mail to yourself is no follow-up
             by_address.setdefault(address, []).append(contact)
-    own = addresses(own_address)
     seen = {
         (row, entry.channel == REPLY, entry.day)
         for row, entries in logged.items()
