@@ -219,11 +219,15 @@ def init(ctx: Context, path: Path | None, empty: bool) -> None:
 
 
 @command(cli)
-def password(ctx: Context) -> None:
+@click.option("--imap", "for_imap", is_flag=True, help="Store the [imap] password instead.")
+def password(ctx: Context, for_imap: bool) -> None:
     """Store the SMTP password in the system keyring; it is asked twice and never shown."""
     from followup.commands import doctor as checkup
     from followup.delivery import mailer
 
+    if for_imap:
+        _imap_password(ctx)
+        return
     smtp = ctx.config.smtp
     if smtp is None:
         raise UsageError(f"[smtp] host is empty in {ctx.path}: set [smtp] host and user first.")
@@ -245,6 +249,22 @@ def password(ctx: Context) -> None:
     click.echo("Stored in the system keyring. `followup doctor` checks that it logs in.")
     if os.environ.get(mailer.PASSWORD_ENV):
         click.echo(f"Note: {mailer.PASSWORD_ENV} is set here, and it wins over the keyring.")
+
+
+def _imap_password(ctx: Context) -> None:
+    """`password --imap`: the mailbox's password, kept under its own login and server."""
+    from followup.delivery import mailbox
+
+    imap = ctx.config.imap
+    if imap is None:
+        raise UsageError(f"[imap] host is empty in {ctx.path}: set [imap] host and user first.")
+    secret = click.prompt(
+        f"IMAP password for {imap.user} at {imap.host}", hide_input=True, confirmation_prompt=True
+    )
+    mailbox.store_password(imap, secret)
+    click.echo("Stored in the system keyring. `followup doctor` checks that it logs in.")
+    if os.environ.get(mailbox.PASSWORD_ENV):
+        click.echo(f"Note: {mailbox.PASSWORD_ENV} is set here, and it wins over the keyring.")
 
 
 @command(cli)

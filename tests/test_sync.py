@@ -12,9 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cli_helpers import Ran, followup, outbox_messages, write_config
+from click.testing import CliRunner
 from edit_helpers import LOG_HEADER, changed_cells, keep_copy, log_rows, sheet_names
+from keyrings import MemoryKeyring
 from workbooks import make_workbook
 
+from followup.cli import cli
 from followup.delivery.mailbox import SYNC_FILE
 from tests.imap_server import ME, ImapServer
 
@@ -289,3 +292,16 @@ def test_doctor_logs_in_finds_the_folders_and_counts_without_changing_anything(
     with imap.down():
         down = run(folder, "doctor")
     assert re.search(r"✗ Mailbox +Could not reach the IMAP server", down.stdout), down.stdout
+
+
+def test_password_imap_stores_the_mailbox_password_in_the_keyring(
+    folder: Path, imap: ImapServer, memory_keyring: MemoryKeyring
+) -> None:
+    typed = f"{SECRET}\n{SECRET}\n"
+    stored = CliRunner().invoke(
+        cli, ["password", "--imap", "--config", str(folder / "config.toml")], input=typed
+    )
+    assert stored.exit_code == 0, stored.output
+    assert "IMAP password for me at 127.0.0.1" in stored.output
+    assert SECRET not in stored.output
+    assert memory_keyring.entries == {("followup", "me@127.0.0.1"): SECRET}
