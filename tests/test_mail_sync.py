@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from followup.core.log import REPLY, LogEntry
-from followup.core.mail_sync import Message, Touch, addresses, decide, mark_subject
+from followup.core.mail_sync import (
+    MARKED_DONE,
+    Message,
+    Touch,
+    addresses,
+    decide,
+    mark_subject,
+)
 from followup.core.model import Contact, Stage
 
 TODAY = date(2026, 3, 11)
@@ -74,7 +81,9 @@ def test_mark_done_mails_come_only_from_the_user_and_name_the_person() -> None:
     subject = mark_subject("done", ANA)
     assert subject == "followup: done #2 Ana Lima"
     assert run(inbox(10, "other@example.com", subject)) == []
-    assert run(inbox(10, ME, subject, "<k>")) == [Touch(2, "done", date(2026, 3, 10), key="<k>")]
+    assert run(inbox(10, ME, subject, "<k>")) == [
+        Touch(2, "done", date(2026, 3, 10), MARKED_DONE, key="<k>")
+    ]
     assert run(inbox(10, ME, subject, "<k>"), applied=frozenset({"<k>"})) == []
     # Namesakes: the row decides; a row that is neither names nobody.
     assert run(inbox(10, ME, "followup: done #4 ana lima"))[0].row == 4
@@ -84,6 +93,21 @@ def test_mark_done_mails_come_only_from_the_user_and_name_the_person() -> None:
     assert snooze == [Touch(3, "snooze", date(2026, 3, 10), days=14, key="<z>")]
     assert run(inbox(10, ME, "followup: snooze #3 Bo Chen")) == []  # how long?
     assert run(inbox(10, ME, "Re: followup: done #3 Bo Chen")) == []
+
+
+def test_a_name_that_ends_in_digits_is_not_read_as_days() -> None:
+    agent = Contact(7, "Agent 47", phone="+1 555")
+    other = Contact(8, "Agent", phone="+1 556")
+
+    def one(subject: str) -> list[Touch]:
+        message = inbox(10, ME, subject)
+        return decide([agent, other], {}, [message], own_address=ME, today=TODAY,
+                      log_subjects=False)  # fmt: skip
+
+    assert [t.row for t in one(mark_subject("done", agent))] == [7]
+    [snooze] = one(mark_subject("snooze", agent, 14))
+    assert (snooze.row, snooze.days) == (7, 14)
+    assert [(t.row, t.days) for t in one("followup: snooze #8 Agent 47")] == [(8, 47)]
 
 
 ADDRESS = st.from_regex(r"[a-z0-9._+-]{1,12}@[a-z0-9-]{1,10}\.[a-z]{2,6}", fullmatch=True)

@@ -18,6 +18,7 @@ from keyrings import MemoryKeyring
 from workbooks import make_workbook
 
 from followup.cli import cli
+from followup.core.mail_sync import MARKED_DONE
 from followup.delivery.mailbox import SYNC_FILE
 from tests.imap_server import ME, ImapServer
 
@@ -163,7 +164,7 @@ def test_a_mark_done_mail_is_applied_once_to_the_person_it_names(
         (1, len(HEADER) + 1): "Follow up on",  # the column the snooze needs, added
         (3, len(HEADER) + 1): date(2026, 3, 24),
     }
-    assert log_rows(book)[1:] == [[date(2026, 3, 10), "Cy Diaz", "", "phone", ""]]
+    assert log_rows(book)[1:] == [[date(2026, 3, 10), "Cy Diaz", "", "phone", MARKED_DONE]]
     # The same messages read again (as after a new UIDVALIDITY) are not applied twice.
     path = folder / "outbox" / SYNC_FILE
     path.write_text(json.dumps({**json.loads(path.read_text()), "folders": {}}))

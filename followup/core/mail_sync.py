@@ -28,10 +28,11 @@ from followup.core.model import MAX_DAYS, Contact
 SUBJECT_PREFIX = "followup:"
 _ADDRESS = re.compile(r"[^\s<>,;:\"'()\[\]]+@[^\s<>,;:\"'()\[\]]+")
 _COMMAND = re.compile(
-    r"^\s*followup:\s*(?P<verb>done|snooze)\s+#(?P<row>\d{1,7})\s+(?P<name>.+?)"
-    r"(?:\s+(?P<days>\d{1,4}))?\s*$",
-    re.IGNORECASE,
+    r"^\s*followup:\s*(?P<verb>done|snooze)\s+#(?P<row>\d{1,7})\s+(?P<name>.+?)\s*$",
+    re.IGNORECASE | re.DOTALL,
 )
+_DAYS_AFTER_NAME = re.compile(r"^(?P<name>.+?)\s+(?P<days>\d{1,4})$", re.DOTALL)
+MARKED_DONE = "marked done from the digest"
 
 
 @dataclass(frozen=True)
@@ -148,15 +149,18 @@ def _command(contacts: Sequence[Contact], message: Message) -> Touch | None:
     found = _COMMAND.match(message.subject)
     if found is None:
         return None
-    contact = person_named(contacts, found["name"], int(found["row"]))
+    name, row, days = found["name"], int(found["row"]), 0
+    if found["verb"].lower() == "snooze":  # the days follow the name, which may end in digits
+        split = _DAYS_AFTER_NAME.match(name)
+        if split is None or not 1 <= int(split["days"]) <= MAX_DAYS:
+            return None
+        name, days = split["name"], int(split["days"])
+    contact = person_named(contacts, name, row)
     if contact is None:
         return None
-    if found["verb"].lower() == "done":
-        return Touch(contact.row, "done", message.day, key=message.key)
-    days = int(found["days"] or 0)
-    if not 1 <= days <= MAX_DAYS:
-        return None
-    return Touch(contact.row, "snooze", message.day, days=days, key=message.key)
+    if days:
+        return Touch(contact.row, "snooze", message.day, days=days, key=message.key)
+    return Touch(contact.row, "done", message.day, MARKED_DONE, key=message.key)
 
 
 def person_named(contacts: Sequence[Contact], name: str, row: int) -> Contact | None:

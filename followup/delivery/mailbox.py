@@ -299,8 +299,9 @@ def _read(
         uids = client.search(["SINCE", since])
         last = 0
     headers = []
+    uids = sorted(uids)
     for start in range(0, len(uids), _CHUNK):
-        chunk = sorted(uids)[start : start + _CHUNK]
+        chunk = uids[start : start + _CHUNK]
         for uid, data in client.fetch(chunk, ["ENVELOPE", "INTERNALDATE"]).items():
             header = _header(name, kind, uid, data)
             if header is not None:
