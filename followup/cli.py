@@ -242,13 +242,11 @@ def password(ctx: Context, for_imap: bool) -> None:
             f"Cannot store the password: {problem}. Set the environment variable "
             f"{mailer.PASSWORD_ENV} where followup runs instead."
         )
-    secret = click.prompt(
-        f"SMTP password for {smtp.user} at {smtp.host}", hide_input=True, confirmation_prompt=True
+    _store_password(
+        f"SMTP password for {smtp.user} at {smtp.host}",
+        lambda secret: mailer.store_password(smtp, secret),
+        mailer.PASSWORD_ENV,
     )
-    mailer.store_password(smtp, secret)
-    click.echo("Stored in the system keyring. `followup doctor` checks that it logs in.")
-    if os.environ.get(mailer.PASSWORD_ENV):
-        click.echo(f"Note: {mailer.PASSWORD_ENV} is set here, and it wins over the keyring.")
 
 
 def _imap_password(ctx: Context) -> None:
@@ -258,13 +256,19 @@ def _imap_password(ctx: Context) -> None:
     imap = ctx.config.imap
     if imap is None:
         raise UsageError(f"[imap] host is empty in {ctx.path}: set [imap] host and user first.")
-    secret = click.prompt(
-        f"IMAP password for {imap.user} at {imap.host}", hide_input=True, confirmation_prompt=True
+    _store_password(
+        f"IMAP password for {imap.user} at {imap.host}",
+        lambda secret: mailbox.store_password(imap, secret),
+        mailbox.PASSWORD_ENV,
     )
-    mailbox.store_password(imap, secret)
+
+
+def _store_password(prompt: str, store: Callable[[str], None], variable: str) -> None:
+    """Ask twice without echo, store it, and say when an environment variable overrides it."""
+    store(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
     click.echo("Stored in the system keyring. `followup doctor` checks that it logs in.")
-    if os.environ.get(mailbox.PASSWORD_ENV):
-        click.echo(f"Note: {mailbox.PASSWORD_ENV} is set here, and it wins over the keyring.")
+    if os.environ.get(variable):
+        click.echo(f"Note: {variable} is set here, and it wins over the keyring.")
 
 
 @command(cli)
