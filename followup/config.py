@@ -557,7 +557,10 @@ def _imap(v: dict[str, Any], source: Path) -> ImapSettings | None:
     if not v["imap.host"]:
         return None
     if not v["imap.user"]:
-        raise ConfigError(f"{source}: [imap] user is empty; set it to your mailbox's login.")
+        raise ConfigError(
+            f"{source}: [imap] host is set but [imap] user is empty; set user to your "
+            "mailbox's login (usually your email address)."
+        )
     security = v["imap.security"]
     return ImapSettings(
         host=v["imap.host"],

@@ -306,3 +306,11 @@ def test_password_imap_stores_the_mailbox_password_in_the_keyring(
     assert "IMAP password for me at 127.0.0.1" in stored.output
     assert SECRET not in stored.output
     assert memory_keyring.entries == {("followup", "me@127.0.0.1"): SECRET}
+
+
+def test_an_imap_host_without_a_user_is_refused_naming_both(tmp_path: Path) -> None:
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, *PEOPLE])
+    write_config(tmp_path, '[imap]\nhost = "imap.example.org"\n')
+    ran = followup(tmp_path, "sync")
+    assert ran.returncode == 2
+    assert "[imap] host is set but [imap] user is empty" in ran.stderr
