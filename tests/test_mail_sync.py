@@ -85,6 +85,11 @@ def test_mark_done_mails_come_only_from_the_user_and_name_the_person() -> None:
         Touch(2, "done", date(2026, 3, 10), MARKED_DONE, key="<k>")
     ]
     assert run(inbox(10, ME, subject, "<k>"), applied=frozenset({"<k>"})) == []
+    for messages in (
+        (inbox(9, ME, subject), sent(9, "ana@example.com")),
+        (sent(9, "ana@example.com"), inbox(9, ME, subject)),
+    ):
+        assert len(run(*messages)) == 1  # one follow-up a day, however it is recorded
     # Namesakes: the row decides; a row that is neither names nobody.
     assert run(inbox(10, ME, "followup: done #4 ana lima"))[0].row == 4
     assert run(inbox(10, ME, "followup: done #9 Ana Lima")) == []

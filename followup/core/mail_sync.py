@@ -117,8 +117,9 @@ def decide(
                 if _counts(contact, message.day) and _new(seen, contact.row, False, message.day):
                     touches.append(Touch(contact.row, "sent", message.day, note))
         elif sender & own:
-            if message.key not in applied and (touch := _command(contacts, message)):
-                touches.append(touch)
+            touch = _command(contacts, message) if message.key not in applied else None
+            if touch and (touch.kind == "snooze" or _new(seen, touch.row, False, touch.day)):
+                touches.append(touch)  # a done counts once a day, like any follow-up
         else:
             for contact in {c.row: c for a in sender for c in by_address.get(a, ())}.values():
                 if _new(seen, contact.row, True, message.day):
