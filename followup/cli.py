@@ -22,7 +22,7 @@ import click
 from followup.config import find_config, load_config
 from followup.core.log import CHANNELS
 from followup.core.model import FIRST_DAY, LAST_DAY, Status
-from followup.errors import FollowupError, UsageError
+from followup.errors import DeliveryError, FollowupError, UsageError
 from followup.settings import Config
 
 if TYPE_CHECKING:
@@ -218,11 +218,15 @@ def init(ctx: Context, place: Path | None, empty: bool) -> None:
 
 
 @command(cli)
-def password(ctx: Context) -> None:
+@click.option("--imap", "for_imap", is_flag=True, help="Store the [imap] password instead.")
+def password(ctx: Context, for_imap: bool) -> None:
     """Store the SMTP password in the system keyring; it is asked twice and never shown."""
     from followup.commands import doctor as checkup
     from followup.delivery import mailer
 
+    if for_imap:
+        _imap_password(ctx)
+        return
     smtp = ctx.config.smtp
     if smtp is None:
         raise UsageError(f"[smtp] host is empty in {ctx.path}: set [smtp] host and user first.")
@@ -237,13 +241,33 @@ def password(ctx: Context) -> None:
             f"Cannot store the password: {problem}. Set the environment variable "
             f"{mailer.PASSWORD_ENV} where followup runs instead."
         )
-    secret = click.prompt(
-        f"SMTP password for {smtp.user} at {smtp.host}", hide_input=True, confirmation_prompt=True
+    _store_password(
+        f"SMTP password for {smtp.user} at {smtp.host}",
+        lambda secret: mailer.store_password(smtp, secret),
+        mailer.PASSWORD_ENV,
     )
-    mailer.store_password(smtp, secret)
+
+
+def _imap_password(ctx: Context) -> None:
+    """`password --imap`: the mailbox's password, kept under its own login and server."""
+    from followup.delivery import mailbox
+
+    imap = ctx.config.imap
+    if imap is None:
+        raise UsageError(f"[imap] host is empty in {ctx.path}: set [imap] host and user first.")
+    _store_password(
+        f"IMAP password for {imap.user} at {imap.host}",
+        lambda secret: mailbox.store_password(imap, secret),
+        mailbox.PASSWORD_ENV,
+    )
+
+
+def _store_password(prompt: str, store: Callable[[str], None], variable: str) -> None:
+    """Ask twice without echo, store it, and say when an environment variable overrides it."""
+    store(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
     click.echo("Stored in the system keyring. `followup doctor` checks that it logs in.")
-    if os.environ.get(mailer.PASSWORD_ENV):
-        click.echo(f"Note: {mailer.PASSWORD_ENV} is set here, and it wins over the keyring.")
+    if os.environ.get(variable):
+        click.echo(f"Note: {variable} is set here, and it wins over the keyring.")
 
 
 @command(cli)
@@ -391,6 +415,26 @@ def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
         lambda evaluation: edits.plan_snooze(evaluation, " ".join(words), day),
     )
     click.echo("\n".join(change.lines))
+
+
+@command(cli)
+def sync(ctx: Context) -> None:
+    """Read the headers of new mail in your Sent folder and inbox ([imap] in config.toml).
+
+    Mail you sent to a contact's Email sets their Last contact and adds a follow-up and a Log
+    row; a reply from a contact sets Waiting for reply back to Active; your "mark done" and
+    "snooze" mails from the digest are applied. The daily run does this first by itself.
+    Nothing is ever written to the mailbox: no message is marked read. Exit 4 when the
+    mailbox cannot be read, 1 when the workbook is open.
+    """
+    from followup.commands.sync import sync_mail
+    from followup.delivery.mailbox import MailboxError
+
+    try:
+        synced = sync_mail(ctx.config, ctx.today, ctx.now)
+    except MailboxError as error:
+        raise DeliveryError(str(error)) from None
+    click.echo("\n".join([*synced.problems, *synced.lines]))
 
 
 @command(cli, name="import")

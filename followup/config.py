@@ -3,7 +3,7 @@
 `load_config` is called at start-up; after it returns, the rest of the program can trust every
 value. A bad file raises ConfigError naming the file and the key, never a traceback. What it
 returns is `settings.Config`: one settings object per section, each built by its own function
-(`_workbook`, `_digest`, `_smtp`, `_rules`).
+(`_workbook`, `_digest`, `_smtp`, `_rules`, `_imap`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from followup.errors import ConfigError
 from followup.settings import (
     Config,
     DigestSettings,
+    ImapSettings,
     ImportSettings,
     SmtpSettings,
     WorkbookSettings,
@@ -211,6 +212,12 @@ def _relationships(value: Any) -> frozenset[HowMet]:
     return frozenset(_how_met(v) for v in value)
 
 
+def _folders(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ValueError('must be a list of folder names like ["INBOX"]')
+    return tuple(_line(v) for v in value)
+
+
 _RULES = RuleSettings()
 _BOOL = _expect(bool, "true or false")
 _MAX_TIMEOUT = 600
@@ -375,11 +382,44 @@ SCHEMA: tuple[Key, ...] = (
         "New people's first check-ins spread over this many days (0-365; 0: not spread).",
         _whole(0, 365),
     ),
+    Key(
+        "imap",
+        "host",
+        "",
+        "IMAP server whose mail headers update Last contact; empty: no mailbox is read.",
+        _host,
+    ),
+    Key(
+        "imap",
+        "port",
+        0,
+        "IMAP port; 0: 993 for ssl, 143 for starttls and none.",
+        _whole(0, 65_535),
+    ),
+    Key(
+        "imap",
+        "security",
+        "ssl",
+        "ssl, starttls or none (local servers only).",
+        _one_of("ssl", "starttls", "none"),
+    ),
+    Key("imap", "user", "", "Login name, usually your email address.", _line),
+    Key("imap", "sent", "", "Sent folder; empty: the one marked as Sent, or a usual name.", _line),
+    Key("imap", "inbox", ["INBOX"], "Folders where replies arrive.", _folders),
+    Key(
+        "imap",
+        "days_back",
+        90,
+        f"Days (1-{MAX_DAYS:,}) of mail the first sync reads.",
+        _whole(1, MAX_DAYS, " of days"),
+    ),
+    Key("imap", "log_subjects", False, "Put a message's subject in its Log row.", _BOOL),
 )
 
 _BY_NAME = {key.dotted: key for key in SCHEMA}
 
 _DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+_IMAP_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 
 
 def check_value(dotted: str, value: Any) -> Any:
@@ -528,6 +568,7 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
         smtp=smtp,
         rules=_rules(v),
         import_=ImportSettings(spread_days=v["import.spread_days"]),
+        imap=_imap(v, source),
     )
 
 
@@ -588,6 +629,28 @@ def _rules(v: dict[str, Any]) -> RuleSettings:
         rest_days=v["rules.rest_days"],
         skip_weekends=v["rules.skip_weekends"],
         lookahead_days=v["digest.lookahead_days"],
+    )
+
+
+def _imap(v: dict[str, Any], source: Path) -> ImapSettings | None:
+    if not v["imap.host"]:
+        return None
+    if not v["imap.user"]:
+        raise ConfigError(
+            f"{source}: [imap] host is set but [imap] user is empty; set user to your "
+            "mailbox's login (usually your email address)."
+        )
+    security = v["imap.security"]
+    return ImapSettings(
+        host=v["imap.host"],
+        port=v["imap.port"] or _IMAP_PORTS[security],
+        security=security,
+        user=v["imap.user"],
+        sent=v["imap.sent"],
+        inbox=v["imap.inbox"],
+        days_back=v["imap.days_back"],
+        log_subjects=v["imap.log_subjects"],
+        own_address=v["digest.to"] or v["imap.user"],
     )
 
 

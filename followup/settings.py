@@ -72,6 +72,25 @@ class ImportSettings:
 
 
 @dataclass(frozen=True)
+class ImapSettings:
+    """[imap]: the mailbox sync reads (headers only); the password is never here
+    (see mailbox.resolve_password)."""
+
+    host: str
+    port: int
+    security: Literal["starttls", "ssl", "none"]
+    user: str
+    sent: str
+    """The Sent folder's name; empty: found by its \\Sent flag or a usual name."""
+    inbox: tuple[str, ...]
+    days_back: int
+    log_subjects: bool
+    own_address: str
+    """The user's own address ([digest] to): mark-done mail counts only from it."""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The validated configuration: the file it came from and each of its sections."""
 
@@ -83,6 +102,8 @@ class Config:
     rules: RuleSettings
     import_: ImportSettings
     """[import] (`import` is a Python keyword)."""
+    imap: ImapSettings | None = None
+    """None: no [imap] host, so no mailbox is read."""
 
     @property
     def state_dir(self) -> Path:

@@ -41,7 +41,6 @@ def test_the_runtime_dependencies_hold_no_test_tool() -> None:
             "openpyxl",
             "pandas",
             "xlsxwriter",
-            "imapclient",
         }
     )
 

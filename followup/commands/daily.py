@@ -1,6 +1,6 @@
 """The daily run, as a pipeline of named stages:
 
-    read -> review history -> evaluate   (commands/evaluation.py)
+    sync (commands/sync.py) -> read -> review history -> evaluate   (commands/evaluation.py)
     -> deliver -> plan cells -> save -> remember -> settle
 
 `run_daily` is the only code that puts the layers together for a run. It receives `today` and
@@ -26,7 +26,7 @@ from followup.core.digest_render import Section
 from followup.core.history import History
 from followup.core.needs_info import needs_info_section
 from followup.delivery.deliver import Outcome, deliver
-from followup.errors import DeliveryError, FollowupError, WorkbookError
+from followup.errors import ConfigError, DeliveryError, FollowupError, WorkbookError
 from followup.settings import Config
 from followup.workbook import guards
 from followup.workbook.cells import Cells
@@ -62,6 +62,7 @@ def digest_for(
         rules=config.rules,
         max_items=config.digest.max_items,
         mentions=[s for s in [_needs_info(config, evaluation, today)] if s],
+        mark_done_to=config.digest.to if config.imap else "",
     )
 
 
@@ -132,10 +133,12 @@ class _Run:
     def stages(self, *, dry_run: bool, force: bool) -> None:
         if not self.start(dry_run=dry_run, force=force):
             return
+        synced = [] if dry_run else self.sync()
         before = guards.fingerprint(self.config.workbook.path)
         evaluation = self.read()
         open_in = guards.open_by_user(self.config.workbook.path)
-        digest = digest_for(self.config, evaluation, self.today, _Say.open_notice(open_in))
+        notices = [*_Say.open_notice(open_in), *synced]
+        digest = digest_for(self.config, evaluation, self.today, notices)
         if dry_run:
             self.report.digest = digest
             return
@@ -156,6 +159,25 @@ class _Run:
             return False
         settled.unsettle(self.config)
         return True
+
+    def sync(self) -> list[str]:
+        """Update the workbook from the mailbox's new headers, when [imap] is set. A mailbox
+        that cannot be read is the digest's one-line notice (returned), never the run's end."""
+        if self.config.imap is None:
+            return []
+        from followup.commands.sync import sync_mail  # the mail code loads only when used
+        from followup.delivery.mailbox import MailboxError
+
+        try:
+            synced = sync_mail(self.config, self.today, self.now, locked=True)
+        except (MailboxError, ConfigError) as error:
+            self.report.messages.append(_Say.not_synced(error))
+            return [_Say.not_synced(error)]
+        except FollowupError as error:  # the workbook is open, or could not be saved
+            self.report.messages.append(_Say.not_synced(error))
+            return []
+        self.report.messages.extend([*synced.problems, *synced.lines])
+        return [_Say.sync_problem(problem) for problem in synced.problems]
 
     def read(self) -> Evaluation:
         """Read, review the history, evaluate (commands/evaluation.py)."""
@@ -283,6 +305,15 @@ class _Say:
             f"Your workbook is open in {app}, so today's statuses were not written "
             "into it; they will be written on the next run after you close it."
         ]
+
+    @staticmethod
+    def not_synced(why: object) -> str:
+        return f"Mail was not synced: {why}"
+
+    @staticmethod
+    def sync_problem(problem: str) -> str:
+        """A folder sync could not read; the others were read."""
+        return f"Mail sync: {problem}"
 
     @staticmethod
     def open_not_written(book: Path, app: str) -> str:

@@ -78,6 +78,8 @@ def diagnose(path: Path, today: Callable[[Config], date], found: str = "") -> li
         if smtp.user:
             checks.append(_safely("Password", lambda: check_password(smtp, password)))
         checks.append(check_smtp(smtp, password))
+    if config.imap is not None:
+        checks.append(_safely("Mailbox", lambda: check_mailbox(config, day, read)))
     checks.append(_safely("Outbox", lambda: check_outbox(config)))
     checks.append(_safely("Last digest", lambda: check_last_digest(config, day, read)))
     return checks
@@ -256,6 +258,39 @@ def check_smtp(smtp: SmtpSettings, password: str | Exception | None) -> Check:
     if name == "SMTP login":
         return Check(name, True, f"logged in to {server} as {smtp.user}; nothing was sent")
     return Check(name, True, f"connected to {server}; nothing was sent")
+
+
+def check_mailbox(config: Config, day: date, read: evaluation.Evaluation | Exception) -> Check:
+    """Log in, find the folders and count the recent messages to or from contacts, read-only
+    as every sync is; doctor remembers nothing, so the next sync still reads all of them."""
+    from followup.commands.sync import message_of
+    from followup.core.mail_sync import involves
+    from followup.delivery import mailbox
+
+    imap = config.imap
+    assert imap is not None
+    fix = (
+        "Check [imap] in the config (README, 'Reading your mailbox', has the settings for "
+        "Gmail, Outlook and Fastmail) and the password, then run doctor again."
+    )
+    try:
+        password = mailbox.resolve_password(imap, config.smtp)
+        fresh = mailbox.SyncState(config.state_dir / mailbox.SYNC_FILE, mailbox.account_of(imap))
+        fetched = mailbox.fetch_new(imap, password, fresh, day)
+    except (mailbox.MailboxError, ConfigError) as error:
+        return Check("Mailbox", False, str(error), fix)
+    contacts = [c for c, _ in read.entries] if isinstance(read, evaluation.Evaluation) else []
+    messages = [message_of(header, config.digest.timezone) for header in fetched.headers]
+    matched = sum(involves(contacts, message) for message in messages)
+    folders = ", ".join(f"{name} ({kind})" for name, kind in fetched.folders.items())
+    detail = (
+        f"logged in to {imap.host} as {imap.user}; read {folders or 'no folder'}: "
+        f"{len(messages)} messages in the last {imap.days_back} days, {matched} to or from "
+        "your contacts; nothing was changed"
+    )
+    if fetched.problems:
+        return Check("Mailbox", False, "\n".join([detail, *fetched.problems]), fix)
+    return Check("Mailbox", True, detail)
 
 
 def check_outbox(config: Config) -> Check:

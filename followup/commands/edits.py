@@ -18,8 +18,9 @@ from followup.commands.evaluation import Evaluation, evaluate
 from followup.commands.importers import Imported
 from followup.core.channels import channel as contact_channel
 from followup.core.identity import find_contact, identities
-from followup.core.log import LogEntry
-from followup.core.model import LAST_DAY, MAX_DAYS, Contact, HowMet
+from followup.core.log import REPLY, LogEntry
+from followup.core.mail_sync import Touch
+from followup.core.model import LAST_DAY, MAX_DAYS, Contact, HowMet, Stage
 from followup.core.rules import follow_up, touches_made
 from followup.errors import FollowupError, UsageError, WorkbookError
 from followup.settings import Config
@@ -88,11 +89,30 @@ def plan_done(
     """
     contents = evaluation.contents
     contact = find_contact(_contacts(evaluation), query, contents.sheet)
+    columns = _Columns(contents)
+    note, changed = new_cell_text(note.strip())
+    updated, entry, said = _done(columns, contact, evaluation, on, channel, note, today)
+    lines = [said, _next(updated, config, today)]
+    if changed:
+        lines.append(f"The note was {changed}.")
+    return Change(columns.cells, _expected(contents, updated), (entry,), tuple(lines))
+
+
+def _done(
+    columns: _Columns,
+    contact: Contact,
+    evaluation: Evaluation,
+    on: date,
+    channel: str | None,
+    note: str,
+    today: date,
+) -> tuple[Contact, LogEntry, str]:
+    """One follow-up made `on` a day (see plan_done): the contact after it, its Log row (with
+    `note`, already fit for a cell) and the line that says so."""
     if on > today:
         raise UsageError(f"--on {on} is in the future: record a follow-up once it is made.")
     if contact.met_on is not None and on < contact.met_on:
         raise UsageError(f"--on {on} is before {contact.name}'s Met on ({contact.met_on}).")
-    columns = _Columns(contents)
     row = contact.row
     last = max(on, contact.last_contact or on)
     count = touches_made(contact) + 1
@@ -117,12 +137,8 @@ def plan_done(
     said += f", Follow-ups {count}" + (", Follow up on cleared" if reached else "")
     logged = f"logged {evaluation.history.log.place()}"
     channel = channel or contact_channel(contact)
-    note, changed = new_cell_text(note.strip())
     entry = LogEntry(on, contact.name, contact.email, channel.lower(), note)
-    lines = [f"{contact.name} (row {row}): {said}; {logged}", _next(updated, config, today)]
-    if changed:
-        lines.append(f"The note was {changed}.")
-    return Change(columns.cells, _expected(contents, updated), (entry,), tuple(lines))
+    return updated, entry, f"{contact.name} (row {row}): {said}; {logged}"
 
 
 def plan_snooze(evaluation: Evaluation, query: str, until: date) -> Change:
@@ -130,10 +146,60 @@ def plan_snooze(evaluation: Evaluation, query: str, until: date) -> Change:
     contents = evaluation.contents
     contact = find_contact(_contacts(evaluation), query, contents.sheet)
     columns = _Columns(contents)
+    updated, line = _snooze(columns, contact, until)
+    return Change(columns.cells, _expected(contents, updated), lines=(line,))
+
+
+def _snooze(columns: _Columns, contact: Contact, until: date) -> tuple[Contact, str]:
     columns.cells[(contact.row, columns["follow_up_on"])] = until
     updated = dataclasses.replace(contact, follow_up_on=until)
-    line = f"{contact.name} (row {contact.row}): Follow up on {until.isoformat()}"
-    return Change(columns.cells, _expected(contents, updated), lines=(line,))
+    return updated, f"{contact.name} (row {contact.row}): Follow up on {until.isoformat()}"
+
+
+def plan_touches(evaluation: Evaluation, touches: Sequence[Touch], *, today: date) -> Change:
+    """What the mailbox says (core/mail_sync.decide) as one change, made by the steps of
+    `done` and `snooze`; a reply sets Waiting for reply back to Active and logs "reply".
+    A touch that `done` refuses (a Follow-ups cell at its limit) is told, not applied."""
+    contents = evaluation.contents
+    columns = _Columns(contents)
+    current = {contact.row: contact for contact in _contacts(evaluation)}
+    entries: list[LogEntry] = []
+    lines: list[str] = []
+    changed: set[int] = set()
+    for touch in touches:
+        contact = current[touch.row]
+        if touch.kind == "snooze":
+            until = min(touch.day + timedelta(days=touch.days), LAST_DAY)
+            contact, line = _snooze(columns, contact, until)
+        elif touch.kind == "reply":
+            contact, entry, line = _replied(columns, contact, touch.day)
+            entries.append(entry)
+        else:
+            channel = "email" if touch.kind == "sent" else None
+            note = new_cell_text(touch.note)[0]
+            try:
+                contact, entry, line = _done(
+                    columns, contact, evaluation, touch.day, channel, note, today
+                )
+            except UsageError as error:
+                lines.append(str(error))
+                continue
+            entries.append(entry)
+        current[touch.row] = contact
+        changed.add(touch.row)
+        lines.append(line)
+    expected = tuple(current[c.row] if c.row in changed else c for c in contents.contacts)
+    return Change(columns.cells, expected, tuple(entries), tuple(lines))
+
+
+def _replied(columns: _Columns, contact: Contact, day: date) -> tuple[Contact, LogEntry, str]:
+    """Their answer: a Waiting for reply contact not written to since is Active again."""
+    said = f"{contact.name} (row {contact.row}): replied on {day.isoformat()}"
+    if contact.stage is Stage.WAITING and (contact.last_contact or day) <= day:
+        columns.cells[(contact.row, columns["stage"])] = Stage.ACTIVE.label
+        contact = dataclasses.replace(contact, stage=Stage.ACTIVE)
+        said += ", Status Active"
+    return contact, LogEntry(day, contact.name, contact.email, REPLY, ""), said
 
 
 def _next(contact: Contact, config: Config, today: date) -> str:
@@ -326,44 +392,56 @@ def apply(
     saved while the change is written, or a run is in progress; with exit 3 when it cannot be
     saved (a read-only folder, a full disk), and exit 2 when the outbox cannot be written.
     """
-    name = config.workbook.path.name
     try:
         with guards.run_lock(config.state_dir) as notice:
-            app = guards.open_by_user(config.workbook.path)
-            if app and not dry_run:
-                raise FollowupError(
-                    f"{name} is open in {app}, so nothing was changed. Save and close it "
-                    f"there, then run the command again. (If {app} is not running, delete "
-                    "its leftover lock file beside the workbook.)"
-                )
-            # Taken before reading: rows planned from this read must not land in a newer file.
-            before = (
-                guards.fingerprint(config.workbook.path) if config.workbook.path.exists() else None
-            )
-            evaluation = evaluate(config, today)
-            change = plan(evaluation)
-            _refuse_hidden_cells(evaluation.contents, change.cells)
+            change = apply_locked(config, today, now, plan, dry_run=dry_run)
             if notice:
                 change = dataclasses.replace(change, lines=(notice, *change.lines))
-            if dry_run or before is None or not (change.cells or change.new_entries):
-                return change
-            save_workbook(
-                config.workbook,
-                evaluation.contents,
-                change.cells,
-                before,
-                now,
-                expected=change.expected,
-                log=evaluation.history.log,
-                new_entries=change.new_entries,
-                every_cell=True,
-            )
             return change
     except guards.AnotherRunInProgress:
         raise FollowupError(
             "A followup run is in progress, so nothing was changed. Run the command again in "
             "a minute."
         ) from None
+
+
+def apply_locked(
+    config: Config,
+    today: date,
+    now: datetime,
+    plan: Callable[[Evaluation], Change],
+    *,
+    dry_run: bool = False,
+) -> Change:
+    """`apply` for a caller that already holds the run lock (the daily run's sync stage)."""
+    name = config.workbook.path.name
+    try:
+        app = guards.open_by_user(config.workbook.path)
+        if app and not dry_run:
+            raise FollowupError(
+                f"{name} is open in {app}, so nothing was changed. Save and close it "
+                f"there, then run the command again. (If {app} is not running, delete "
+                "its leftover lock file beside the workbook.)"
+            )
+        # Taken before reading: rows planned from this read must not land in a newer file.
+        before = guards.fingerprint(config.workbook.path) if config.workbook.path.exists() else None
+        evaluation = evaluate(config, today)
+        change = plan(evaluation)
+        _refuse_hidden_cells(evaluation.contents, change.cells)
+        if dry_run or before is None or not (change.cells or change.new_entries):
+            return change
+        save_workbook(
+            config.workbook,
+            evaluation.contents,
+            change.cells,
+            before,
+            now,
+            expected=change.expected,
+            log=evaluation.history.log,
+            new_entries=change.new_entries,
+            every_cell=True,
+        )
+        return change
     except guards.WorkbookOpen as error:
         raise FollowupError(
             f"{name} was opened in {error.app} while followup was saving, so nothing was "

@@ -32,6 +32,7 @@ from followup.core.digest_render import (
     render_text,
 )
 from followup.core.drafts import Draft, DraftTemplate, one_line
+from followup.core.mail_sync import mark_subject
 from followup.core.model import Contact, FollowUp, HowMet, Problem, RuleSettings, Status
 
 # The contact sections, in the order the digest shows them, with their heading and colour.
@@ -99,6 +100,7 @@ def build_digest(
     rules: RuleSettings | None = None,
     max_items: int = 0,
     mentions: Sequence[Section] = (),
+    mark_done_to: str = "",
 ) -> Digest:
     """The digest for `today`: Overdue, Due today, Coming up and Workbook problems.
 
@@ -106,7 +108,9 @@ def build_digest(
     first `max_items` (0: everyone) are listed, so a long backlog stays readable; the rest are
     counted. `templates` (from drafts.load_templates) and `rules` pick each person's draft;
     without templates the email links open a blank message. `mentions` (such as the weekly
-    needs-info one) come after the people and before the problems.
+    needs-info one) come after the people and before the problems. With `mark_done_to` (the
+    user's own address, when sync reads their mailbox) people reached other than by email get
+    "mark done" and "snooze" links: a message to themselves that the next sync applies.
     """
     ranked = sorted(
         (entry for entry in entries if entry[1].status in _SECTIONS),
@@ -123,7 +127,9 @@ def build_digest(
         here = [person for person in people if person.follow.status is status]
         more = left_out.count(status)
         if here or more:
-            sections.append(Section(title, colour, len(here) + more, _cards(here, today), more))
+            sections.append(
+                Section(title, colour, len(here) + more, _cards(here, today, mark_done_to), more)
+            )
     sections += mentions
     if problems:
         cards = tuple(_problem_card(problem) for problem in problems)
@@ -189,7 +195,7 @@ def _summary(overdue: int, due_today: int, problems: int) -> str:
     return ", ".join(parts)
 
 
-def _cards(people: list[_Person], today: date) -> tuple[Card, ...]:
+def _cards(people: list[_Person], today: date, mark_to: str = "") -> tuple[Card, ...]:
     """A card per person, except that a crowd (several people met at one event, due the same
     day with the same draft) shares one line where the first of them ranks."""
     keys = [_crowd_key(person) for person in people]
@@ -201,9 +207,9 @@ def _cards(people: list[_Person], today: date) -> tuple[Card, ...]:
     for key, person in zip(keys, people, strict=True):
         crowd = crowds[key] if key is not None else [person]
         if len(crowd) < _CROWD:
-            cards.append(_contact_card(person, today))
+            cards.append(_contact_card(person, today, mark_to))
         elif person is crowd[0]:
-            cards.append(_crowd_card(crowd, today))
+            cards.append(_crowd_card(crowd, today, mark_to))
     return tuple(cards)
 
 
@@ -215,7 +221,7 @@ def _crowd_key(person: _Person) -> tuple[object, ...] | None:
     return None
 
 
-def _contact_card(person: _Person, today: date) -> Card:
+def _contact_card(person: _Person, today: date, mark_to: str = "") -> Card:
     contact, follow, draft = person
     lines = [_who(contact), _history(contact, today), _when(follow, today)]
     if contact.referred_by:
@@ -228,11 +234,11 @@ def _contact_card(person: _Person, today: date) -> Card:
         title=contact.name,
         lines=tuple(line for line in lines if line),
         action=follow.action,
-        reach=_reach(contact, draft),
+        reach=_reach(contact, draft, mark_to),
     )
 
 
-def _crowd_card(crowd: list[_Person], today: date) -> Card:
+def _crowd_card(crowd: list[_Person], today: date, mark_to: str = "") -> Card:
     """E.g. "5 people you met at the event on 9 Mar are due today: Ann, Bob, Cem and 2 more —
     one short thank-you each", then one compact line per person with their links."""
     contact, follow, draft = crowd[0]
@@ -254,7 +260,7 @@ def _crowd_card(crowd: list[_Person], today: date) -> Card:
         members=tuple(
             (
                 f"{p.contact.name} ({p.contact.company})" if p.contact.company else p.contact.name,
-                _reach(p.contact, p.draft),
+                _reach(p.contact, p.draft, mark_to),
             )
             for p in crowd
         ),
@@ -312,10 +318,13 @@ def _day(day: date) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
-def _reach(contact: Contact, draft: Draft | None) -> Reach:
-    """Links to the person; with no usable email, the draft to copy for the channel they have."""
+def _reach(contact: Contact, draft: Draft | None, mark_to: str = "") -> Reach:
+    """Links to the person; with no usable email, the draft to copy for the channel they have
+    (and, with `mark_to`, the links that mark the follow-up done or snooze it)."""
     links = _links(contact, draft)
     way = channel(contact)
+    if mark_to and way is not Channel.EMAIL:
+        links += _mark_links(contact, mark_to)
     if draft is None or way is Channel.EMAIL:
         return Reach(links)
     if way is Channel.PHONE:
@@ -336,6 +345,26 @@ def _links(contact: Contact, draft: Draft | None) -> tuple[Link, ...]:
     if contact.linkedin.strip():
         links.append(Link("LinkedIn", contact.linkedin, _web_url(contact.linkedin)))
     return tuple(links)
+
+
+_SNOOZE_DAYS = 14
+_MARK_BODY = "Send this message as it is: followup's next sync reads its subject."
+
+
+def _mark_links(contact: Contact, to: str) -> tuple[Link, ...]:
+    """Mailto links to the user's own address whose subject the next sync applies."""
+    done = mark_subject("done", contact)
+    snooze = mark_subject("snooze", contact, _SNOOZE_DAYS)
+    return (
+        Link(
+            "Mark done", f"email yourself “{done}”", drafts.mailto(to, Draft("", done, _MARK_BODY))
+        ),
+        Link(
+            f"Snooze {_SNOOZE_DAYS} days",
+            f"email yourself “{snooze}”",
+            drafts.mailto(to, Draft("", snooze, _MARK_BODY)),
+        ),
+    )
 
 
 def _web_url(text: str) -> str | None:

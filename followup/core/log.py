@@ -24,6 +24,8 @@ HEADER = ("Date", "Name", "Email", "Channel", "Note")
 CHANNELS = ("email", "phone", "linkedin", "note", "meeting")
 WORKBOOK_EDIT = "workbook edit"
 """The channel of a row the run adds for a Last contact moved by hand."""
+REPLY = "reply"
+"""The channel of a row sync adds for a contact's answer: it is theirs, so no follow-up."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,12 @@ def entries_by_row(
 
 
 def touch_days(contact: Contact, entries: Sequence[LogEntry], today: date) -> set[date]:
-    """The days of logged follow-ups since Met on (the meeting itself is no follow-up)."""
+    """The days of logged follow-ups since Met on (the meeting itself is no follow-up, and a
+    reply is theirs, not one)."""
     return {
         e.day
         for e in entries
-        if e.day <= today and (contact.met_on is None or e.day > contact.met_on)
+        if e.day <= today
+        and (contact.met_on is None or e.day > contact.met_on)
+        and e.channel != REPLY
     }

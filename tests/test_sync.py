@@ -1,0 +1,316 @@
+"""`followup sync` and the daily run's sync stage against a real Dovecot: sent mail, replies and
+mark-done mails change the workbook through the verified save; nothing changes in the mailbox."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from html import unescape
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from cli_helpers import Ran, followup, outbox_messages, write_config
+from click.testing import CliRunner
+from edit_helpers import LOG_HEADER, changed_cells, keep_copy, log_rows, sheet_names
+from keyrings import MemoryKeyring
+from workbooks import make_workbook
+
+from followup.cli import cli
+from followup.core.mail_sync import MARKED_DONE
+from followup.delivery.mailbox import SYNC_FILE
+from tests.imap_server import ME, ImapServer
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+
+D = date.fromisoformat
+TODAY = "2026-03-11"
+HEADER = ["Name", "Company", "Email", "Phone", "How we met", "Met on", "Last contact",
+          "Follow-ups", "Status"]  # fmt: skip
+PEOPLE = [
+    ["Ana Lima", "Acme", "Ana Lima <ana@example.com>; a.lima@work.example", "",
+     "Keep in touch", D("2026-01-10"), D("2026-01-20"), 1, ""],
+    ["Bo Chen", "Globex", "bo@example.com", "", "Job application", D("2026-02-01"),
+     D("2026-02-08"), 1, "Waiting for reply"],
+    ["Cy Diaz", "Initech", "", "+1 555 0100", "Networking event", D("2026-03-01"), None, None,
+     ""],
+]  # fmt: skip
+COL = {name: index for index, name in enumerate(HEADER, start=1)}
+SECRET = "Zq9-distinctive-imap-pw-7Kx"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, imap: ImapServer) -> Path:
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, *PEOPLE])
+    write_config(tmp_path, imap_config(imap))
+    return tmp_path
+
+
+def imap_config(imap: ImapServer, **extra: object) -> str:
+    lines = [
+        "[digest]",
+        f'to = "{ME.address}"',
+        "[imap]",
+        f'host = "{imap.host}"',
+        f"port = {imap.port}",
+        'security = "none"',
+        f'user = "{ME.user}"',
+        *(f"{key} = {json.dumps(value)}" for key, value in extra.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run(folder: Path, *args: str, password: str = ME.password, today: str = TODAY) -> Ran:
+    env = {"FOLLOWUP_IMAP_PASSWORD": password}
+    return followup(folder, *args, "--today", today, env=env)
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+def test_mail_sent_to_a_contact_is_a_follow_up_and_nothing_is_marked_read(
+    folder: Path, imap: ImapServer
+) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    uid = imap.append("Sent", sender=ME.address, to=["A.Lima@Work.Example"],
+                      subject="Coffee next week?", date=at("2026-03-09"))  # fmt: skip
+    imap.append("Sent", sender=ME.address, to=["ana@example.com"], date=at("2026-03-09", 15))
+    synced = run(folder, "sync")
+    assert synced.returncode == 0, synced.stderr
+    assert "Ana Lima (row 2): Last contact 2026-03-09, Follow-ups 2" in synced.stdout
+    assert changed_cells(before, book, "Contacts") == {
+        (2, COL["Last contact"]): date(2026, 3, 9),
+        (2, COL["Follow-ups"]): 2.0,
+    }
+    assert log_rows(book) == [
+        LOG_HEADER,
+        [
+            date(2026, 3, 9),
+            "Ana Lima",
+            "Ana Lima <ana@example.com>; a.lima@work.example",
+            "email",
+            "",
+        ],
+    ]  # fmt: skip  (one follow-up a day: two messages that day, one row, no subject)
+    assert imap.flags("Sent", uid) == frozenset()
+    again = keep_copy(book)
+    second = run(folder, "sync")
+    assert second.stdout == "Mailbox: 0 new messages in Sent, INBOX; nothing to update.\n"
+    assert changed_cells(again, book, "Contacts") == {}
+
+
+def test_subjects_are_logged_only_when_asked(folder: Path, imap: ImapServer) -> None:
+    write_config(folder, imap_config(imap, log_subjects=True))
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], subject="=@SUM(A1) hi",
+                date=at("2026-03-10"))  # fmt: skip
+    assert run(folder, "sync").returncode == 0
+    assert log_rows(folder / "contacts.xlsx")[1][3:] == ["email", "=@SUM(A1) hi"]
+
+
+def test_mail_to_strangers_changes_nothing_and_is_not_stored(
+    folder: Path, imap: ImapServer
+) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    imap.append("Sent", sender=ME.address, to=["stranger@elsewhere.example"],
+                subject="Private matter", date=at("2026-03-10"))  # fmt: skip
+    imap.append("INBOX", sender="other@elsewhere.example", to=[ME.address], date=at("2026-03-10"))
+    synced = run(folder, "sync")
+    assert synced.stdout == "Mailbox: 2 new messages in Sent, INBOX; nothing to update.\n"
+    assert book.read_bytes() == before.read_bytes()
+    stored = "".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file()
+                     and p.suffix != ".xlsx")  # fmt: skip
+    assert "elsewhere" not in stored
+    assert "Private" not in stored
+
+
+def test_a_reply_sets_waiting_for_reply_back_to_active_and_is_no_follow_up(
+    folder: Path, imap: ImapServer
+) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    uid = imap.append("INBOX", sender="Bo Chen <BO@example.com>", to=[ME.address],
+                      subject="Re: the analyst role", date=at("2026-03-10"))  # fmt: skip
+    synced = run(folder, "sync")
+    assert "Bo Chen (row 3): replied on 2026-03-10, Status Active" in synced.stdout
+    assert changed_cells(before, book, "Contacts") == {(3, COL["Status"]): "Active"}
+    assert log_rows(book)[1] == [date(2026, 3, 10), "Bo Chen", "bo@example.com", "reply", ""]
+    assert imap.flags("INBOX", uid) == frozenset(), "the reply stays unread"
+    status = run(folder, "status", "--json")
+    [bo] = [c for c in json.loads(status.stdout)["contacts"] if c["name"] == "Bo Chen"]
+    assert bo["status"] != "waiting"
+
+
+def test_a_mark_done_mail_is_applied_once_to_the_person_it_names(
+    folder: Path, imap: ImapServer
+) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    # Row 9 is only a hint: Cy Diaz is on row 4 now.
+    imap.append("INBOX", sender=ME.address, to=[ME.address],
+                subject="followup: done #9 Cy Diaz", date=at("2026-03-10"))  # fmt: skip
+    imap.append("INBOX", sender="someone@elsewhere.example", to=[ME.address],
+                subject="followup: done #2 Ana Lima", date=at("2026-03-10"))  # fmt: skip
+    imap.append("INBOX", sender=ME.address, to=[ME.address],
+                subject="followup: snooze #3 Bo Chen 14", date=at("2026-03-10"))  # fmt: skip
+    synced = run(folder, "sync")
+    assert synced.returncode == 0, synced.stderr
+    assert changed_cells(before, book, "Contacts") == {
+        (4, COL["Last contact"]): date(2026, 3, 10),
+        (4, COL["Follow-ups"]): 1.0,
+        (1, len(HEADER) + 1): "Follow up on",  # the column the snooze needs, added
+        (3, len(HEADER) + 1): date(2026, 3, 24),
+    }
+    assert log_rows(book)[1:] == [[date(2026, 3, 10), "Cy Diaz", "", "phone", MARKED_DONE]]
+    # The same messages read again (as after a new UIDVALIDITY) are not applied twice.
+    path = folder / "outbox" / SYNC_FILE
+    path.write_text(json.dumps({**json.loads(path.read_text()), "folders": {}}))
+    after = keep_copy(book)
+    assert run(folder, "sync").returncode == 0
+    assert changed_cells(after, book, "Contacts") == {}
+    assert len(log_rows(book)) == 2
+
+
+def test_a_new_uidvalidity_reads_sent_again_without_double_rows(
+    folder: Path, imap: ImapServer
+) -> None:
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-10"))
+    assert run(folder, "sync").returncode == 0
+    imap.change_uidvalidity("Sent")
+    state = json.loads((folder / "outbox" / SYNC_FILE).read_text())
+    again = run(folder, "sync")
+    assert "Mailbox: 1 new message in Sent, INBOX; nothing to update." in again.stdout
+    assert json.loads((folder / "outbox" / SYNC_FILE).read_text()) != state
+    assert len(log_rows(folder / "contacts.xlsx")) == 2
+
+
+def test_the_daily_run_syncs_first_and_a_mailbox_fault_is_a_notice(
+    folder: Path, imap: ImapServer
+) -> None:
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-10"))
+    with imap.down():
+        down = run(folder, "run")
+    assert down.returncode == 0, down.stderr
+    assert "Mail was not synced: Could not reach the IMAP server" in down.stdout
+    [digest] = outbox_messages(folder / "outbox")
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Mail was not synced: Could not reach the IMAP server" in text
+    assert "Follow-up status" in sheet_values_row1(folder)
+    synced = run(folder, "run", "--force")
+    assert synced.returncode == 0, synced.stderr
+    assert "Bo Chen (row 3): Last contact 2026-03-10" in synced.stdout
+    assert sheet_names(folder / "contacts.xlsx") == ["Contacts", "Log"]
+    # The run's own review sees a Last contact the Log already explains: no second row.
+    assert log_rows(folder / "contacts.xlsx")[1:] == [
+        [date(2026, 3, 10), "Bo Chen", "bo@example.com", "email", ""]
+    ]
+
+
+def test_a_missing_folder_is_a_notice_and_the_other_folders_are_read(
+    folder: Path, imap: ImapServer
+) -> None:
+    write_config(folder, imap_config(imap, inbox=["INBOX", "Replies"]))
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    [digest] = outbox_messages(folder / "outbox")
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Mail sync: The mailbox has no folder 'Replies' ([imap] inbox)." in text
+    assert "Bo Chen (row 3): replied on 2026-03-10, Status Active" in ran.stdout
+    assert "Follow-up status" in sheet_values_row1(folder)
+
+
+def sheet_values_row1(folder: Path) -> list[object]:
+    from cli_helpers import sheet_values
+
+    return sheet_values(folder / "contacts.xlsx", "Contacts")[0]
+
+
+def test_a_wrong_password_never_shows_the_password(folder: Path, imap: ImapServer) -> None:
+    refused = run(folder, "sync", password=SECRET)
+    assert refused.returncode == 4
+    assert "refused the login for me" in refused.stderr
+    daily = run(folder, "run", password=SECRET)
+    assert daily.returncode == 0
+    assert "Mail was not synced" in daily.stdout
+    assert run(folder, "sync").returncode == 0  # the right one
+    for ran in (refused, daily):
+        assert SECRET not in ran.stdout + ran.stderr
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+    assert SECRET.encode() not in imap.log.read_bytes() if imap.log.exists() else True
+
+
+def test_sync_without_imap_settings_says_what_to_set(tmp_path: Path) -> None:
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, *PEOPLE])
+    write_config(tmp_path)
+    ran = followup(tmp_path, "sync")
+    assert ran.returncode == 2
+    assert "[imap] host is empty" in ran.stderr
+
+
+def test_the_digest_s_mark_done_link_is_applied_by_the_next_sync(
+    folder: Path, imap: ImapServer
+) -> None:
+    """Cy Diaz has only a phone: the digest offers links that mail the user; sending the
+    mark-done one as it is and syncing records the follow-up."""
+    assert run(folder, "run").returncode == 0
+    [digest] = outbox_messages(folder / "outbox")
+    html = digest.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    links = re.findall(r'href="(mailto:[^"]+)"', html)
+    marks = [urlsplit(unescape(link)) for link in links if "followup%3A" in link]
+    assert {m.path for m in marks} == {ME.address}
+    subjects = [parse_qs(m.query)["subject"][0] for m in marks]
+    assert subjects == ["followup: done #4 Cy Diaz", "followup: snooze #4 Cy Diaz 14"]
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Mark done: email yourself “followup: done #4 Cy Diaz”" in text
+    imap.append("INBOX", sender=ME.address, to=[ME.address], subject=subjects[0],
+                date=at("2026-03-11", 8))  # fmt: skip
+    synced = run(folder, "sync")
+    assert "Cy Diaz (row 4): Last contact 2026-03-11, Follow-ups 1" in synced.stdout
+
+
+def test_doctor_logs_in_finds_the_folders_and_counts_without_changing_anything(
+    folder: Path, imap: ImapServer
+) -> None:
+    uid = imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-10"))
+    imap.append("INBOX", sender="other@elsewhere.example", to=[ME.address], date=at("2026-03-10"))
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    checked = run(folder, "doctor")
+    assert (
+        f"logged in to {imap.host} as me; read Sent (sent), INBOX (inbox): 2 messages in the "
+        "last 90 days, 1 to or from your contacts; nothing was changed"
+    ) in checked.stdout
+    assert book.read_bytes() == before.read_bytes()
+    assert not (folder / "outbox" / SYNC_FILE).exists()
+    assert imap.flags("Sent", uid) == frozenset()
+    assert "Bo Chen (row 3): Last contact 2026-03-10" in run(folder, "sync").stdout
+    with imap.down():
+        down = run(folder, "doctor")
+    assert re.search(r"✗ Mailbox +Could not reach the IMAP server", down.stdout), down.stdout
+
+
+def test_password_imap_stores_the_mailbox_password_in_the_keyring(
+    folder: Path, imap: ImapServer, memory_keyring: MemoryKeyring
+) -> None:
+    typed = f"{SECRET}\n{SECRET}\n"
+    stored = CliRunner().invoke(
+        cli, ["password", "--imap", "--config", str(folder / "config.toml")], input=typed
+    )
+    assert stored.exit_code == 0, stored.output
+    assert "IMAP password for me at 127.0.0.1" in stored.output
+    assert SECRET not in stored.output
+    assert memory_keyring.entries == {("followup", "me@127.0.0.1"): SECRET}
+
+
+def test_an_imap_host_without_a_user_is_refused_naming_both(tmp_path: Path) -> None:
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, *PEOPLE])
+    write_config(tmp_path, '[imap]\nhost = "imap.example.org"\n')
+    ran = followup(tmp_path, "sync")
+    assert ran.returncode == 2
+    assert "[imap] host is set but [imap] user is empty" in ran.stderr
