@@ -44,20 +44,36 @@ class Change:
 
 
 class _Columns:
-    """Where each user column is; a missing one gets its header after the last header."""
+    """Where each user column is; a missing one gets its header in the first column that is
+    empty in every row (see `SheetContents.free_columns`), and the command refuses when there
+    is none."""
 
     def __init__(self, contents: SheetContents) -> None:
         self.contents = contents
         self.cells: Cells = {}
         self.added: dict[str, int] = {}
+        self.free = contents.free_columns()
 
     def __getitem__(self, key: str) -> int:
         col = self.contents.columns.get(key) or self.added.get(key)
         if col is None:
-            col = self.contents.last_header_col + len(self.added) + 1
+            col = next(self.free, None)
+            if col is None:
+                raise self._no_room(key)
             self.added[key] = col
             self.cells[(self.contents.header_row, col)] = _HEADERS[key]
         return col
+
+    def _no_room(self, key: str) -> WorkbookError:
+        contents = self.contents
+        last = cell_address(contents.header_row, contents.last_header_col)
+        return WorkbookError(
+            f"{contents.sheet} has no {_HEADERS[key]} column, and no empty column right of its "
+            f"last header ({last}) or between its headers to add it in (a column is empty when "
+            "no row holds anything in it), so nothing was changed. Clear a column right of "
+            f"your headers (or move that header left), or add a {_HEADERS[key]} column "
+            "yourself, and run the command again."
+        )
 
 
 def _contacts(evaluation: Evaluation) -> list[Contact]:
