@@ -57,13 +57,28 @@ def resolve_password(smtp: SmtpSettings) -> str | None:
         return None
     password = os.environ.get(PASSWORD_ENV)
     if password:
-        return password
+        return _utf8(password)
     try:
         password = keyring.get_password(KEYRING_SERVICE, keyring_username(smtp))
     except KeyringError as err:
         raise _no_password(smtp, f" (no system keyring here: {type(err).__name__})") from None
     if not password:
         raise _no_password(smtp)
+    return password
+
+
+def _utf8(password: str) -> str:
+    """The password from the environment, which no server could check when it was set in
+    another encoding than UTF-8 (a Latin-1 crontab or EnvironmentFile): Python then holds its
+    bytes escaped, which cannot be sent."""
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(
+            f"{PASSWORD_ENV} is not valid UTF-8 text (it was set in another encoding, such as "
+            "Latin-1 in a crontab or systemd EnvironmentFile): set it again as UTF-8, or unset "
+            "it and store the password with `followup password`."
+        ) from None
     return password
 
 
