@@ -29,6 +29,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from email.message import EmailMessage
+from email.utils import getaddresses
 from typing import Any
 
 import keyring
@@ -105,12 +106,33 @@ def _no_password(smtp: SmtpSettings, why: str = "") -> ConfigError:
 def send(message: EmailMessage, smtp: SmtpSettings, password: str | None) -> None:
     """Deliver `message` exactly as built to its To address, or raise DeliveryError."""
     with _connection(smtp, password) as connection:
-        refused = connection.send_message(message)
+        try:
+            refused = connection.send_message(message)
+        except smtplib.SMTPNotSupportedError as err:
+            if "SMTPUTF8" not in str(err):
+                raise
+            raise DeliveryError(_not_ascii(message, smtp)) from None
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
         # The server has the message: a failed goodbye must not make it look undelivered.
         with suppress(smtplib.SMTPException, OSError):
             connection.quit()
+
+
+def _not_ascii(message: EmailMessage, smtp: SmtpSettings) -> str:
+    """Why a server without SMTPUTF8 cannot take the message: which address, set where."""
+    addresses = {
+        "[smtp] from": smtp.sender,
+        "[digest] to": ", ".join(address for _, address in getaddresses([str(message["To"])])),
+    }
+    named = " and ".join(
+        f"{key} {value}" for key, value in addresses.items() if not value.isascii()
+    )
+    return (
+        f"{smtp.host} cannot take email addresses with letters outside ASCII (it does not offer "
+        f"SMTPUTF8), and {named or 'an address'} has some: use an address of ASCII letters "
+        "there, or a server that takes such addresses."
+    )
 
 
 def check_login(smtp: SmtpSettings, password: str | None) -> None:
