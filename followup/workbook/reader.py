@@ -334,8 +334,8 @@ class _SheetReader:
         self.header_words: set[str] = set()  # every header of this sheet, normalized
         head = list(islice(rows, header_row))
         self._map_header(head[-1])
-        self.taken = set(taken)  # columns right of the header holding something (`_keep`)
-        self.gaps = self._blank_headers(head[-1])  # those of them no row holds anything in
+        self.taken = set(taken)  # columns right of the headers holding something (`_keep`)
+        self.gaps = self._blank_headers(head[-1])  # less those some row holds something in
         # The own columns the sheet has (in OWNED_COLUMNS order, None for one it lacks): those
         # it lacks go where every row is empty, so the digests need not leave them out.
         self.owned_at = [
@@ -426,7 +426,8 @@ class _SheetReader:
                 contacts.append(contact)
         for row, values in enumerate(self.rows, start=len(self.digests) + 1):
             self._keep(row, values)  # below a second table: never read, but kept as it is
-        owned = self._place_owned()
+        gaps = tuple(sorted(self.gaps - self.taken))
+        owned = self._place_owned(gaps)
         return SheetContents(
             sheet=self.sheet,
             header_row=self.header_row,
@@ -438,15 +439,15 @@ class _SheetReader:
             owned_values=self.owned_values,
             digests=self.digests,
             taken=frozenset(col for col in self.taken if col > self.last_header_col),
-            gaps=tuple(sorted(self.gaps - self.taken)),
+            gaps=gaps,
         )
 
-    def _place_owned(self) -> dict[str, int]:
-        """Where each own column is, or goes: those the sheet lacks, to the first columns right
-        of the header that are empty in every row. Without room for all of them none is added
-        (a problem says why), and the owned values are cut to the columns the sheet has."""
+    def _place_owned(self, gaps: Sequence[int]) -> dict[str, int]:
+        """Where each own column is, or goes: those the sheet lacks, to the first columns that
+        are empty in every row (`free_columns`). Without room for all of them none is added (a
+        problem says why), and the owned values are cut to the columns the sheet has."""
         missing = [column for column in OWNED_COLUMNS if column.key not in self.columns]
-        room = free_columns(self.last_header_col, self.taken, sorted(self.gaps - self.taken))
+        room = free_columns(self.last_header_col, self.taken, gaps)
         free = list(islice(room, len(missing)))
         if len(free) == len(missing):
             new = iter(free)
