@@ -4,6 +4,7 @@ the new, never half of it, and set aside when they cannot be read, so that none 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
@@ -57,6 +58,17 @@ def set_aside(path: Path, err: BaseException, consequence: str) -> str:
         kept = "it will be replaced"
     else:
         kept = f"it was renamed to {aside.name}"
-    reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-    reason = " ".join(reason.split())[:200] or type(err).__name__
-    return f"Could not use {path} ({reason}); {kept}, so {consequence}."
+    return f"Could not use {path} ({_why(err)}); {kept}, so {consequence}."
+
+
+def _why(err: BaseException) -> str:
+    """Why a file could not be used, in words for its user rather than Python's."""
+    if isinstance(err, OSError):
+        return err.strerror or "it cannot be read"
+    if isinstance(err, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(err, json.JSONDecodeError):
+        return f"it is not valid JSON: {err.msg.lower()} at line {err.lineno}"
+    if isinstance(err, RecursionError):
+        return "it is nested too deeply to read"
+    return "it does not hold what followup writes there"

@@ -404,9 +404,7 @@ def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
     """
     from followup.commands import edits
 
-    days = None
-    if until is None and len(words) > 1 and words[-1].isnumeric():  # checked by snooze_until
-        days, words = words[-1], words[:-1]
+    days, words = edits.split_days(words)
     day = edits.snooze_until(days, until, ctx.today)
     change = edits.apply(
         ctx.config,

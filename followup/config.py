@@ -489,7 +489,13 @@ def load_config(path: Path, found: str = "given with --config") -> Config:
         raw = read_toml(path)
     except FileNotFoundError:
         raise ConfigError(missing_config(path, found)) from None
-    except (OSError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"Cannot read {path}: it is not saved as UTF-8 text (Notepad's 'Unicode' and "
+            "Windows-1252 are not). Open it in a text editor, save it with the encoding UTF-8, "
+            "and run again."
+        ) from None
+    except OSError as err:
         raise ConfigError(f"Cannot read {path}: {err}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(
@@ -504,6 +510,12 @@ def config_from(raw: dict[str, Any], source: Path) -> Config:
     """The Config of a parsed config.toml read from `source` (paths are relative to its folder),
     or ConfigError naming the first key that is wrong."""
     return _build(_validate(raw, source), source.resolve().parent, source)
+
+
+def _no_folder(path: Path, source: Path, key: str, what: str) -> None:
+    """Raise ConfigError when `key`'s path names a folder, where it must name a file."""
+    if path.is_dir():
+        raise ConfigError(f"{source}: {key} names the folder {path}; set it to {what}.")
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -563,7 +575,7 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
     smtp = _smtp(v, source)
     return Config(
         source=source,
-        workbook=_workbook(v, base),
+        workbook=_workbook(v, base, source),
         digest=_digest(v, base, source),
         smtp=smtp,
         rules=_rules(v),
@@ -572,9 +584,11 @@ def _build(v: dict[str, Any], base: Path, source: Path) -> Config:
     )
 
 
-def _workbook(v: dict[str, Any], base: Path) -> WorkbookSettings:
+def _workbook(v: dict[str, Any], base: Path, source: Path) -> WorkbookSettings:
+    path = base / v["workbook.path"]
+    _no_folder(path, source, "[workbook] path", "the workbook file, like contacts.xlsx")
     return WorkbookSettings(
-        path=base / v["workbook.path"],
+        path=path,
         sheet=v["workbook.sheet"] or None,
         date_order=v["workbook.date_order"],
         backups=v["workbook.backups"],
@@ -588,6 +602,12 @@ def _digest(v: dict[str, Any], base: Path, source: Path) -> DigestSettings:
             f"{source}: [digest] outbox names the file {outbox}; set it to a folder (followup "
             "creates it)."
         )
+    templates = base / v["digest.templates"] if v["digest.templates"] else None
+    if templates is not None and _is_file(templates):
+        raise ConfigError(
+            f"{source}: [digest] templates names the file {templates}; set it to the folder "
+            "that holds your draft templates."
+        )
     return DigestSettings(
         to=v["digest.to"],
         your_name=v["digest.name"],
@@ -597,7 +617,7 @@ def _digest(v: dict[str, Any], base: Path, source: Path) -> DigestSettings:
         attach_calendar=v["digest.attach_calendar"],
         outbox=outbox,
         max_items=v["digest.max_items"],
-        templates=base / v["digest.templates"] if v["digest.templates"] else None,
+        templates=templates,
         needs_info_day=v["digest.needs_info_day"],
     )
 

@@ -87,15 +87,17 @@ def smtp_server(
     implicit_tls: bool = False,
     refuse: frozenset[str] = frozenset(),
     mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN"),
+    smtputf8: bool = True,
 ) -> Iterator[Server]:
     """An aiosmtpd server; with `user`, it offers AUTH `mechanisms` and requires that login
     (compared as UTF-8, as RFC 4616 sends it).
 
     `tls_context` offers STARTTLS with it, or, with `implicit_tls`, speaks TLS from the start
-    (port 465 style). Recipients in `refuse` get "550 No such user".
+    (port 465 style). Recipients in `refuse` get "550 No such user". Without `smtputf8`, it
+    does not take addresses outside ASCII.
     """
     server = Server(HOST, free_port())
-    options: dict[str, Any] = {"auth_require_tls": False}
+    options: dict[str, Any] = {"auth_require_tls": False, "enable_SMTPUTF8": smtputf8}
     if user is not None:
         options |= {"authenticator": _checker(user, password or ""), "auth_required": True}
         options["auth_exclude_mechanism"] = [m for m in ("LOGIN", "PLAIN") if m not in mechanisms]

@@ -251,6 +251,9 @@ def test_parse_stage_refuses_unknown() -> None:
         ("0612345678", "0612345678"),  # leading zeros stored as text stay
         ("007", "007"),
         (4915112345678.0, "4915112345678"),
+        (999_999_999_999_999.0, "999999999999999"),  # 15 digits, as Excel shows them
+        (1e300, "1e+300"),  # not 301 digits
+        (-1e15, "-1e+15"),
         (42, "42"),
         (0.1 + 0.2, "0.3"),
         (1.5, "1.5"),

@@ -132,6 +132,35 @@ def test_an_outbox_that_names_a_file_is_refused_before_anything_is_read(tmp_path
         load_config(write(tmp_path, '[digest]\noutbox = "notes.txt"\n'))
 
 
+@pytest.mark.parametrize(
+    ("lines", "says"),
+    [
+        (
+            '[workbook]\npath = "."\n',
+            r"\[workbook\] path names the folder .*; set it to the workbook",
+        ),
+        ('[workbook]\npath = "sub"\n', r"\[workbook\] path names the folder .*sub; set it to"),
+        ('[digest]\ntemplates = "notes.txt"\n', r"\[digest\] templates names the file .*notes.txt"),
+    ],
+)
+def test_a_path_of_the_wrong_kind_is_refused_naming_its_key(tmp_path, lines, says):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(ConfigError, match=says) as raised:
+        load_config(write(tmp_path, lines))
+    assert raised.value.exit_code == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_a_config_not_saved_as_utf8_says_to_save_it_so(tmp_path, encoding):
+    path = tmp_path / "config.toml"
+    path.write_bytes('[digest]\nname = "Jörg"\n'.encode(encoding))
+    with pytest.raises(ConfigError, match="it is not saved as UTF-8 text") as raised:
+        load_config(path)
+    assert "save it with the encoding UTF-8" in str(raised.value)
+    assert "codec" not in str(raised.value)
+
+
 def test_a_config_saved_with_a_byte_order_mark_reads_normally(tmp_path):
     path = tmp_path / "config.toml"
     path.write_bytes(b"\xef\xbb\xbf" + b"[digest]\nlookahead_days = 3\n")

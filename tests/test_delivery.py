@@ -212,6 +212,24 @@ def test_a_wrong_password_fails_clearly_and_keeps_the_digest(tmp_path: Path) -> 
     assert owned_cells(tmp_path, ANN_ROW)["Last reminded"] == ""
 
 
+def test_a_password_set_in_another_encoding_fails_clearly_and_the_statuses_are_written(
+    tmp_path: Path,
+) -> None:
+    """ "p\xe4ss" from a Latin-1 crontab reaches Python with its byte escaped: it ended every
+    run in an unexpected error (exit 1) before the workbook was written."""
+    env = {**NO_KEYRING, mailer.PASSWORD_ENV: "p\udce4ss"}  # the bytes b"p\xe4ss"
+    with smtp_server(USER, "päss") as server:
+        folder = smtp_folder(tmp_path, server.port)
+        done = followup(folder, "run", "--today", "2026-03-11", env=env, real=True)
+        checked = followup(folder, "doctor", "--today", "2026-03-11", env=env, real=True)
+    line = one_line_error(done)
+    assert f"{mailer.PASSWORD_ENV} is not valid UTF-8 text" in line
+    assert server.messages == []
+    assert pending(tmp_path) == ["2026-03-11 Follow-ups.eml"]
+    assert owned_cells(tmp_path, ANN_ROW)["Follow-up status"] == "Overdue"
+    assert f"{mailer.PASSWORD_ENV} is not valid UTF-8 text" in " ".join(checked.stdout.split())
+
+
 def test_a_server_that_never_answers_gives_up_after_the_timeout(tmp_path: Path) -> None:
     with silent_server() as server:
         smtp_folder(tmp_path, server.port, timeout=2)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import soffice_csv, write_config
+from click.testing import CliRunner
 from edit_helpers import (
     LOG_HEADER,
     SHEET_LISTS,
@@ -25,6 +26,7 @@ from edit_helpers import (
 from workbooks import make_workbook
 from xlsx_helpers import rich_workbook
 
+from followup.cli import cli
 from followup.workbook.guards import BACKUP_FOLDER
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
@@ -207,7 +209,19 @@ def test_snooze_sets_follow_up_on_by_days_or_date(folder: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["bo"], "Give either a number of days or --until DATE"),
+        (["bo"], "Say when to be reminded: a number of days"),
+        (["bo", "chen"], "Say when to be reminded: a number of days"),
+        (["bo", "5", "--until", "2026-04-01"], "a number of days (5) or --until DATE, not both"),
+        (["bo", "1e3"], "DAYS '1e3' must be a whole number from 0 to 3,650"),
+        (["bo", "+5"], "DAYS '+5' must be a whole number"),
+        (["bo", "5.0"], "DAYS '5.0' must be a whole number"),
+        (["bo", " 5"], "DAYS ' 5' must be a whole number"),
+        (["bo", "1_000"], "DAYS '1_000' must be a whole number"),
+        (
+            ["bo", "2026-04-01"],
+            "DAYS '2026-04-01' must be a whole number from 0 to 3,650 (about "
+            "ten years), like 14; or give the day with --until YYYY-MM-DD",
+        ),
         (["bo", "--until", "2026-03-01"], "is in the past"),
         (["bo", "--until", "someday"], "is not a date"),
         (["bo", "3000000"], "DAYS '3000000' must be a whole number from 0 to 3,650"),
@@ -225,6 +239,13 @@ def test_snooze_explains_bad_usage(folder: Path, args: list[str], message: str) 
     assert message in snoozed.output
     assert "unexpected error" not in snoozed.output
     assert (folder / "contacts.xlsx").read_bytes() == before
+
+
+def test_snooze_names_a_negative_count_as_days(folder: Path) -> None:
+    config = str(folder / "config.toml")
+    snoozed = CliRunner().invoke(cli, ["snooze", "--config", config, "bo", "--", "-1"])
+    assert snoozed.exit_code == 2
+    assert "DAYS '-1' must be a whole number from 0 to 3,650" in snoozed.output
 
 
 def test_snooze_past_the_last_day_followup_works_with_is_bad_usage(folder: Path) -> None:

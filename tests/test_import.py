@@ -300,3 +300,24 @@ def test_a_binary_or_undecodable_file_is_bad_usage_naming_the_line(
         assert done.exit_code == 2, done.output
         assert says in done.output
     assert (folder / "contacts.xlsx").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("rows", "says"),
+    [
+        ('Q,"unterminated,,q@x.com,Co,Chef,05 Mar 2026\r\nR,S,,r@x.com,Co,,\r\n',
+         "Line 3 is not CSV as LinkedIn writes it: a quote (\") opened there is never closed"),
+        ('Q,R,,q@x.com,"Co"rp,Chef,05 Mar 2026\r\n',
+         "Line 3 is not CSV as LinkedIn writes it: a quoted cell goes on after its closing quote"),
+    ],
+)  # fmt: skip
+def test_a_line_that_is_not_csv_is_bad_usage_naming_the_line(
+    folder: Path, rows: str, says: str
+) -> None:
+    """An unterminated quote once made one contact of the rest of the file, exit 0."""
+    before = (folder / "contacts.xlsx").read_bytes()
+    data = (CONNECTIONS_HEADER + "Ann,Ok,,ann.ok@x.com,Co,,\r\n" + rows).encode()
+    done = import_file(folder, "linkedin", "export.csv", data)
+    assert done.exit_code == 2, done.output
+    assert says in " ".join(done.output.split())
+    assert (folder / "contacts.xlsx").read_bytes() == before

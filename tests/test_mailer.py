@@ -318,3 +318,17 @@ def test_nothing_ever_prompts_for_a_password() -> None:
     assert done.stdout.split() == ["ConfigError", "ConfigError"]
     assert "Password for" not in done.stdout + done.stderr
     assert server.messages == []
+
+
+def test_a_server_without_smtputf8_names_the_address_outside_ascii() -> None:
+    """It once blamed [smtp] port and security, which no change there could fix."""
+    message = to_message(a_digest(), USER, "jörg@example.com", datetime(2026, 3, 11, tzinfo=UTC))
+    with (
+        smtp_server(USER, PASSWORD, smtputf8=False) as server,
+        pytest.raises(DeliveryError) as caught,
+    ):
+        mailer.send(message, settings(server.port), PASSWORD)
+    said = str(caught.value)
+    assert said.startswith(f"{HOST} cannot take email addresses with letters outside ASCII")
+    assert "[digest] to jörg@example.com has some" in said
+    assert "port" not in said and server.messages == []

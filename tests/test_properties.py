@@ -270,6 +270,8 @@ def folder(tmp_path: Path) -> Path:
 @given(note=cell_texts | long_texts)
 @example(note="00\r0" * 8192)  # the cut leaves a line break at the end, which is not read
 @example(note="Ann \x00")  # so does the character no cell holds
+@example(note="a" * 32766 + " b")  # the cut leaves a space at the end, which is not read
+@example(note="a" * 32766 + "\tb")
 def test_any_done_note_is_logged_as_its_cell_holds_it(folder: Path, note: str) -> None:
     done = invoke(folder, "done", "ann", "--note", note)
     assert done.exit_code == 0, done.output
@@ -286,6 +288,7 @@ def test_any_done_note_is_logged_as_its_cell_holds_it(folder: Path, note: str) -
         max_size=3,
     )
 )
+@example(people=[("Ann", "Lee", "a" * 32766 + " b")])  # a space left at the end by the cut
 def test_any_import_is_saved_and_reads_back(folder: Path, people: list[tuple[str, ...]]) -> None:
     """The save checks that every contact reads back as planned: exit 0 is that check passed."""
     out = io.StringIO()

@@ -12,6 +12,8 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+import time
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -385,3 +387,49 @@ def test_a_far_cell_with_only_a_format_is_no_problem(tmp_path: Path) -> None:
     assert Layout(parts[entry]).strays() == ([], 3, 4)
     contents = read_contacts(book)
     assert contents.problems == () and len(contents.contacts) == 2
+
+
+DECOY = b'<!-- <row r="1048576"><c r="XFD1048576"><v>1</v></c></row> -->'
+
+
+@pytest.mark.parametrize(
+    ("far", "named"), [({}, []), ({"XFD2000": "x"}, ["XFD2000"])], ids=["decoy", "decoy+real"]
+)
+def test_a_far_cell_inside_a_comment_is_no_cell(
+    tmp_path: Path, far: dict[str, str], named: list[str]
+) -> None:
+    """Markup in an XML comment is no cell: naming it as a far value would ask the user, every
+    day, to clear a cell that is not there."""
+    book = contacts_with(tmp_path, far)
+    entry = sheet_entries(book)["Contacts"]
+    with zipfile.ZipFile(book) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    parts[entry] = parts[entry].replace(b"</sheetData>", DECOY + b"</sheetData>")
+    with zipfile.ZipFile(book, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    contents = read_contacts(book)
+    assert [p.cell for p in contents.problems] == named
+    assert len(contents.contacts) == 2
+    assert invoke(tmp_path, "run").exit_code == 0
+    with zipfile.ZipFile(book) as archive:  # the comment is kept as it was
+        assert DECOY in archive.read(entry)
+
+
+def test_a_copy_left_in_the_temp_folder_by_a_killed_run_is_removed_an_hour_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's copy of a workbook with a far value (the user's contacts, unpacked) is
+    deleted when it closes; a run killed meanwhile leaves it, and a later read removes it."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    stale, fresh, other = (temp / n for n in ("followup-a1b2_c3d.xlsx", "followup-zz99yy88.xlsx",
+                                              "followup-notes.xlsx"))  # fmt: skip
+    for path in (stale, fresh, other):
+        path.write_bytes(b"PK")
+    hours_ago = time.time() - 7200
+    os.utime(stale, (hours_ago, hours_ago))
+    os.utime(other, (hours_ago, hours_ago))
+    read_contacts(contacts_with(tmp_path / "book", {"XFD2000": "x"}))
+    assert sorted(p.name for p in temp.iterdir()) == sorted([fresh.name, other.name])

@@ -71,16 +71,26 @@ def test_a_delivery_without_its_time_still_counts_for_its_day(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    "content", [b"[" * 100_000, b"{not json", b'{"last_contact": []}', b"\xff\xfe"]
-)
+    ("content", "why"),
+    [
+        (b"[" * 100_000, "it is nested too deeply to read"),
+        (b"{not json", "it is not valid JSON: expecting property name enclosed in double quotes "
+         "at line 1"),
+        (b'{"last_contact": []}', "it does not hold what followup writes there"),
+        (b'{"x": 1e999}', "it does not hold what followup writes there"),  # once 'last_contact'
+        (b'"just a string"', "it does not hold what followup writes there"),
+        (b"\xff\xfe", "it is not UTF-8 text"),
+    ],
+)  # fmt: skip
 def test_a_broken_contacts_memory_is_set_aside_with_a_notice(
-    tmp_path: Path, content: bytes
+    tmp_path: Path, content: bytes, why: str
 ) -> None:
     path = tmp_path / MEMORY_FILE
     path.write_bytes(content)
     memory = load_memory(path)
     assert memory == Memory()
-    assert f"Could not use {path}" in memory.warning and "contacts.json.bad" in memory.warning
+    assert memory.warning.startswith(f"Could not use {path} ({why}); it was renamed to "
+                                     "contacts.json.bad")  # fmt: skip
     assert (tmp_path / "contacts.json.bad").read_bytes() == content
     assert load_memory(path).warning == ""  # a missing file is a plain fresh start
 

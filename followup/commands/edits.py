@@ -9,6 +9,7 @@ sheet lacks (Last contact, Follow-ups, Email...) gets its header after the last 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -45,20 +46,36 @@ class Change:
 
 
 class _Columns:
-    """Where each user column is; a missing one gets its header after the last header."""
+    """Where each user column is; a missing one gets its header in the first column that is
+    empty in every row (see `SheetContents.free_columns`), and the command refuses when there
+    is none."""
 
     def __init__(self, contents: SheetContents) -> None:
         self.contents = contents
         self.cells: Cells = {}
         self.added: dict[str, int] = {}
+        self.free = contents.free_columns()
 
     def __getitem__(self, key: str) -> int:
         col = self.contents.columns.get(key) or self.added.get(key)
         if col is None:
-            col = self.contents.last_header_col + len(self.added) + 1
+            col = next(self.free, None)
+            if col is None:
+                raise self._no_room(key)
             self.added[key] = col
             self.cells[(self.contents.header_row, col)] = _HEADERS[key]
         return col
+
+    def _no_room(self, key: str) -> WorkbookError:
+        contents = self.contents
+        last = cell_address(contents.header_row, contents.last_header_col)
+        return WorkbookError(
+            f"{contents.sheet} has no {_HEADERS[key]} column, and no empty column right of its "
+            f"last header ({last}) or between its headers to add it in (a column is empty when "
+            "no row holds anything in it), so nothing was changed. Clear a column right of "
+            f"your headers (or move that header left), or add a {_HEADERS[key]} column "
+            "yourself, and run the command again."
+        )
 
 
 def _contacts(evaluation: Evaluation) -> list[Contact]:
@@ -472,10 +489,27 @@ def _refuse_hidden_cells(contents: SheetContents, cells: Cells) -> None:
             )
 
 
+_COUNT_LIKE = re.compile(r"\s*[+-]?[\d.,_]*\d[\d.,_eE+-]*\s*")
+"""A word meant as a number of days, if not a whole one: 1e3, +5, 5.0, -1, 1_000."""
+
+
+def split_days(words: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+    """The DAYS and NAME of `snooze NAME [DAYS]`: the last word is DAYS when it is meant as a
+    number, so that one `snooze_until` refuses is named as DAYS, not taken as part of NAME."""
+    if len(words) > 1 and (words[-1].isnumeric() or _COUNT_LIKE.fullmatch(words[-1])):
+        return words[-1], words[:-1]
+    return None, words
+
+
 def snooze_until(days: str | None, until: date | None, today: date) -> date:
     """The Follow up on date of `snooze NAME DAYS` or `snooze NAME --until DATE`."""
-    if (days is None) == (until is None):
-        raise UsageError("Give either a number of days or --until DATE (not both).")
+    if days is None and until is None:
+        raise UsageError(
+            "Say when to be reminded: a number of days (like `followup snooze NAME 14`) or a "
+            "day (--until YYYY-MM-DD)."
+        )
+    if days is not None and until is not None:
+        raise UsageError(f"Give either a number of days ({days}) or --until DATE, not both.")
     if days is not None:
         # "²" and "٣" pass str.isdigit(); a 5,000-digit number is past what int() reads.
         if not (days.isascii() and days.isdigit() and len(days) <= 4 and int(days) <= MAX_DAYS):

@@ -96,7 +96,8 @@ def read_linkedin(text: str, date_order: DateOrder = "MDY") -> tuple[list[Import
     # once saved by Excel where the decimal mark is a comma. newline=None: a line may end in
     # CR LF, LF or a lone CR (old Macs).
     for delimiter in ",\t;":
-        reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+        # strict: a quote never closed is an error, not one cell holding the rest of the file.
+        reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter, strict=True)
         fields = _linkedin_header(reader)
         if fields:
             return _connections(reader, fields, date_order)
@@ -108,11 +109,17 @@ def read_linkedin(text: str, date_order: DateOrder = "MDY") -> tuple[list[Import
 
 
 def _linkedin_header(rows: Iterator[list[str]]) -> dict[int, str]:
-    """Read up to the header line; its columns followup uses, by position ({} if none)."""
-    for row in rows:
-        names = [normalize_header(cell) for cell in row]
-        if "firstname" in names and "lastname" in names:
-            return {i: _LINKEDIN_COLUMNS[n] for i, n in enumerate(names) if n in _LINKEDIN_COLUMNS}
+    """Read up to the header line; its columns followup uses, by position ({} if none, or if
+    the lines before it are not CSV with this delimiter)."""
+    try:
+        for row in rows:
+            names = [normalize_header(cell) for cell in row]
+            if "firstname" in names and "lastname" in names:
+                return {
+                    i: _LINKEDIN_COLUMNS[n] for i, n in enumerate(names) if n in _LINKEDIN_COLUMNS
+                }
+    except csv.Error:
+        pass
     return {}
 
 
@@ -121,7 +128,7 @@ def _connections(
 ) -> tuple[list[Imported], list[str]]:
     """The people in the rows below the header, and warnings about cells left out."""
     people, warnings = [], []
-    for row in reader:
+    for row in _rows(reader):
         values = {fields[i]: cell.strip() for i, cell in enumerate(row) if i in fields}
         if not any(values.values()):
             continue
@@ -144,6 +151,27 @@ def _connections(
             )
         )
     return people, warnings
+
+
+def _rows(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; a line that is not CSV stops the import, named by its number."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            why = str(err)
+            if why == "unexpected end of data":
+                why = 'a quote (") opened there is never closed'
+            elif "expected after" in why:
+                why = 'a quoted cell goes on after its closing quote (")'
+            raise UsageError(
+                f"Line {line} is not CSV as LinkedIn writes it: {why}. Nothing was imported; "
+                "export Connections.csv from LinkedIn again, or correct that line in a text "
+                "editor."
+            ) from None
 
 
 # --- vCard -----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from email.message import EmailMessage
+from email.utils import getaddresses
 from typing import Any
 
 import keyring
@@ -57,13 +58,28 @@ def resolve_password(smtp: SmtpSettings) -> str | None:
         return None
     password = os.environ.get(PASSWORD_ENV)
     if password:
-        return password
+        return _utf8(password)
     try:
         password = keyring.get_password(KEYRING_SERVICE, keyring_username(smtp))
     except KeyringError as err:
         raise _no_password(smtp, f" (no system keyring here: {type(err).__name__})") from None
     if not password:
         raise _no_password(smtp)
+    return password
+
+
+def _utf8(password: str) -> str:
+    """The password from the environment, which no server could check when it was set in
+    another encoding than UTF-8 (a Latin-1 crontab or EnvironmentFile): Python then holds its
+    bytes escaped, which cannot be sent."""
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(
+            f"{PASSWORD_ENV} is not valid UTF-8 text (it was set in another encoding, such as "
+            "Latin-1 in a crontab or systemd EnvironmentFile): set it again as UTF-8, or unset "
+            "it and store the password with `followup password`."
+        ) from None
     return password
 
 
@@ -90,12 +106,33 @@ def _no_password(smtp: SmtpSettings, why: str = "") -> ConfigError:
 def send(message: EmailMessage, smtp: SmtpSettings, password: str | None) -> None:
     """Deliver `message` exactly as built to its To address, or raise DeliveryError."""
     with _connection(smtp, password) as connection:
-        refused = connection.send_message(message)
+        try:
+            refused = connection.send_message(message)
+        except smtplib.SMTPNotSupportedError as err:
+            if "SMTPUTF8" not in str(err):
+                raise
+            raise DeliveryError(_not_ascii(message, smtp)) from None
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
         # The server has the message: a failed goodbye must not make it look undelivered.
         with suppress(smtplib.SMTPException, OSError):
             connection.quit()
+
+
+def _not_ascii(message: EmailMessage, smtp: SmtpSettings) -> str:
+    """Why a server without SMTPUTF8 cannot take the message: which address, set where."""
+    addresses = {
+        "[smtp] from": smtp.sender,
+        "[digest] to": ", ".join(address for _, address in getaddresses([str(message["To"])])),
+    }
+    named = " and ".join(
+        f"{key} {value}" for key, value in addresses.items() if not value.isascii()
+    )
+    return (
+        f"{smtp.host} cannot take email addresses with letters outside ASCII (it does not offer "
+        f"SMTPUTF8), and {named or 'an address'} has some: use an address of ASCII letters "
+        "there, or a server that takes such addresses."
+    )
 
 
 def check_login(smtp: SmtpSettings, password: str | None) -> None:

@@ -54,8 +54,9 @@ def parse_text(value: ReadValue) -> str | None:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        # Whole numbers without ".0"; others to Excel's 15 significant digits (0.3, not 0.30…04).
-        return str(int(value)) if value.is_integer() else f"{value:.15g}"
+        # Whole numbers without ".0"; others to Excel's 15 significant digits (0.3, not 0.30…04;
+        # 1e+300, not 301 digits).
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.15g}"
     if isinstance(value, date | time):
         return value.isoformat()
     return str(value)

@@ -48,6 +48,9 @@ OWNED_COLUMNS: tuple[Column, ...] = (
 
 ALL_COLUMNS: tuple[Column, ...] = USER_COLUMNS + OWNED_COLUMNS
 
+MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
+"""The last row and column of an Excel sheet (XFD1048576)."""
+
 _UNIT = re.compile(r"\s*[(\[][^)\]]*[)\]]\s*$")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 

@@ -56,6 +56,15 @@ class MergedCells:
         """The range that hides the cell, if one does."""
         return next((merged for merged in self.ranges if merged.hides(row, col)), None)
 
+    def columns_from(self, row: int) -> set[int]:
+        """The columns some range covers in `row` or below (a title merged above it is not)."""
+        return {
+            col
+            for merged in self.ranges
+            if merged.bottom >= row
+            for col in range(merged.left, merged.right + 1)
+        }
+
     def hidden(self, columns: Iterable[int]) -> dict[tuple[int, int], MergedRange]:
         """Every hidden cell in the given columns, with the range that hides it."""
         wanted = set(columns)

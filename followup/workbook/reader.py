@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,13 @@ from followup.workbook.cells import (
     parse_stage,
     parse_text,
 )
-from followup.workbook.columns import OWNED_COLUMNS, cell_address, match_header, normalize_header
+from followup.workbook.columns import (
+    MAX_COLUMN,
+    OWNED_COLUMNS,
+    cell_address,
+    match_header,
+    normalize_header,
+)
 from followup.workbook.merges import MergedCells, MergedRange, hidden_problems
 from followup.workbook.sheet_guard import Places, Workbook, open_workbook, stray_problems
 
@@ -80,7 +86,9 @@ class SheetContents:
     problems: tuple[Problem, ...]
     owned: dict[str, int]
     """Column number of each of the program's own columns: where it is, or where it will go
-    (the next free columns after the last header), in OWNED_COLUMNS order."""
+    (the first free columns after the last header, see `free_columns`), in OWNED_COLUMNS
+    order. When the sheet has no room for the missing ones, only those it has (a problem
+    says so)."""
     owned_values: dict[int, tuple[ReadValue, ...]]
     """Row -> what its cells in the program's own columns hold (in `owned` order; "" for a
     column the sheet does not have yet), for the rows where any of them holds something: the
@@ -97,6 +105,29 @@ class SheetContents:
     """The places of the cells far from the rest that the reading left out (see `sheet_guard`),
     none when it read the sheet as it is: the save's read-back leaves out the same, and need
     not measure the rewritten sheet again."""
+    taken: frozenset[int] = frozenset()
+    """The columns right of the last header that some row holds something in (or a merged
+    range covers, in the header row or below, or a cell left out lies in): never a new
+    column's place."""
+    gaps: tuple[int, ...] = ()
+    """The columns between the first and the last header whose header is blank and that no
+    row holds anything in (nor a merged range covers): where new columns go when there is no
+    room right of the headers (a value typed in XFD1 takes all of it)."""
+
+    def free_columns(self) -> Iterator[int]:
+        """Where new columns may go, in order (see `free_columns`)."""
+        return free_columns(self.last_header_col, self.taken, self.gaps)
+
+
+def free_columns(
+    last_header_col: int, taken: Collection[int], gaps: Iterable[int]
+) -> Iterator[int]:
+    """The columns that are empty in every row of the sheet, the only places a new column may
+    go, so that it never covers a cell of the user's (a note typed right of the table, a
+    formula's result, a pivot table's output): those right of the last header, left to right,
+    then the `gaps` between the headers."""
+    right = (col for col in range(last_header_col + 1, MAX_COLUMN + 1) if col not in taken)
+    return chain(right, gaps)
 
 
 def read_contacts(
@@ -125,9 +156,11 @@ def contacts_in(
     function never depends on the clock.
     """
     name, found, header_row = _find_contacts_sheet(workbook, sheet, path)
-    contents = _SheetReader(name, padded_rows(found), header_row, date_order, today).read()
-    contents = dataclasses.replace(contents, left_out=workbook.left_out(name))
     merged = MergedCells.from_calamine(found.merged_cell_ranges)
+    left_out = workbook.left_out(name)
+    taken = merged.columns_from(header_row) | {col for _, col in left_out or ()}
+    reader = _SheetReader(name, padded_rows(found), header_row, date_order, today, taken)
+    contents = dataclasses.replace(reader.read(), left_out=left_out)
     if merged.ranges:
         contents = _with_merges(contents, merged)
     if strays := workbook.strays(name):
@@ -139,7 +172,11 @@ def contacts_in(
 def _with_merges(contents: SheetContents, merged: MergedCells) -> SheetContents:
     """The contents with the program's own cells that merged ranges hide, and the problems that
     name them."""
-    headers = {contents.owned[column.key]: column.header for column in OWNED_COLUMNS}
+    headers = {
+        contents.owned[column.key]: column.header
+        for column in OWNED_COLUMNS
+        if column.key in contents.owned
+    }
     rows = {contact.row for contact in contents.contacts}
     hidden = {
         (row, col): where
@@ -169,40 +206,24 @@ def padded_rows(sheet: calamine.CalamineSheet) -> Iterator[list[ReadValue]]:
 
 
 def digest_skips(owned: dict[str, int]) -> list[int]:
-    """The 0-based indexes of the owned columns, highest first, as `user_digest` takes them."""
-    return sorted((col - 1 for col in owned.values()), reverse=True)
+    """The 0-based indexes of the owned columns, as `user_digest` takes them."""
+    return [col - 1 for col in owned.values()]
 
 
 def user_digest(values: list[ReadValue], skips: Sequence[int]) -> int:
-    """A hash of a row's cells outside the program's own columns (`digest_skips`), with their
-    types, so that a TRUE read back as 1 is a change; trailing empty cells do not count, so a
-    row does not change by the sheet growing wider. Changes `values`."""
+    """A hash of a row's cells outside the program's own columns (`digest_skips`, which count
+    as empty), with their types, so that a TRUE read back as 1 is a change; trailing empty
+    cells do not count, so a row does not change by the sheet growing wider, nor by a new own
+    column, which goes where every row is empty. Changes `values`."""
+    width = len(values)
     for index in skips:
-        if index < len(values):
-            del values[index]
+        if index < width:
+            values[index] = ""
     while values and values[-1] == "":
         values.pop()
     kept = tuple(values)
     # CPython hashes -1 like -2; counting the -1s tells a cell's -1 from a -2.
     return hash((kept, tuple(map(type, kept)), kept.count(-1)))
-
-
-def owned_placement(columns: dict[str, int], last_header_col: int) -> dict[str, int]:
-    """Column number of each owned column: where it is, or the next free one after the headers."""
-    placed: dict[str, int] = {}
-    next_free = last_header_col + 1
-    for column in OWNED_COLUMNS:
-        if column.key in columns:
-            placed[column.key] = columns[column.key]
-        else:
-            placed[column.key] = next_free
-            next_free += 1
-    return placed
-
-
-def owned_indexes(columns: dict[str, int], owned: dict[str, int]) -> list[int | None]:
-    """The 0-based index of each owned column (in `owned` order) the sheet has, else None."""
-    return [col - 1 if key in columns else None for key, col in owned.items()]
 
 
 def owned_cells(
@@ -299,6 +320,7 @@ class _SheetReader:
         header_row: int,
         date_order: DateOrder,
         today: date | None,
+        taken: Iterable[int] = (),
     ) -> None:
         self.sheet = sheet
         self.rows = rows  # from row 1; read() consumes the ones below the header
@@ -308,13 +330,20 @@ class _SheetReader:
         self.columns: dict[str, int] = {}
         self.headers: dict[str, str] = {}  # Column.key -> the header as the user typed it
         self.last_header_col = 0
+        self.last_header = ""  # as typed
         self.header_words: set[str] = set()  # every header of this sheet, normalized
         head = list(islice(rows, header_row))
         self._map_header(head[-1])
-        self.owned = owned_placement(self.columns, self.last_header_col)
-        self.owned_at = owned_indexes(self.columns, self.owned)
+        self.taken = set(taken)  # columns right of the headers holding something (`_keep`)
+        self.gaps = self._blank_headers(head[-1])  # less those some row holds something in
+        # The own columns the sheet has (in OWNED_COLUMNS order, None for one it lacks): those
+        # it lacks go where every row is empty, so the digests need not leave them out.
+        self.owned_at = [
+            self.columns[column.key] - 1 if column.key in self.columns else None
+            for column in OWNED_COLUMNS
+        ]
         self.owned_values: dict[int, tuple[ReadValue, ...]] = {}
-        self.skips = digest_skips(self.owned)
+        self.skips = [index for index in self.owned_at if index is not None]
         self.digests = array("q")  # 8 bytes a row, where an int object takes 36
         for row, values in enumerate(head, start=1):
             self._keep(row, values)
@@ -351,6 +380,7 @@ class _SheetReader:
             if text is None:
                 continue
             self.last_header_col = index + 1
+            self.last_header = text
             self.header_words.add(normalize_header(text))
             key = _column_key(text)
             if key is None:
@@ -367,6 +397,15 @@ class _SheetReader:
                 continue
             self.columns[key] = index + 1
             self.headers[key] = text
+
+    def _blank_headers(self, values: Sequence[ReadValue]) -> set[int]:
+        """The columns between the first and the last header whose header is blank."""
+        first = next(index for index, value in enumerate(values) if parse_text(value) is not None)
+        return {
+            index + 1
+            for index in range(first, self.last_header_col)
+            if parse_text(values[index]) is None
+        }
 
     def read(self) -> SheetContents:
         contacts: list[Contact] = []
@@ -387,6 +426,8 @@ class _SheetReader:
                 contacts.append(contact)
         for row, values in enumerate(self.rows, start=len(self.digests) + 1):
             self._keep(row, values)  # below a second table: never read, but kept as it is
+        gaps = tuple(sorted(self.gaps - self.taken))
+        owned = self._place_owned(gaps)
         return SheetContents(
             sheet=self.sheet,
             header_row=self.header_row,
@@ -394,14 +435,53 @@ class _SheetReader:
             last_header_col=self.last_header_col,
             contacts=tuple(contacts),
             problems=tuple(self.problems),
-            owned=self.owned,
+            owned=owned,
             owned_values=self.owned_values,
             digests=self.digests,
+            taken=frozenset(col for col in self.taken if col > self.last_header_col),
+            gaps=gaps,
         )
+
+    def _place_owned(self, gaps: Sequence[int]) -> dict[str, int]:
+        """Where each own column is, or goes: those the sheet lacks, to the first columns that
+        are empty in every row (`free_columns`). Without room for all of them none is added (a
+        problem says why), and the owned values are cut to the columns the sheet has."""
+        missing = [column for column in OWNED_COLUMNS if column.key not in self.columns]
+        room = free_columns(self.last_header_col, self.taken, gaps)
+        free = list(islice(room, len(missing)))
+        if len(free) == len(missing):
+            new = iter(free)
+            return {c.key: self.columns.get(c.key) or next(new) for c in OWNED_COLUMNS}
+        last = self.last_header_col
+        self._problem(
+            self.header_row,
+            last - 1,
+            self.last_header,
+            f"followup needs {len(missing)} empty column{'s' * (len(missing) != 1)} for "
+            f"{', '.join(c.header for c in missing)}, right of this header (the last one) or "
+            "between your headers, but "
+            + (f"finds only {len(free)}" if free else "finds none")
+            + " (a column is empty when no row holds anything in it), so it does not write "
+            "them. Clear columns right of your headers (or move this header left) and save.",
+        )
+        had = [i for i, index in enumerate(self.owned_at) if index is not None]
+        self.owned_values = {
+            row: tuple(values[i] for i in had) for row, values in self.owned_values.items()
+        }
+        return {c.key: self.columns[c.key] for c in OWNED_COLUMNS if c.key in self.columns}
 
     def _keep(self, row: int, values: list[ReadValue]) -> None:
         """Note what the save checks the row against: its owned cells and the digest of the
-        others. Changes `values`."""
+        others; and the columns without a header it holds something in. Changes `values`."""
+        extra = values[self.last_header_col :]
+        if extra.count("") != len(extra):
+            first = self.last_header_col + 1
+            self.taken.update(col for col, value in enumerate(extra, first) if value != "")
+        if self.gaps:
+            width = len(values)
+            self.gaps.difference_update(
+                [col for col in self.gaps if col <= width and values[col - 1] != ""]
+            )
         if self.owned_at != _NONE_OWNED:  # a first run's sheet has none of them yet
             held = owned_cells(values, self.owned_at)
             if held != _NOTHING_OWNED:

@@ -37,6 +37,7 @@ from xml.parsers import expat
 
 import python_calamine as calamine
 
+from followup.atomic import remove_stale_temps
 from followup.core.model import Problem
 from followup.errors import WorkbookError
 from followup.workbook.cells import ReadValue
@@ -305,10 +306,16 @@ def _zip(path: Path) -> zipfile.ZipFile | None:
         return None
 
 
+_COPY_NAME = re.compile(r"followup-[a-z0-9_]{8}\.xlsx")
+"""What mkstemp makes of `_copy`'s names."""
+
+
 def _copy(archive: zipfile.ZipFile, replaced: Mapping[str, bytes]) -> Path:
     """A copy of the workbook with some parts replaced, in a temporary file that python-calamine
     reads as it would the workbook (in memory, a large workbook would be there three times).
-    Parts are stored, not compressed: the copy is read once and deleted."""
+    Parts are stored, not compressed: the copy is read once and deleted. Copies a killed run
+    left (the user's contacts, unpacked) are deleted an hour later, when the next is made."""
+    remove_stale_temps(Path(tempfile.gettempdir()), _COPY_NAME.fullmatch)
     fd, name = tempfile.mkstemp(prefix="followup-", suffix=".xlsx")  # readable by the user only
     os.close(fd)
     path = Path(name)

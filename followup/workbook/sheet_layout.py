@@ -135,10 +135,16 @@ class Cell(NamedTuple):
 
 
 class Part:
-    """A sheet part's bytes (as UTF-8), and its cells found by the places they name."""
+    """A sheet part's bytes (as UTF-8), and its cells found by the places they name.
+
+    Cells are looked for in `scan`: the bytes with comments, CDATA sections and processing
+    instructions blanked out, so that markup in them (<!-- <c r="XFD1048576">... -->) is no
+    cell; `data` keeps every byte, for the copy python-calamine reads.
+    """
 
     def __init__(self, data: bytes) -> None:
         self.data = _utf8(data)
+        self.scan = _blanked(self.data)
 
     def cells_at(self, places: set[tuple[int, int]]) -> list[Cell] | None:
         """The cells whose references name those places, or None if one is not there."""
@@ -150,7 +156,7 @@ class Part:
         cells = []
         for row, col, start in found:
             stop = self._end(start)
-            valued = _VALUE.search(self.data, start, stop) is not None
+            valued = _VALUE.search(self.scan, start, stop) is not None
             cells.append(Cell(row, col, start, stop, valued))
         return cells
 
@@ -160,27 +166,27 @@ class Part:
         """Row, column and first byte of the cells at those places, found by their references:
         each with a search of its own, or all in one pass over the part."""
         if one_pass:
-            for match in _PLACED_CELL.finditer(self.data):
+            for match in _PLACED_CELL.finditer(self.scan):
                 if (row := int(match[2]), col := _column(match[1])) in places:
                     yield row, col, match.start()
             return
         for row, col in places:
             ref = b' r="' + cell_address(row, col).encode() + b'"'
             at = 0
-            while (at := self.data.find(ref, at + 1)) >= 0:
-                start = self.data.rfind(b"<", 0, at)
-                if _PLACED_CELL.match(self.data, start):
+            while (at := self.scan.find(ref, at + 1)) >= 0:
+                start = self.scan.rfind(b"<", 0, at)
+                if _PLACED_CELL.match(self.scan, start):
                     yield row, col, start
 
     def _end(self, start: int) -> int:
         """Where the cell element starting at `start` ends."""
-        tag = _START_TAG.match(self.data, start)
+        tag = _START_TAG.match(self.scan, start)
         if tag is None:
             return start
         if tag[2]:
             return tag.end()
         closing = b"</" + tag[1] + b">"
-        return self.data.index(closing, tag.end()) + len(closing)
+        return self.scan.index(closing, tag.end()) + len(closing)
 
     def without(self, cells: list[Cell]) -> bytes:
         """The part without those cells."""
@@ -193,10 +199,10 @@ class Part:
 
     def only(self, cells: list[Cell]) -> bytes:
         """The part with only those cells, moved into row 1 (A1, B1...), to read their values."""
-        opening = _SHEET_DATA.search(self.data)
+        opening = _SHEET_DATA.search(self.scan)
         if opening is None or opening[2]:
             return self.data
-        closing = self.data.rfind(b"</" + opening[1] + b"sheetData>")
+        closing = self.scan.rfind(b"</" + opening[1] + b"sheetData>")
         moved = [
             _R_ATTR.sub(
                 rb'\1"' + cell_address(1, col).encode() + b'"', self.data[c.start : c.stop], 1
@@ -227,7 +233,7 @@ class Layout(Part):
 
     def _read_references(self) -> bool:
         """Read every cell's reference, piece by piece; False if some cell has none."""
-        data, view = self.data, memoryview(self.data)
+        data, view = self.scan, memoryview(self.scan)
         cells = placed = at = 0
         while at < len(data):
             end = data.rfind(b"<", at + 1, at + _PIECE) if at + _PIECE < len(data) else -1
@@ -343,6 +349,19 @@ def _utf8(data: bytes) -> bytes:
         return data
     text = data.decode("utf-16")
     return re.sub(r"""^(<\?xml[^>]*encoding\s*=\s*["'])[^"']*""", r"\1UTF-8", text).encode()
+
+
+_DECOY = re.compile(rb"<!--|<!\[CDATA\[|<\?")
+_DECOYS = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
+
+
+def _blanked(data: bytes) -> bytes:
+    """`data` with its comments, CDATA sections and processing instructions turned to spaces
+    of the same length, so that every other byte keeps its place; `data` itself (no copy) when
+    it has none past the XML declaration, as every writer's sheets."""
+    if _DECOY.search(data, 6) is None:  # 6: past "<?xml" (after a byte order mark too)
+        return data
+    return _DECOYS.sub(lambda decoy: b" " * len(decoy[0]), data)
 
 
 def _number(text: str) -> int:

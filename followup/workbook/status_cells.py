@@ -23,27 +23,28 @@ def planned_cells(
 ) -> Cells:
     """The owned cells to write: missing headers plus every status cell whose value changed.
 
-    Rows in `reminded_rows` were listed by the digest delivered on `reminded_on`.
+    Rows in `reminded_rows` were listed by the digest delivered on `reminded_on`. A column the
+    sheet has no room for (`contents.owned` lacks it) is not written.
     """
     cells: Cells = {
         (contents.header_row, contents.owned[column.key]): column.header
         for column in OWNED_COLUMNS
-        if column.key not in contents.columns
+        if column.key in contents.owned and column.key not in contents.columns
     }
     reminded = set(reminded_rows)
-    columns = list(contents.owned.values())  # in OWNED_COLUMNS order, as `wanted` below
+    columns = list(contents.owned.items())  # in OWNED_COLUMNS order, as `held` below
     nothing = ("",) * len(columns)
     for contact, result in entries:
         row = contact.row
-        wanted = (
-            result.next_date,
-            result.status.label,
-            result.action,
-            reminded_on if row in reminded else contact.last_reminded,
-        )
+        wanted = {
+            "next_follow_up": result.next_date,
+            "follow_up_status": result.status.label,
+            "suggested_action": result.action,
+            "last_reminded": reminded_on if row in reminded else contact.last_reminded,
+        }
         held = contents.owned_values.get(row, nothing)
-        for col, value, current in zip(columns, wanted, held, strict=True):
-            if not _same(current, value):
+        for (key, col), current in zip(columns, held, strict=True):
+            if not _same(current, value := wanted[key]):
                 cells[(row, col)] = value
     if contents.hidden:  # cells a merged range hides: never written (a problem says so)
         for cell in contents.hidden.keys() & cells.keys():

@@ -28,7 +28,7 @@ from typing import IO
 
 from followup.errors import WorkbookError
 from followup.workbook.cells import WriteValue
-from followup.workbook.columns import cell_address
+from followup.workbook.columns import MAX_COLUMN, MAX_ROW, cell_address
 from followup.workbook.xlsx.markup import Malformed
 from followup.workbook.xlsx.own_sheet import patch_own_sheet
 from followup.workbook.xlsx.package import (
@@ -112,9 +112,6 @@ def patch_sheet(
 
 # --- edits -----------------------------------------------------------------------------------
 
-_MAX_ROW, _MAX_COL = 1_048_576, 16_384
-
-
 _PLAIN_VALUES = frozenset({str, int, date, datetime, type(None)})
 """Types of WriteValue that need no closer look (bool is an int, a float may be nan)."""
 
@@ -127,7 +124,7 @@ def _group_by_row(cells: Mapping[tuple[int, int], WriteValue]) -> dict[int, dict
     rows: dict[int, dict[int, WriteValue]] = {}
     last, row_cells = 0, {}
     for (row, col), value in cells.items():
-        if not (1 <= row <= _MAX_ROW and 1 <= col <= _MAX_COL):
+        if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COLUMN):
             raise ValueError(f"cell ({row}, {col}) is outside an Excel sheet")
         if type(value) not in _PLAIN_VALUES:
             if isinstance(value, bool) or not isinstance(value, str | int | float | date | None):
