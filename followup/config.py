@@ -220,7 +220,13 @@ SCHEMA: tuple[Key, ...] = (
     Key(
         "digest", "to", "", "Your own email address: the only address followup writes to.", _address
     ),
-    Key("digest", "name", "", "Your name, used to sign drafted messages.", _line),
+    Key(
+        "digest",
+        "name",
+        "",
+        "Your name, used to sign drafted messages; empty: the name in smtp.from or digest.to.",
+        _line,
+    ),
     Key(
         "digest", "time", "07:30", "Time of day `followup schedule` sends the digest.", _clock_time
     ),
@@ -466,7 +472,9 @@ def _digest(v: dict[str, Any], base: Path, source: Path) -> DigestSettings:
         )
     return DigestSettings(
         to=v["digest.to"],
-        your_name=v["digest.name"],
+        your_name=v["digest.name"]
+        or _display_name(v["smtp.from"])
+        or _display_name(v["digest.to"]),
         send_time=v["digest.time"],
         timezone=v["digest.timezone"],
         send_when_empty=v["digest.send_when_empty"],
@@ -475,6 +483,11 @@ def _digest(v: dict[str, Any], base: Path, source: Path) -> DigestSettings:
         max_items=v["digest.max_items"],
         templates=base / v["digest.templates"] if v["digest.templates"] else None,
     )
+
+
+def _display_name(address: str) -> str:
+    """The name in "Ann Lee <ann@example.com>", or "" for a bare address."""
+    return " ".join(email.utils.parseaddr(address)[0].split())
 
 
 def _smtp(v: dict[str, Any], source: Path) -> SmtpSettings | None:

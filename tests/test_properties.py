@@ -271,7 +271,7 @@ def folder(tmp_path: Path) -> Path:
 @example(note="00\r0" * 8192)  # the cut leaves a line break at the end, which is not read
 @example(note="Ann \x00")  # so does the character no cell holds
 def test_any_done_note_is_logged_as_its_cell_holds_it(folder: Path, note: str) -> None:
-    done = invoke(folder, "done", "ann", "--note", note)
+    done = invoke(folder, "done", "ann", "--again", "--note", note)  # one folder, many runs
     assert done.exit_code == 0, done.output
     assert log_rows(folder / "contacts.xlsx")[-1][4] == new_cell_text(note.strip())[0]
 

@@ -32,12 +32,12 @@ from followup.errors import FollowupError, UsageError, WorkbookError
 from followup.settings import Config
 from followup.workbook import guards
 from followup.workbook.cells import MAX_COUNT, Cells, is_blank, new_cell_text
-from followup.workbook.columns import USER_COLUMNS, cell_address
+from followup.workbook.columns import OPTIONAL_COLUMNS, USER_COLUMNS, cell_address
 from followup.workbook.reader import SheetContents
 from followup.workbook.saving import save_workbook
 from followup.workbook.sheet_guard import open_workbook
 
-_HEADERS = {column.key: column.header for column in USER_COLUMNS}
+_HEADERS = {column.key: column.header for column in USER_COLUMNS + OPTIONAL_COLUMNS}
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ _CROWD_ASK = "one short note each"
 
 # What a draft that cannot ride in a mailto: link is shown as, by the channel the row allows.
 _COPY_LABELS: dict[Channel, str] = {
+    Channel.EMAIL: "Draft email",
     Channel.LINKEDIN: "LinkedIn message to copy",
     Channel.PHONE: "Talking points for a call",
     Channel.NOTE: "Handwritten note (no email, LinkedIn or phone)",
@@ -270,8 +271,10 @@ def _who(contact: Contact) -> str:
 
 
 def _history(contact: Contact, today: date) -> str:
-    """How you met and how long ago, e.g. "Networking event, 9 days ago"."""
+    """How you met and how long ago, e.g. "Networking event (PyData Berlin), 9 days ago"."""
     met = contact.how_met.label
+    if where := one_line(contact.where_met):
+        met += f" ({where})"
     if contact.met_on:
         met += f", {_ago(contact.met_on, today)}"
     if contact.last_contact and contact.last_contact != contact.met_on:
@@ -310,11 +313,17 @@ def _day(day: date) -> str:
 
 
 def _reach(contact: Contact, draft: Draft | None) -> Reach:
-    """Links to the person; with no usable email, the draft to copy for the channel they have."""
+    """Links to the person and their draft, shown in both parts: an email's with its subject
+    (the mail client that opens the text part has no link to click), else the message to copy
+    for the channel they have."""
     links = _links(contact, draft)
     way = channel(contact)
-    if draft is None or way is Channel.EMAIL:
+    if draft is None:
         return Reach(links)
+    if way is Channel.EMAIL:
+        return Reach(
+            links, _COPY_LABELS[way], (f"Subject: {draft.subject}", "", *draft.body.splitlines())
+        )
     if way is Channel.PHONE:
         return Reach(links, _COPY_LABELS[way], drafts.talking_points(draft))
     return Reach(links, _COPY_LABELS[way], tuple(draft.body.splitlines()))

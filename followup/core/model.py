@@ -94,6 +94,8 @@ class Contact:
     last_reminded: date | None = None
     logged_touches: int = 0
     """Follow-ups the Log sheet records since Met on; the job fills it in, it is no column."""
+    where_met: str = ""
+    """The event or occasion ("PyData Berlin"), which makes a draft specific."""
 
 
 @dataclass(frozen=True, slots=True)

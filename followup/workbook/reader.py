@@ -285,6 +285,7 @@ def _field_parsers(date_order: DateOrder) -> dict[str, Callable[[ReadValue], Par
         "stage": parse_stage,
         "referred_by": parse_text,
         "notes": parse_text,
+        "where_met": parse_text,
         "last_reminded": read_date,
     }
 
