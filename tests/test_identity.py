@@ -105,3 +105,10 @@ def test_every_word_of_a_unique_name_finds_it(people: list[str]) -> None:
 def test_plain_text_is_stable(text: str) -> None:
     assert plain(plain(text)) == plain(text)
     assert name_words(plain(text)) == name_words(text)
+
+
+def test_a_letter_that_decomposes_to_a_capital_is_still_found() -> None:
+    """Found by hypothesis: a math bold alpha decomposes to a capital alpha, which must then
+    lose its case too."""
+    math_alpha, small_alpha = "\U0001d790", "\u03b1"
+    assert find_contact([Contact(row=2, name=f":{math_alpha}")], small_alpha, "Contacts").row == 2

@@ -67,9 +67,16 @@ def _identities(person: Person) -> Iterator[str]:
 def plain(text: str) -> str:
     """Text as a person types it when looking someone up: no case, no accents ("Zoë" is
     "zoe"), no apostrophes ("O'Brien" is "obrien"), single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Case is folded between two decompositions: each can make what the other must undo
+    # (a bold italic math alpha decomposes to a capital alpha; some folded letters decompose).
+    bare = _bare(_bare(text).casefold())
     return " ".join(_APOSTROPHES.sub("", bare).split())
+
+
+def _bare(text: str) -> str:
+    """Compatibility-decomposed, without combining marks (accents)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def name_words(text: str) -> tuple[str, ...]:
