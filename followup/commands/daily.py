@@ -151,7 +151,7 @@ class _Run:
     def deliver(self, evaluation: Evaluation, digest: Digest, *, force: bool) -> Outcome:
         """Deliver the digest when it is worth sending (and the queue of earlier ones)."""
         config = self.config
-        due = worth_sending(evaluation.entries, evaluation.contents.problems)
+        due = worth_sending(evaluation.entries, evaluation.contents.problems, self.today)
         outcome = deliver(
             config.digest,
             config.smtp,

@@ -23,6 +23,7 @@ from followup.commands.undo import (
     load_undoable,
     save_undoable,
 )
+from followup.core.birthdays import cell_value
 from followup.core.channels import channel as contact_channel
 from followup.core.identity import contact_key, find_contact, identities
 from followup.core.log import WORKBOOK_EDIT, LogEntry, entries_by_row
@@ -341,7 +342,9 @@ def plan_import(
         day = person.met_on or met_on
         if day is not None:
             values["met_on"] = day
-        contact = Contact(row=row, how_met=how_met, **values)
+        if person.birthday is not None:
+            columns.cells[(row, columns["birthday"])] = cell_value(person.birthday)
+        contact = Contact(row=row, how_met=how_met, birthday=person.birthday, **values)
         for key, value in {**values, "how_met": how_met.label}.items():
             columns.cells[(row, columns[key])] = value
         added.append(contact)

@@ -18,10 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
+from functools import partial
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from followup.core import drafts
+from followup.core import birthdays, drafts
 from followup.core.channels import Channel, channel, email_address
 from followup.core.digest_render import (
     Card,
@@ -83,10 +84,19 @@ class _Person(NamedTuple):
     draft: Draft | None
 
 
-def worth_sending(entries: Sequence[tuple[Contact, FollowUp]], problems: Sequence[Problem]) -> bool:
-    """True when someone is Overdue or Due today, or the workbook has a problem."""
+def worth_sending(
+    entries: Sequence[tuple[Contact, FollowUp]],
+    problems: Sequence[Problem],
+    today: date | None = None,
+) -> bool:
+    """True when someone is Overdue or Due today, the workbook has a problem, or (given
+    `today`) it is someone's birthday."""
     due = {Status.OVERDUE, Status.DUE_TODAY}
-    return bool(problems) or any(follow.status in due for _, follow in entries)
+    if bool(problems) or any(follow.status in due for _, follow in entries):
+        return True
+    return today is not None and bool(
+        birthdays.coming_birthdays([contact for contact, _ in entries], today, 0)
+    )
 
 
 def build_digest(
@@ -107,6 +117,7 @@ def build_digest(
     counted. `templates` (from drafts.load_templates) and `rules` pick each person's draft;
     without templates the email links open a blank message.
     """
+    rules = rules or _DEFAULT_RULES
     ranked = sorted(
         (entry for entry in entries if entry[1].status in _SECTIONS),
         key=lambda entry: _rank(*entry, today),
@@ -114,8 +125,7 @@ def build_digest(
     listed = ranked[:max_items] if max_items else ranked
     left_out = [follow.status for _, follow in ranked[len(listed) :]]
     people = [
-        _Person(c, f, drafts.draft_for(c, templates or {}, rules or _DEFAULT_RULES, your_name))
-        for c, f in listed
+        _Person(c, f, drafts.draft_for(c, templates or {}, rules, your_name)) for c, f in listed
     ]
     sections = []
     for status, (title, colour) in _SECTIONS.items():
@@ -123,6 +133,10 @@ def build_digest(
         more = left_out.count(status)
         if here or more:
             sections.append(Section(title, colour, len(here) + more, _cards(here, today), more))
+    coming = birthdays.coming_birthdays([c for c, _ in entries], today, rules.lookahead_days)
+    greet = partial(drafts.greeting, templates=templates or {}, your_name=your_name)
+    if section := birthdays.birthday_section(coming, today, greet, _reach, _day):
+        sections.append(section)
     if problems:
         cards = tuple(_problem_card(problem) for problem in problems)
         sections.append(Section(*_PROBLEMS, len(problems), cards))
@@ -132,6 +146,8 @@ def build_digest(
     summary = _summary(
         statuses.count(Status.OVERDUE), statuses.count(Status.DUE_TODAY), len(problems)
     )
+    if born_today := sum(day == today for _, day in coming):
+        summary += f", {born_today} birthday{'s' * (born_today != 1)} today"
     if left_out:
         shown = f"{summary} (the top {len(listed)} are listed, and {len(left_out)} more)"
     else:

@@ -29,10 +29,14 @@ _STEP_TEMPLATES: dict[HowMet, tuple[str, ...]] = {
 _CADENCE = "keep_in_touch"
 _NUDGE = "nudge"
 _LIGHT_TOUCH = "light_touch"  # after a decline, and after the courtesy guard's rest
+_BIRTHDAY = "birthday"  # a greeting, no follow-up
 
 TEMPLATE_NAMES: tuple[str, ...] = tuple(
     sorted(
-        {*(n for names in _STEP_TEMPLATES.values() for n in names), _CADENCE, _NUDGE, _LIGHT_TOUCH}
+        {
+            *(n for names in _STEP_TEMPLATES.values() for n in names),
+            *(_CADENCE, _NUDGE, _LIGHT_TOUCH, _BIRTHDAY),
+        }
     )
 )
 PLACEHOLDERS: frozenset[str] = frozenset(
@@ -115,6 +119,14 @@ def draft_for(
     """The contact's draft for their next follow-up; None when no template is at hand."""
     name = choose_template(contact, rules)
     return fill(name, templates[name], contact, your_name) if name in templates else None
+
+
+def greeting(
+    contact: Contact, templates: Mapping[str, DraftTemplate], your_name: str
+) -> Draft | None:
+    """The contact's birthday greeting; None when no template is at hand."""
+    template = templates.get(_BIRTHDAY)
+    return fill(_BIRTHDAY, template, contact, your_name) if template else None
 
 
 def fill(name: str, template: DraftTemplate, contact: Contact, your_name: str) -> Draft:

@@ -71,6 +71,15 @@ _STATUS_LABELS = {status: status.value.replace("-", " ").capitalize() for status
 
 
 @dataclass(frozen=True, slots=True)
+class Birthday:
+    """A day of the year someone was born on, with the year when it is known."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
     """One row of the contacts sheet, already parsed; bad cells fell back to defaults."""
 
@@ -96,6 +105,7 @@ class Contact:
     """Follow-ups the Log sheet records since Met on; the job fills it in, it is no column."""
     where_met: str = ""
     """The event or occasion ("PyData Berlin"), which makes a draft specific."""
+    birthday: Birthday | None = None
 
 
 @dataclass(frozen=True, slots=True)

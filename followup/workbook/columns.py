@@ -39,7 +39,10 @@ USER_COLUMNS: tuple[Column, ...] = (
     Column("notes", "Notes"),
 )
 
-OPTIONAL_COLUMNS: tuple[Column, ...] = (Column("where_met", "Where we met", ("Event", "Occasion")),)
+OPTIONAL_COLUMNS: tuple[Column, ...] = (
+    Column("where_met", "Where we met", ("Event", "Occasion")),
+    Column("birthday", "Birthday", ("Date of birth", "DOB", "Birthdate")),
+)
 """Columns a user adds when they want them; the starter workbook leaves them out."""
 
 OWNED_COLUMNS: tuple[Column, ...] = (
