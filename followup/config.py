@@ -130,6 +130,12 @@ def _one_of(*choices: str) -> Callable[[Any], str]:
     return check
 
 
+def _weekday(value: Any) -> int | None:
+    """A day name as its weekday number (0 Monday), or None for "off"."""
+    day = _one_of(*_WEEKDAYS, "off")(value)
+    return None if day == "off" else _WEEKDAYS.index(day)
+
+
 def _clock_time(value: Any) -> time:
     try:
         clock = time.fromisoformat(str(value))
@@ -193,6 +199,7 @@ def _relationships(value: Any) -> frozenset[HowMet]:
 
 _RULES = RuleSettings()
 _BOOL = _expect(bool, "true or false")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MAX_TIMEOUT = 600
 _DAYS = _whole(0, MAX_DAYS, " of days")
 
@@ -229,6 +236,13 @@ SCHEMA: tuple[Key, ...] = (
     ),
     Key(
         "digest", "time", "07:30", "Time of day `followup schedule` sends the digest.", _clock_time
+    ),
+    Key(
+        "digest",
+        "review_day",
+        "monday",
+        "Day whose digest tells the story of the week (monday ... sunday), or off.",
+        _weekday,
     ),
     Key(
         "digest",
@@ -481,6 +495,7 @@ def _digest(v: dict[str, Any], base: Path, source: Path) -> DigestSettings:
         attach_calendar=v["digest.attach_calendar"],
         outbox=outbox,
         max_items=v["digest.max_items"],
+        review_day=v["digest.review_day"],
         templates=base / v["digest.templates"] if v["digest.templates"] else None,
     )
 

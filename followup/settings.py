@@ -42,6 +42,8 @@ class DigestSettings:
     outbox: Path
     max_items: int
     templates: Path | None
+    review_day: int | None = 0
+    """The weekday (0 Monday) whose digest carries the weekly review; None: never."""
 
     @property
     def state_dir(self) -> Path:

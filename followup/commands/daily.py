@@ -21,6 +21,7 @@ from followup.commands import settled
 from followup.commands.draft_files import load_templates
 from followup.commands.evaluation import Evaluation, evaluate
 from followup.commands.memory import MEMORY_FILE, save_memory
+from followup.core import weekly
 from followup.core.digest import Digest, build_digest, worth_sending
 from followup.core.history import History
 from followup.delivery.deliver import Outcome, deliver
@@ -58,6 +59,11 @@ def digest_for(
         templates=templates.by_name,
         rules=config.rules,
         max_items=config.digest.max_items,
+        review=weekly.review_section(
+            evaluation.history.log.entries, evaluation.entries, today, config.rules
+        )
+        if weekly.is_review_day(today, config.digest.review_day)
+        else None,
     )
 
 

@@ -26,7 +26,7 @@ from followup.commands.undo import (
 from followup.core.birthdays import cell_value
 from followup.core.channels import channel as contact_channel
 from followup.core.identity import contact_key, find_contact, identities
-from followup.core.log import WORKBOOK_EDIT, LogEntry, entries_by_row
+from followup.core.log import REPLY, WORKBOOK_EDIT, LogEntry, entries_by_row
 from followup.core.model import LAST_DAY, MAX_DAYS, Contact, HowMet, Stage, Status
 from followup.core.rules import follow_up, touches_made
 from followup.errors import FollowupError, UsageError, WorkbookError
@@ -158,7 +158,9 @@ def _refuse_a_second(evaluation: Evaluation, contact: Contact, on: date, today: 
     """Stop a `done` the Log already records for that person and day (see plan_done)."""
     logged = entries_by_row(evaluation.contents.contacts, evaluation.history.log.entries)
     same_day = [
-        e for e in logged.get(contact.row, []) if e.day == on and e.channel != WORKBOOK_EDIT
+        e
+        for e in logged.get(contact.row, [])
+        if e.day == on and e.channel not in (WORKBOOK_EDIT, REPLY)
     ]
     if same_day:
         day = "today" if on == today else f"on {on.isoformat()}"

@@ -109,13 +109,15 @@ def build_digest(
     templates: Mapping[str, DraftTemplate] | None = None,
     rules: RuleSettings | None = None,
     max_items: int = 0,
+    review: Section | None = None,
 ) -> Digest:
     """The digest for `today`: Overdue, Due today, Coming up and Workbook problems.
 
     Within a section people are ranked by priority (A first), then by how overdue. Only the
     first `max_items` (0: everyone) are listed, so a long backlog stays readable; the rest are
     counted. `templates` (from drafts.load_templates) and `rules` pick each person's draft;
-    without templates the email links open a blank message.
+    without templates the email links open a blank message. Birthdays coming up, and the weekly
+    `review` (core/weekly.py) when given, follow the people due.
     """
     rules = rules or _DEFAULT_RULES
     ranked = sorted(
@@ -137,6 +139,8 @@ def build_digest(
     greet = partial(drafts.greeting, templates=templates or {}, your_name=your_name)
     if section := birthdays.birthday_section(coming, today, greet, _reach, _day):
         sections.append(section)
+    if review is not None:
+        sections.append(review)
     if problems:
         cards = tuple(_problem_card(problem) for problem in problems)
         sections.append(Section(*_PROBLEMS, len(problems), cards))

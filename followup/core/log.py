@@ -24,6 +24,8 @@ HEADER = ("Date", "Name", "Email", "Channel", "Note")
 CHANNELS = ("email", "phone", "linkedin", "note", "meeting")
 WORKBOOK_EDIT = "workbook edit"
 """The channel of a row the run adds for a Last contact moved by hand."""
+REPLY = "reply"
+"""The channel of a row sync adds for a contact's answer: it is theirs, so no follow-up."""
 
 
 @dataclass(frozen=True)
