@@ -366,12 +366,19 @@ def _write_file(path: Path, data: bytes, fix: str) -> None:
     type=click.Choice(CHANNELS, case_sensitive=False),
     help="How you reached them (default: email, else LinkedIn, else phone, by what the row has).",
 )
+@click.option("--again", is_flag=True, help="Record a second follow-up with them on the same day.")
 def done(
-    ctx: Context, name: tuple[str, ...], on: date | None, note: str, channel: str | None
+    ctx: Context,
+    name: tuple[str, ...],
+    on: date | None,
+    note: str,
+    channel: str | None,
+    again: bool,
 ) -> None:
     """Record a follow-up: sets Last contact, adds 1 to Follow-ups, adds a row to the Log sheet.
 
-    NAME is the contact's name, the start of it, or their email, in any case. Nothing changes
+    NAME is the contact's name or any whole word of it ("lima" for Ana Lima), their email, or
+    #ROW, in any case and without accents. `followup undo` takes it back. Nothing changes
     (exit 1) while the workbook is open in Excel or LibreOffice; close it and run again.
     """
     from followup.commands import edits
@@ -388,6 +395,7 @@ def done(
             channel=channel,
             note=note,
             today=ctx.today,
+            again=again,
         ),
     )
     click.echo("\n".join(change.lines))
@@ -399,8 +407,8 @@ def done(
 def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
     """Set Follow up on: be reminded of NAME in DAYS days, or on --until DATE.
 
-    That date wins over the computed one. Nothing changes (exit 1) while the workbook is open
-    in Excel or LibreOffice.
+    NAME is found as by `done`. That date wins over the computed one; `followup undo` takes
+    it back. Nothing changes (exit 1) while the workbook is open in Excel or LibreOffice.
     """
     from followup.commands import edits
 
@@ -410,7 +418,7 @@ def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
         ctx.config,
         ctx.today,
         ctx.now,
-        lambda evaluation: edits.plan_snooze(evaluation, " ".join(words), day),
+        lambda evaluation: edits.plan_snooze(evaluation, " ".join(words), day, today=ctx.today),
     )
     click.echo("\n".join(change.lines))
 
@@ -433,6 +441,19 @@ def sync(ctx: Context) -> None:
     except MailboxError as error:
         raise DeliveryError(str(error)) from None
     click.echo("\n".join([*synced.problems, *synced.lines]))
+
+
+@command(cli)
+def undo(ctx: Context) -> None:
+    """Take back the last `done` or `snooze`: its cells and its Log row.
+
+    Only once, and only while those cells still hold what it wrote: an edit you made since is
+    never overwritten. Nothing changes (exit 1) while the workbook is open.
+    """
+    from followup.commands import edits
+
+    change = edits.undo_last(ctx.config, ctx.today, ctx.now)
+    click.echo("\n".join(change.lines))
 
 
 @command(cli, name="import")

@@ -20,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from followup.core.model import MAX_DAYS, HowMet, RuleSettings
-from followup.core.needs_info import WEEKDAYS
 from followup.errors import ConfigError
 from followup.settings import (
     Config,
@@ -32,6 +31,7 @@ from followup.settings import (
 )
 
 DEFAULT_CONFIG = "config.toml"
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CONFIG_ENV = "FOLLOWUP_CONFIG"
 
 
@@ -131,15 +131,15 @@ def _host(value: Any) -> str:
 
 
 def _weekday(value: Any) -> int | None:
-    """A day of the week by name ("Monday", "mon", any case) as 0-6; empty: None."""
+    """A day of the week by name ("Monday", "mon", any case) as 0-6; "off" or empty: None."""
     if isinstance(value, str):
         name = value.strip().lower()
-        if not name:
+        if name in ("", "off"):
             return None
-        for number, day in enumerate(WEEKDAYS):
+        for number, day in enumerate(_WEEKDAYS):
             if len(name) >= 3 and day.startswith(name):
                 return number
-    raise ValueError("must be a day of the week, such as Monday, or empty")
+    raise ValueError("must be a day of the week, such as monday, or off")
 
 
 def _one_of(*choices: str) -> Callable[[Any], str]:
@@ -247,9 +247,22 @@ SCHEMA: tuple[Key, ...] = (
     Key(
         "digest", "to", "", "Your own email address: the only address followup writes to.", _address
     ),
-    Key("digest", "name", "", "Your name, used to sign drafted messages.", _line),
+    Key(
+        "digest",
+        "name",
+        "",
+        "Your name, used to sign drafted messages; empty: the name in smtp.from or digest.to.",
+        _line,
+    ),
     Key(
         "digest", "time", "07:30", "Time of day `followup schedule` sends the digest.", _clock_time
+    ),
+    Key(
+        "digest",
+        "review_day",
+        "monday",
+        "Day whose digest tells the story of the week (monday ... sunday), or off.",
+        _weekday,
     ),
     Key(
         "digest",
@@ -291,8 +304,8 @@ SCHEMA: tuple[Key, ...] = (
     Key(
         "digest",
         "needs_info_day",
-        "Monday",
-        "Weekday the digest names people who need a date (Monday-Sunday; empty: never).",
+        "monday",
+        "Day whose digest names the people who need a date (monday ... sunday), or off.",
         _weekday,
     ),
     Key("smtp", "host", "", "SMTP server; empty: digests are only written to the outbox.", _host),
@@ -610,7 +623,9 @@ def _digest(v: dict[str, Any], base: Path, source: Path) -> DigestSettings:
         )
     return DigestSettings(
         to=v["digest.to"],
-        your_name=v["digest.name"],
+        your_name=v["digest.name"]
+        or _display_name(v["smtp.from"])
+        or _display_name(v["digest.to"]),
         send_time=v["digest.time"],
         timezone=v["digest.timezone"],
         send_when_empty=v["digest.send_when_empty"],
@@ -619,7 +634,13 @@ def _digest(v: dict[str, Any], base: Path, source: Path) -> DigestSettings:
         max_items=v["digest.max_items"],
         templates=templates,
         needs_info_day=v["digest.needs_info_day"],
+        review_day=v["digest.review_day"],
     )
+
+
+def _display_name(address: str) -> str:
+    """The name in "Ann Lee <ann@example.com>", or "" for a bare address."""
+    return " ".join(email.utils.parseaddr(address)[0].split())
 
 
 def _smtp(v: dict[str, Any], source: Path) -> SmtpSettings | None:

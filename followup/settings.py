@@ -44,6 +44,8 @@ class DigestSettings:
     templates: Path | None
     needs_info_day: int | None
     """0 (Monday) to 6: the day the digest names people who need a date; None: never."""
+    review_day: int | None = 0
+    """The weekday (0 Monday) whose digest carries the weekly review; None: never."""
 
     @property
     def state_dir(self) -> Path:

@@ -396,3 +396,28 @@ def test_without_email_the_draft_is_shown_for_the_channel_they_have(
     assert shown in digest.html
     assert "<S>" not in digest.html and "<Ann>" not in digest.html
     assert not any(h.startswith("mailto:") for h in hrefs(digest.html))
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [{"email": "ann@example.com"}, {"linkedin": "linkedin.com/in/ann"}, {}],
+)
+def test_every_draft_is_in_both_the_text_and_the_html_part(reach: dict) -> None:
+    person = entry(
+        "Ann Lee",
+        Status.DUE_TODAY,
+        how_met=HowMet.NETWORKING_EVENT,
+        met_on=TODAY - timedelta(days=2),
+        where_met="PyData Berlin",
+        **reach,
+    )
+    digest = build_digest([person], [], TODAY, your_name="Sam", templates=TEMPLATES)
+    thanks = "Thank you for the conversation at PyData Berlin; I really enjoyed it."
+    assert f"\n    Hi Ann,\n\n    {thanks}" in digest.text
+    assert html.escape(thanks) in digest.html
+    assert "Networking event (PyData Berlin), 2 days ago" in digest.text
+    if reach.get("email"):
+        assert (
+            "  Draft email:\n    Subject: Great to meet you at PyData Berlin\n\n    Hi Ann,\n"
+            in (digest.text)
+        )

@@ -136,10 +136,15 @@ def test_done_clears_a_follow_up_on_it_has_reached_and_keeps_a_later_last_contac
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("an", "'an' matches 3 contacts in Contacts:\n  row 2: Ann Lee, Acme (ann@example.com)\n"
-               "  row 3: Anna Berg, Globex\n  row 4: Ann Leeson, Initech (al@example.com)\n"),
+        ("ann", "'ann' matches 2 contacts in Contacts:\n  row 2: Ann Lee, Acme (ann@example.com)\n"
+                "  row 4: Ann Leeson, Initech (al@example.com)\n"),
+        ("an", "No name in Contacts has 'an' as a whole word; it is the start of these names:\n"
+               "  row 2: Ann Lee, Acme (ann@example.com)\n  row 3: Anna Berg, Globex\n"
+               "  row 4: Ann Leeson, Initech (al@example.com)\nType the whole word"),
         ("ann le", "row 2: Ann Lee"),
-        ("zed", "No contact in Contacts is called 'zed'"),
+        ("zed", "No contact in Contacts has 'zed' as their name, a word of it, or their email. "
+                "Check the spelling"),
+        ("ann leeon", "Did you mean Ann Leeson (row 4)"),
     ],
 )  # fmt: skip
 def test_an_ambiguous_or_unknown_name_changes_nothing_and_exits_2(
@@ -339,3 +344,92 @@ def test_done_refuses_when_the_cell_it_needs_is_hidden_by_a_merged_range(tmp_pat
     assert "nothing was changed" in done.output
     assert book.read_bytes() == before
     assert invoke(tmp_path, "done", "bo").exit_code == 0  # row 5 is clear of it
+
+
+def test_a_second_done_the_same_day_is_refused_unless_again(folder: Path) -> None:
+    book = folder / "contacts.xlsx"
+    assert invoke(folder, "done", "bo").exit_code == 0
+    before = book.read_bytes()
+    twice = invoke(folder, "done", "bo", "chen")
+    assert twice.exit_code == 2
+    assert twice.output == (
+        "followup: A follow-up with Bo Chen today is already in the Log (email), so nothing was "
+        "changed. If you really followed up twice, add --again; to take the last one back, run "
+        "`followup undo`.\n"
+    )
+    assert book.read_bytes() == before
+    again = invoke(folder, "done", "bo", "--again")
+    assert again.exit_code == 0, again.output
+    assert "Follow-ups 2" in again.output
+    assert len(log_rows(book)) == 3
+
+
+def test_undo_takes_back_the_last_done_cells_and_log_row(folder: Path) -> None:
+    book = folder / "contacts.xlsx"
+    assert invoke(folder, "done", "bo", "--on", "2026-03-09").exit_code == 0
+    before = keep_copy(book)
+    done = invoke(folder, "done", "ann leeson", "--note", "Coffee")
+    assert done.exit_code == 0, done.output
+    undone = invoke(folder, "undo")
+    assert undone.exit_code == 0, undone.output
+    assert undone.output == (
+        "Undid the follow-up with Ann Leeson recorded on 2026-03-11 (row 4): Last contact back "
+        "to 2026-01-05, Follow-ups back to 1, Follow up on back to 2026-03-09, Log row 3 "
+        "emptied.\n"
+    )
+    assert changed_cells(before, book, "Contacts") == {}
+    assert log_rows(book) == log_rows(before)
+    again = invoke(folder, "undo")
+    assert again.exit_code == 2
+    assert "There is nothing to undo" in again.output
+
+
+def test_undo_takes_back_a_snooze(folder: Path) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    assert invoke(folder, "snooze", "chen", "14").exit_code == 0
+    undone = invoke(folder, "undo")
+    assert undone.exit_code == 0, undone.output
+    assert undone.output == (
+        "Undid the snooze of Bo Chen recorded on 2026-03-11 (row 5): Follow up on back to blank.\n"
+    )
+    assert changed_cells(before, book, "Contacts") == {}
+
+
+def test_undo_refuses_when_the_cells_changed_since(folder: Path) -> None:
+    import openpyxl
+
+    book = folder / "contacts.xlsx"
+    assert invoke(folder, "done", "bo").exit_code == 0
+    workbook = openpyxl.load_workbook(book)
+    workbook["Contacts"].cell(ROW["Bo Chen"], COL["Last contact"]).value = date(2026, 3, 10)
+    workbook.save(book)
+    before = book.read_bytes()
+    undone = invoke(folder, "undo")
+    assert undone.exit_code == 1
+    assert undone.output == (
+        "followup: Cannot undo the follow-up with Bo Chen recorded on 2026-03-11: Last contact "
+        "in row 5 now holds 2026-03-10, not the 2026-03-11 it wrote, so it was changed since "
+        "and nothing was changed now. Correct the row by hand if you need to.\n"
+    )
+    assert book.read_bytes() == before
+
+
+def test_a_damaged_undo_record_is_set_aside(folder: Path) -> None:
+    assert invoke(folder, "snooze", "bo", "3").exit_code == 0
+    state = next(folder.rglob("undo.json"))
+    state.write_text('{"command": "rm -rf"}', encoding="utf-8")
+    undone = invoke(folder, "undo")
+    assert undone.exit_code == 2
+    assert "There is nothing to undo" in undone.output
+    assert state.with_name("undo.json.bad").exists()
+
+
+def test_done_says_why_there_is_no_next_follow_up(folder: Path) -> None:
+    assert invoke(folder, "done", "bo", "--on", "2026-03-09").exit_code == 0
+    done = invoke(folder, "done", "bo")
+    assert done.exit_code == 0, done.output
+    assert done.output.endswith(
+        "No next follow-up: the job application follow-ups are all made, so give them space "
+        "unless they get in touch (set Follow up on for a reminder).\n"
+    )

@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import followup
 from followup.commands import daily
@@ -75,7 +77,7 @@ def test_the_application_draft_asks_what_the_hiring_manager_wants_and_for_a_conv
     body = draft(person(how_met=HowMet.JOB_APPLICATION)).body
     assert "interested" in body
     assert "hiring manager" in body
-    assert "informational conversation" in body
+    assert "short conversation" in body
 
 
 @pytest.mark.parametrize("name", drafts.TEMPLATE_NAMES)
@@ -103,7 +105,7 @@ def test_blank_cells_still_read_well_and_workbook_text_is_never_a_placeholder() 
     made = draft(person(name="", company="", how_met=HowMet.JOB_APPLICATION), your_name="")
     assert made.body.startswith("Hi there,")
     assert "applied to your organisation" in made.body
-    assert made.body.endswith("Thank you for your time,")
+    assert made.body.endswith("whenever it suits you."), "no sign-off left dangling"
     sneaky = draft(person(name="$your_name", company="${company} costs $5"))
     assert sneaky.body.startswith("Hi $your_name,")
 
@@ -263,9 +265,122 @@ def test_the_daily_job_uses_the_configured_folder_and_reports_its_problems(tmp_p
 
 
 def test_every_placeholder_has_a_value() -> None:
-    template = DraftTemplate("$name", " ".join(f"${p}" for p in sorted(drafts.PLACEHOLDERS)))
-    contact = person(role="CTO", referred_by="Tom", how_met=HowMet.REFERRAL)
+    template = DraftTemplate("$name", " | ".join(f"${p}" for p in sorted(drafts.PLACEHOLDERS)))
+    contact = person(
+        role="CTO",
+        referred_by="Tom",
+        how_met=HowMet.REFERRAL,
+        where_met="PyData",
+        notes="Talked about pipelines. Two kids.",
+    )
     made = drafts.fill("referral_intro", template, contact, "Sam")
     assert made == Draft(
-        "referral_intro", "Ann Lee", "Acme Ann referral 1 March 2026 Ann Lee Tom CTO Sam"
+        "referral_intro",
+        "Ann Lee",
+        "about pipelines |  at Acme |  at PyData | Acme | Ann | referral | 1 March 2026 | Ann Lee"
+        " | Tom | CTO | what the hiring manager is most looking for | Sam",
     )
+
+
+# --- drafts that know the person -------------------------------------------------------------
+
+SHAPES = [
+    {},
+    {"name": "", "company": "", "role": "", "met_on": None},
+    {"name": "Dr.", "company": "  ", "notes": "Talked about"},
+    {"where_met": "PyData Berlin", "notes": "Talked about Rust data pipelines. Has two kids."},
+    {"where_met": "at the Leeds meetup.", "notes": "Discussed: hiring plans!"},
+    {"where_met": "x" * 200, "notes": "Spoke about " + "y" * 200},
+    {"role": "Hiring Manager"},
+    {"role": "Senior Technical Recruiter", "company": "Globex"},
+    {"role": "Talent Acquisition Partner", "referred_by": "Tom"},
+    {"notes": "[fill me in] $first_name {x}", "where_met": "<b>Gala</b>"},
+]
+_BLANKS = ("[", "]", "$", "{", "}", "<", ">", "  ", " ,", " .", " ;", "..")
+
+
+@pytest.mark.parametrize("name", drafts.TEMPLATE_NAMES)
+@pytest.mark.parametrize("shape", range(len(SHAPES)))
+@pytest.mark.parametrize("your_name", ["Sam Smith", ""])
+def test_no_draft_ever_holds_a_blank_or_a_placeholder(
+    name: str, shape: int, your_name: str
+) -> None:
+    fields = SHAPES[shape]
+    made = drafts.fill(name, BUILT_IN.by_name[name], person(**fields), your_name)
+    text = made.subject + "\n" + made.body
+    typed = "".join(str(value) for value in fields.values())
+    for blank in _BLANKS:
+        if blank not in typed:  # what the user typed in a cell may hold anything
+            assert blank not in text, (blank, text)
+    assert made.body.startswith("Hi ")
+    last = made.body.splitlines()[-1]
+    assert last == your_name if your_name else not last.endswith(","), "no dangling sign-off"
+
+
+def test_where_we_met_and_what_you_talked_about_make_the_thanks_specific() -> None:
+    made = draft(
+        person(
+            how_met=HowMet.NETWORKING_EVENT,
+            where_met="PyData Berlin",
+            notes="Talked about Rust data pipelines. She has two kids.",
+        )
+    )
+    assert made.subject == "Great to meet you at PyData Berlin"
+    assert made.body == (
+        "Hi Ann,\n\nThank you for the conversation at PyData Berlin about Rust data pipelines; "
+        "I really enjoyed it. If there is ever anything I can help with, just let me know.\n\n"
+        "Best wishes,\nSam Smith"
+    )
+    private = draft(person(how_met=HowMet.NETWORKING_EVENT, notes="Seemed grumpy. Two kids."))
+    assert "grumpy" not in private.body, "only a note saying what you talked about is used"
+    assert "Thank you for the conversation; I really enjoyed it." in private.body
+
+
+@pytest.mark.parametrize(
+    ("role", "asks"),
+    [
+        ("Engineer", "Could you share what the hiring manager is most looking for?"),
+        ("Hiring Manager", "Could you share what you are most looking for in the role?"),
+        ("Technical recruiter", "Could you share where my application stands, and what the "
+                                "hiring manager is most looking for?"),
+    ],
+)  # fmt: skip
+def test_the_application_draft_speaks_to_the_hiring_manager_or_recruiter(
+    role: str, asks: str
+) -> None:
+    made = draft(person(how_met=HowMet.JOB_APPLICATION, role=role))
+    assert asks in made.body
+
+
+def test_the_action_speaks_to_the_hiring_manager_themself() -> None:
+    from followup.core.rules import follow_up
+
+    hiring = person(how_met=HowMet.JOB_APPLICATION, role="Hiring manager", email="a@b.co")
+    assert follow_up(hiring, TODAY, RULES).action == (
+        "Send a polite follow-up by email: restate your interest and ask what they are looking "
+        "for in the role."
+    )
+
+
+def test_the_signature_is_the_sending_accounts_name_when_digest_name_is_empty(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[digest]\nto = "Sam Smith <sam@example.com>"\n', encoding="utf-8"
+    )
+    assert load_config(tmp_path / "config.toml").digest.your_name == "Sam Smith"
+    (tmp_path / "config.toml").write_text(
+        '[digest]\nto = "sam@example.com"\n[smtp]\nhost = "localhost"\n'
+        'from = "Sam S <sam@example.com>"\n',
+        encoding="utf-8",
+    )
+    assert load_config(tmp_path / "config.toml").digest.your_name == "Sam S"
+    (tmp_path / "config.toml").write_text('[digest]\nto = "sam@example.com"\n', encoding="utf-8")
+    assert load_config(tmp_path / "config.toml").digest.your_name == ""
+
+
+@given(st.text(max_size=120), st.text(max_size=120))
+def test_any_notes_and_place_give_a_phrase_or_nothing(notes: str, where: str) -> None:
+    about, place = drafts.topic(notes), drafts.at_place(where)
+    assert about == about.strip() and "\n" not in about and len(about) <= 80
+    assert place == "" or (place.startswith(" ") and "\n" not in place and len(place) <= 84)

@@ -7,7 +7,7 @@ come three to a file. The workbook is then compared cell by cell and part by par
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -321,3 +321,27 @@ def test_a_line_that_is_not_csv_is_bad_usage_naming_the_line(
     assert done.exit_code == 2, done.output
     assert says in " ".join(done.output.split())
     assert (folder / "contacts.xlsx").read_bytes() == before
+
+
+def test_a_vcard_birthday_is_imported_with_or_without_its_year(folder: Path) -> None:
+    cards = "".join(
+        f"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:{name}\r\nBDAY{bday}\r\nEND:VCARD\r\n"
+        for name, bday in [
+            ("Rita Moreno", ":--0314"),
+            ("Omar Haddad", ":19850312"),
+            ("Kim Park", ":1990-07-01T00:00:00Z"),
+            ("Old Timer", ";VALUE=text:circa 1800"),
+        ]
+    )
+    done = import_file(folder, "vcard", "birthdays.vcf", cards.encode())
+    assert done.exit_code == 0, done.output
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(folder / "contacts.xlsx").active
+    column = [cell.value for cell in sheet[1]].index("Birthday") + 1
+    assert [sheet.cell(row, column).value for row in range(5, 9)] == [
+        "14 March",
+        datetime(1985, 3, 12),
+        datetime(1990, 7, 1),
+        None,
+    ]

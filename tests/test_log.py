@@ -291,6 +291,16 @@ def test_the_referrer_is_thanked_once_the_referral_is_followed_up() -> None:
     assert review(people, log, told, TODAY).thanks == ()
 
 
+def test_no_thanks_while_the_referral_has_not_answered() -> None:
+    """A nudge is nothing to thank the referrer for: only an answer (Status moved on) is."""
+    bo, cy = referral()
+    log = Log((LogEntry(D("2026-03-10"), "Cy Diaz", "", "email"),), 1)
+    waiting = [bo, replace(cy, stage=Stage.WAITING)]
+    assert review(waiting, log, Memory({}), TODAY).thanks == ()
+    (thanks,) = review([bo, replace(cy, stage=Stage.ACTIVE)], log, Memory({}), TODAY).thanks
+    assert thanks.referred.name == "Cy Diaz"
+
+
 def test_no_thanks_to_someone_not_to_be_contacted() -> None:
     log = Log((LogEntry(D("2026-03-10"), "Cy Diaz"),), 1)
     assert review(referral(stage=Stage.DO_NOT_CONTACT), log, Memory(), TODAY).thanks == ()

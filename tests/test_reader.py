@@ -514,3 +514,11 @@ def test_a_row_digest_sees_values_and_types_but_not_the_runs_own_columns() -> No
     assert digest(True, "Ann", "", 2.0) != row  # cells moved
     assert digest("Ann", True, "", 2.0, "", "x") != row
     assert digest("Ann", True, "", -1.0) != digest("Ann", True, "", -2.0)  # equal hash()
+
+
+@pytest.mark.parametrize("header", ["Where we met", "Event", "occasion"])
+def test_where_we_met_is_an_optional_column_by_any_of_its_names(header: str) -> None:
+    from followup.workbook.columns import match_header
+
+    column = match_header(header)
+    assert column is not None and column.key == "where_met"

@@ -160,7 +160,7 @@ def test_follow_ups_column_beyond_implied_touches_moves_to_next_step() -> None:
     assert info.next_date == d("2026-03-23")
     assert info.action == (
         "Send a short update on how you used their advice"
-        " in a handwritten note (or find their email)."
+        " with a handwritten note (or find their email)."
     )
 
 
@@ -302,9 +302,9 @@ def test_needs_info_action_asks_for_a_date() -> None:
             {"email": "ada@example.com", "linkedin": "linkedin.com/in/ada", "phone": "555"},
             "by email",
         ),
-        ({"linkedin": "linkedin.com/in/ada", "phone": "555"}, "in a LinkedIn message"),
+        ({"linkedin": "linkedin.com/in/ada", "phone": "555"}, "by LinkedIn message"),
         ({"phone": "+44 20 7946 0000"}, "by phone"),
-        ({"email": "   "}, "in a handwritten note (or find their email)"),
+        ({"email": "   "}, "with a handwritten note (or find their email)"),
     ],
     ids=["email", "linkedin", "phone", "none"],
 )

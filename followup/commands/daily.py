@@ -21,9 +21,11 @@ from followup.commands import settled
 from followup.commands.draft_files import load_templates
 from followup.commands.evaluation import Evaluation, evaluate
 from followup.commands.memory import MEMORY_FILE, save_memory
+from followup.core import weekly
 from followup.core.digest import Digest, build_digest, worth_sending
 from followup.core.digest_render import Section
 from followup.core.history import History
+from followup.core.model import on_weekday
 from followup.core.needs_info import needs_info_section
 from followup.delivery.deliver import Outcome, deliver
 from followup.errors import ConfigError, DeliveryError, FollowupError, WorkbookError
@@ -61,9 +63,21 @@ def digest_for(
         templates=templates.by_name,
         rules=config.rules,
         max_items=config.digest.max_items,
-        mentions=[s for s in [_needs_info(config, evaluation, today)] if s],
+        mentions=_weekly_sections(config, evaluation, today),
         mark_done_to=config.digest.to if config.imap else "",
     )
+
+
+def _weekly_sections(config: Config, evaluation: Evaluation, today: date) -> list[Section]:
+    """The sections a digest carries once a week: who needs a date, and the week's story."""
+    review = (
+        weekly.review_section(
+            evaluation.history.log.entries, evaluation.entries, today, config.rules
+        )
+        if on_weekday(today, config.digest.review_day)
+        else None
+    )
+    return [s for s in (_needs_info(config, evaluation, today), review) if s is not None]
 
 
 def _needs_info(config: Config, evaluation: Evaluation, today: date) -> Section | None:
@@ -189,7 +203,7 @@ class _Run:
     def deliver(self, evaluation: Evaluation, digest: Digest, *, force: bool) -> Outcome:
         """Deliver the digest when it is worth sending (and the queue of earlier ones)."""
         config = self.config
-        due = worth_sending(evaluation.entries, evaluation.contents.problems) or bool(
+        due = worth_sending(evaluation.entries, evaluation.contents.problems, self.today) or bool(
             _needs_info(config, evaluation, self.today)
         )
         outcome = deliver(

@@ -341,7 +341,7 @@ def check_last_digest(
     quiet = (
         isinstance(read, evaluation.Evaluation)
         and not config.digest.send_when_empty
-        and not worth_sending(read.entries, read.contents.problems)
+        and not worth_sending(read.entries, read.contents.problems, today)
     )
     if quiet:
         detail = f"{since}; none is needed: nobody is due today"

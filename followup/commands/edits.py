@@ -1,4 +1,4 @@
-"""The commands that change the user's own cells on purpose: done, snooze and import.
+"""The commands that change the user's own cells on purpose: done, snooze, undo and import.
 
 Each is planned as a pure `Change` from the evaluated workbook (the cells to write, how the
 contacts must read back, the Log rows, what to tell the user), then `apply` saves it under the
@@ -17,22 +17,30 @@ from pathlib import Path
 
 from followup.commands.evaluation import Evaluation, evaluate
 from followup.commands.importers import Imported
+from followup.commands.undo import (
+    FIELDS,
+    Undoable,
+    forget_undoable,
+    load_undoable,
+    save_undoable,
+)
+from followup.core.birthdays import cell_value
 from followup.core.channels import channel as contact_channel
-from followup.core.identity import find_contact, identities
-from followup.core.log import REPLY, LogEntry
+from followup.core.identity import contact_key, find_contact, identities
+from followup.core.log import REPLY, WORKBOOK_EDIT, LogEntry, entries_by_row
 from followup.core.mail_sync import Touch
-from followup.core.model import LAST_DAY, MAX_DAYS, Contact, HowMet, Stage
+from followup.core.model import LAST_DAY, MAX_DAYS, Contact, HowMet, Stage, Status
 from followup.core.rules import follow_up, touches_made
 from followup.errors import FollowupError, UsageError, WorkbookError
 from followup.settings import Config
 from followup.workbook import guards
 from followup.workbook.cells import MAX_COUNT, Cells, is_blank, new_cell_text
-from followup.workbook.columns import USER_COLUMNS, cell_address
+from followup.workbook.columns import OPTIONAL_COLUMNS, USER_COLUMNS, cell_address
 from followup.workbook.reader import SheetContents
 from followup.workbook.saving import save_workbook
 from followup.workbook.sheet_guard import open_workbook
 
-_HEADERS = {column.key: column.header for column in USER_COLUMNS}
+_HEADERS = {column.key: column.header for column in USER_COLUMNS + OPTIONAL_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,9 @@ class Change:
     expected: tuple[Contact, ...]  # the contacts as they must read back after the save
     new_entries: tuple[LogEntry, ...] = ()
     lines: tuple[str, ...] = ()
+    undoable: Undoable | None = None  # what `followup undo` needs to take this back
+    cleared_log_rows: tuple[int, ...] = ()  # the Log rows an undo empties
+    undone: bool = False  # an undo: its record is forgotten once saved
 
 
 class _Columns:
@@ -96,8 +107,12 @@ def plan_done(
     channel: str | None,
     note: str,
     today: date,
+    again: bool = False,
 ) -> Change:
     """Record a follow-up made `on` a day: Last contact, Follow-ups + 1 and a Log row.
+
+    A second follow-up with the same person on the same day is refused unless `again`: typing
+    the command twice must not count two.
 
     Follow-ups becomes one more than the touches the rules already count (the column, the Log,
     or a Last contact after Met on), so a first `done` after typing dates by hand counts right.
@@ -106,13 +121,27 @@ def plan_done(
     """
     contents = evaluation.contents
     contact = find_contact(_contacts(evaluation), query, contents.sheet)
+    if not again:
+        _refuse_a_second(evaluation, contact, on, today)
     columns = _Columns(contents)
     note, changed = new_cell_text(note.strip())
     updated, entry, said = _done(columns, contact, evaluation, on, channel, note, today)
     lines = [said, _next(updated, config, today)]
     if changed:
         lines.append(f"The note was {changed}.")
-    return Change(columns.cells, _expected(contents, updated), (entry,), tuple(lines))
+    log = evaluation.history.log
+    undoable = Undoable(
+        "done",
+        today,
+        contact_key(contact),
+        contact.name,
+        _before_after(contact, updated),
+        log.next_row + (0 if log.header_row else 1),  # below the header a new Log gets
+        entry,
+    )
+    return Change(
+        columns.cells, _expected(contents, updated), (entry,), tuple(lines), undoable=undoable
+    )
 
 
 def _done(
@@ -158,13 +187,40 @@ def _done(
     return updated, entry, f"{contact.name} (row {row}): {said}; {logged}"
 
 
-def plan_snooze(evaluation: Evaluation, query: str, until: date) -> Change:
+def _refuse_a_second(evaluation: Evaluation, contact: Contact, on: date, today: date) -> None:
+    """Stop a `done` the Log already records for that person and day (see plan_done)."""
+    logged = entries_by_row(evaluation.contents.contacts, evaluation.history.log.entries)
+    same_day = [
+        e
+        for e in logged.get(contact.row, [])
+        if e.day == on and e.channel not in (WORKBOOK_EDIT, REPLY)
+    ]
+    if same_day:
+        day = "today" if on == today else f"on {on.isoformat()}"
+        how = f" ({same_day[-1].channel})" if same_day[-1].channel else ""
+        raise UsageError(
+            f"A follow-up with {contact.name} {day} is already in the Log{how}, so nothing "
+            "was changed. If you really followed up twice, add --again; to take the last one "
+            "back, run `followup undo`."
+        )
+
+
+def _before_after(before: Contact, after: Contact) -> dict[str, tuple[date | int | None, ...]]:
+    """The fields a command changed, each as (before, after)."""
+    pairs = {name: (getattr(before, name), getattr(after, name)) for name in FIELDS}
+    return {name: pair for name, pair in pairs.items() if pair[0] != pair[1]}
+
+
+def plan_snooze(evaluation: Evaluation, query: str, until: date, *, today: date) -> Change:
     """Set Follow up on, which wins over every computed date."""
     contents = evaluation.contents
     contact = find_contact(_contacts(evaluation), query, contents.sheet)
     columns = _Columns(contents)
     updated, line = _snooze(columns, contact, until)
-    return Change(columns.cells, _expected(contents, updated), lines=(line,))
+    undoable = Undoable(
+        "snooze", today, contact_key(contact), contact.name, _before_after(contact, updated)
+    )
+    return Change(columns.cells, _expected(contents, updated), lines=(line,), undoable=undoable)
 
 
 def _snooze(columns: _Columns, contact: Contact, until: date) -> tuple[Contact, str]:
@@ -220,10 +276,93 @@ def _replied(columns: _Columns, contact: Contact, day: date) -> tuple[Contact, L
 
 
 def _next(contact: Contact, config: Config, today: date) -> str:
-    """The contact's next follow-up as the next run will compute it."""
+    """The contact's next follow-up as the next run will compute it, or why there is none."""
     result = follow_up(contact, today, config.rules)
-    when = f"{result.next_date.isoformat()} " if result.next_date else ""
-    return f"Next follow-up: {when}({result.status.label.lower()}). {result.action}"
+    if result.next_date is not None:
+        when = result.next_date
+        days = (when - today).days
+        span = "today" if days == 0 else f"in {days} day{'s' * (days != 1)}"
+        if days < 0:
+            span = f"{-days} day{'s' * (days != -1)} ago"
+        return f"Next follow-up: {when.isoformat()} ({when:%A}, {span}). {result.action}"
+    if result.status is Status.NEEDS_INFO:
+        return "No next follow-up yet: " + result.action[0].lower() + result.action[1:]
+    if contact.stage is not Stage.ACTIVE and result.status in (Status.CLOSED, Status.PAUSED):
+        return f"No next follow-up: their Status is {contact.stage.label}."
+    return (
+        f"No next follow-up: the {contact.how_met.value} follow-ups are all made, so give "
+        "them space unless they get in touch (set Follow up on for a reminder)."
+    )
+
+
+def plan_undo(evaluation: Evaluation, record: Undoable) -> Change:
+    """Put back the cells the last `done` or `snooze` changed, and empty the Log row a `done`
+    added, provided each still holds what the command wrote (else refuse, changing nothing)."""
+    contents = evaluation.contents
+    what = "follow-up with" if record.command == "done" else "snooze of"
+    taken = f"the {what} {record.name} recorded on {record.made.isoformat()}"
+    owners = [c for c in contents.contacts if contact_key(c) == record.key]
+    if len(owners) != 1:
+        raise FollowupError(
+            f"Cannot undo {taken}: {record.name} is no longer in {contents.sheet} under the "
+            "same email (or LinkedIn profile, or name and company), so nothing was changed."
+        )
+    contact = owners[0]
+    columns = _Columns(contents)
+    for name, (before, after) in record.fields.items():
+        now = getattr(contact, name)
+        if now != after:
+            raise FollowupError(
+                f"Cannot undo {taken}: {_HEADERS[name]} in row {contact.row} now holds "
+                f"{_shown(now)}, not the {_shown(after)} it wrote, so it was changed since and "
+                "nothing was changed now. Correct the row by hand if you need to."
+            )
+        columns.cells[(contact.row, columns[name])] = None if before in (None, 0) else before
+    cleared: tuple[int, ...] = ()
+    if record.entry is not None:
+        log = evaluation.history.log
+        rows = [r for e, r in zip(log.entries, log.rows, strict=False) if e == record.entry]
+        if not rows:
+            raise FollowupError(
+                f"Cannot undo {taken}: its row is no longer on the Log sheet, so it was changed "
+                "since and nothing was changed now."
+            )
+        cleared = (record.log_row if record.log_row in rows else rows[-1],)
+    updated = dataclasses.replace(
+        contact, **{name: before for name, (before, _) in record.fields.items()}
+    )
+    put_back = [
+        f"{_HEADERS[name]} back to {_shown(before)}" for name, (before, _) in record.fields.items()
+    ]
+    if cleared:
+        put_back.append(f"Log row {cleared[0]} emptied")
+    done = ", ".join(put_back) or "nothing needed changing"
+    line = f"Undid {taken} (row {contact.row}): {done}."
+    return Change(
+        columns.cells,
+        _expected(contents, updated),
+        lines=(line,),
+        cleared_log_rows=cleared,
+        undone=True,
+    )
+
+
+def _shown(value: date | int | None) -> str:
+    if value is None or value == 0:  # a count of 0 is written as a blank cell
+        return "blank"
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def undo_last(config: Config, today: date, now: datetime) -> Change:
+    """`followup undo`: take back the last `done` or `snooze`, if it can still be."""
+    record, warning = load_undoable(config.state_dir)
+    if record is None:
+        raise UsageError(
+            (warning + " " if warning else "")
+            + "There is nothing to undo: followup takes back only the last `done` or "
+            "`snooze`, once, and none is waiting to be undone."
+        )
+    return apply(config, today, now, lambda evaluation: plan_undo(evaluation, record))
 
 
 _IMPORTED_FIELDS = ("name", "company", "role", "email", "phone", "linkedin", "notes")
@@ -293,13 +432,15 @@ def plan_import(
         if day is not None:
             values["met_on"] = day
         values["priority"] = priority
-        added.append(Contact(row=row, how_met=how_met, **values))
+        added.append(Contact(row=row, how_met=how_met, birthday=person.birthday, **values))
         lines.append(f"{verb} row {row}: {_summary(added[-1])}")
     spread = spread_check_ins(added, today, config) if today and config else {}
     added = [dataclasses.replace(c, follow_up_on=spread.get(c.row)) for c in added]
     for contact in added:
         cells = {key: getattr(contact, key) for key in (*_IMPORTED_FIELDS, "met_on")}
         cells.update(how_met=how_met.label, priority=priority, follow_up_on=contact.follow_up_on)
+        if contact.birthday is not None:
+            cells["birthday"] = cell_value(contact.birthday)
         for key, value in cells.items():
             if value:
                 columns.cells[(contact.row, columns[key])] = value
@@ -447,6 +588,9 @@ def apply_locked(
         _refuse_hidden_cells(evaluation.contents, change.cells)
         if dry_run or before is None or not (change.cells or change.new_entries):
             return change
+        if change.undone and not (change.cells or change.cleared_log_rows):
+            forget_undoable(config.state_dir)
+            return change
         save_workbook(
             config.workbook,
             evaluation.contents,
@@ -456,9 +600,10 @@ def apply_locked(
             expected=change.expected,
             log=evaluation.history.log,
             new_entries=change.new_entries,
+            cleared_log_rows=change.cleared_log_rows,
             every_cell=True,
         )
-        return change
+        return _remember(config, change)
     except guards.WorkbookOpen as error:
         raise FollowupError(
             f"{name} was opened in {error.app} while followup was saving, so nothing was "
@@ -475,6 +620,27 @@ def apply_locked(
             f"Could not save {name} ({reason}), so nothing was changed. Check that "
             f"{config.workbook.path.parent} is writable and has free space."
         ) from None
+
+
+def _remember(config: Config, change: Change) -> Change:
+    """Keep what `followup undo` needs (or forget what an undo took back), once saved. The
+    change is made by then: a state folder that cannot be written costs only the undo."""
+    try:
+        if change.undone:
+            forget_undoable(config.state_dir)
+        elif change.undoable is not None:
+            save_undoable(change.undoable, config.state_dir)
+    except OSError as err:
+        reason = err.strerror or err
+        return dataclasses.replace(
+            change,
+            lines=(
+                *change.lines,
+                f"(followup could not note this in {config.state_dir} ({reason}), so "
+                "`followup undo` cannot take it back.)",
+            ),
+        )
+    return change
 
 
 def _refuse_hidden_cells(contents: SheetContents, cells: Cells) -> None:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from followup.core.birthdays import parse_birthday
+from followup.core.model import Birthday
 from followup.errors import UsageError
 from followup.workbook.cells import DateOrder, parse_date
 from followup.workbook.columns import normalize_header
@@ -35,6 +37,7 @@ class Imported:
     met_on: date | None = None
     notes: str = ""
     source: str = ""  # "line 5", "card 2"
+    birthday: Birthday | None = None
 
 
 def decode(data: bytes) -> str:
@@ -289,4 +292,14 @@ def _person(card: list[_Property], source: str) -> Imported:
         linkedin=linkedin,
         notes="\n".join(filter(None, notes)),
         source=source,
+        birthday=_birthday(_text(_pick(card, "BDAY"))),
     )
+
+
+def _birthday(value: str) -> Birthday | None:
+    """BDAY as vCard writes it (1990-03-14, 19900314, --03-14, --0314, with or without a
+    time); a text value ("circa 1990") is left out."""
+    try:
+        return parse_birthday(value) if value else None
+    except ValueError:
+        return None

@@ -26,9 +26,9 @@ class Channel(StrEnum):
 
 PHRASES: dict[Channel, str] = {
     Channel.EMAIL: "by email",
-    Channel.LINKEDIN: "in a LinkedIn message",
+    Channel.LINKEDIN: "by LinkedIn message",
     Channel.PHONE: "by phone",
-    Channel.NOTE: "in a handwritten note (or find their email)",
+    Channel.NOTE: "with a handwritten note (or find their email)",
 }
 """How the suggested action says each channel."""
 

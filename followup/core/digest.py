@@ -18,10 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
+from functools import partial
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from followup.core import drafts
+from followup.core import birthdays, drafts
 from followup.core.channels import Channel, channel, email_address
 from followup.core.digest_render import (
     Card,
@@ -54,6 +55,7 @@ _CROWD_ASK = "one short note each"
 
 # What a draft that cannot ride in a mailto: link is shown as, by the channel the row allows.
 _COPY_LABELS: dict[Channel, str] = {
+    Channel.EMAIL: "Draft email",
     Channel.LINKEDIN: "LinkedIn message to copy",
     Channel.PHONE: "Talking points for a call",
     Channel.NOTE: "Handwritten note (no email, LinkedIn or phone)",
@@ -83,10 +85,19 @@ class _Person(NamedTuple):
     draft: Draft | None
 
 
-def worth_sending(entries: Sequence[tuple[Contact, FollowUp]], problems: Sequence[Problem]) -> bool:
-    """True when someone is Overdue or Due today, or the workbook has a problem."""
+def worth_sending(
+    entries: Sequence[tuple[Contact, FollowUp]],
+    problems: Sequence[Problem],
+    today: date | None = None,
+) -> bool:
+    """True when someone is Overdue or Due today, the workbook has a problem, or (given
+    `today`) it is someone's birthday."""
     due = {Status.OVERDUE, Status.DUE_TODAY}
-    return bool(problems) or any(follow.status in due for _, follow in entries)
+    if bool(problems) or any(follow.status in due for _, follow in entries):
+        return True
+    return today is not None and bool(
+        birthdays.coming_birthdays([contact for contact, _ in entries], today, 0)
+    )
 
 
 def build_digest(
@@ -107,11 +118,13 @@ def build_digest(
     Within a section people are ranked by priority (A first), then by how overdue. Only the
     first `max_items` (0: everyone) are listed, so a long backlog stays readable; the rest are
     counted. `templates` (from drafts.load_templates) and `rules` pick each person's draft;
-    without templates the email links open a blank message. `mentions` (such as the weekly
-    needs-info one) come after the people and before the problems. With `mark_done_to` (the
-    user's own address, when sync reads their mailbox) people reached other than by email get
-    "mark done" and "snooze" links: a message to themselves that the next sync applies.
+    without templates the email links open a blank message. Birthdays coming up follow the
+    people due, then the `mentions` (the weekly needs-info and review sections), then the
+    problems. With `mark_done_to` (the user's own address, when sync reads their mailbox)
+    people reached other than by email get "mark done" and "snooze" links: a message to
+    themselves that the next sync applies.
     """
+    rules = rules or _DEFAULT_RULES
     ranked = sorted(
         (entry for entry in entries if entry[1].status in _SECTIONS),
         key=lambda entry: _rank(*entry, today),
@@ -119,8 +132,7 @@ def build_digest(
     listed = ranked[:max_items] if max_items else ranked
     left_out = [follow.status for _, follow in ranked[len(listed) :]]
     people = [
-        _Person(c, f, drafts.draft_for(c, templates or {}, rules or _DEFAULT_RULES, your_name))
-        for c, f in listed
+        _Person(c, f, drafts.draft_for(c, templates or {}, rules, your_name)) for c, f in listed
     ]
     sections = []
     for status, (title, colour) in _SECTIONS.items():
@@ -130,6 +142,10 @@ def build_digest(
             sections.append(
                 Section(title, colour, len(here) + more, _cards(here, today, mark_done_to), more)
             )
+    coming = birthdays.coming_birthdays([c for c, _ in entries], today, rules.lookahead_days)
+    greet = partial(drafts.greeting, templates=templates or {}, your_name=your_name)
+    if section := birthdays.birthday_section(coming, today, greet, _reach, _day):
+        sections.append(section)
     sections += mentions
     if problems:
         cards = tuple(_problem_card(problem) for problem in problems)
@@ -140,6 +156,8 @@ def build_digest(
     summary = _summary(
         statuses.count(Status.OVERDUE), statuses.count(Status.DUE_TODAY), len(problems)
     )
+    if born_today := sum(day == today for _, day in coming):
+        summary += f", {born_today} birthday{'s' * (born_today != 1)} today"
     if left_out:
         shown = f"{summary} (the top {len(listed)} are listed, and {len(left_out)} more)"
     else:
@@ -279,8 +297,10 @@ def _who(contact: Contact) -> str:
 
 
 def _history(contact: Contact, today: date) -> str:
-    """How you met and how long ago, e.g. "Networking event, 9 days ago"."""
+    """How you met and how long ago, e.g. "Networking event (PyData Berlin), 9 days ago"."""
     met = contact.how_met.label
+    if where := one_line(contact.where_met):
+        met += f" ({where})"
     if contact.met_on:
         met += f", {_ago(contact.met_on, today)}"
     if contact.last_contact and contact.last_contact != contact.met_on:
@@ -319,14 +339,19 @@ def _day(day: date) -> str:
 
 
 def _reach(contact: Contact, draft: Draft | None, mark_to: str = "") -> Reach:
-    """Links to the person; with no usable email, the draft to copy for the channel they have
-    (and, with `mark_to`, the links that mark the follow-up done or snooze it)."""
+    """Links to the person and their draft, shown in both parts: an email's with its subject
+    (the mail client that opens the text part has no link to click), else the message to copy
+    for the channel they have; with `mark_to`, links that mark the follow-up done or snooze it."""
     links = _links(contact, draft)
     way = channel(contact)
     if mark_to and way is not Channel.EMAIL:
         links += _mark_links(contact, mark_to)
-    if draft is None or way is Channel.EMAIL:
+    if draft is None:
         return Reach(links)
+    if way is Channel.EMAIL:
+        return Reach(
+            links, _COPY_LABELS[way], (f"Subject: {draft.subject}", "", *draft.body.splitlines())
+        )
     if way is Channel.PHONE:
         return Reach(links, _COPY_LABELS[way], drafts.talking_points(draft))
     return Reach(links, _COPY_LABELS[way], tuple(draft.body.splitlines()))

@@ -59,6 +59,11 @@ class Section:
     count: int  # everyone in the section, listed or not
     cards: tuple[Card, ...]
     more: int = 0  # people left out by max_items
+    chart: tuple[tuple[str, int], ...] = ()  # a bar chart below the cards: (label, count)
+
+
+CHART_TITLE = "Follow-ups made, week by week"
+_BAR = 24  # the longest bar, in characters of the text part
 
 
 def _more(section: Section) -> str:
@@ -91,8 +96,54 @@ def render_text(
             out.append("")
         if section.more:
             out += [_more(section), ""]
+        out += _text_chart(section.chart)
     out.append(FOOTER)
     return "\n".join(out) + "\n"
+
+
+def _text_chart(chart: Sequence[tuple[str, int]]) -> list[str]:
+    """The bar chart as text: one line a bar, "#" for the length, the count after it."""
+    if not chart:
+        return []
+    top = max(count for _, count in chart) or 1
+    width = max(len(label) for label, _ in chart)
+    bars = [
+        f"  {label:>{width}}  "
+        + "#" * round(_BAR * count / top)
+        + (" " if count else "")
+        + str(count)
+        for label, count in chart
+    ]
+    return [f"  {CHART_TITLE}:", *bars, ""]
+
+
+def _html_chart(chart: Sequence[tuple[str, int]]) -> str:
+    """The bar chart as nested tables with percentage widths and a background colour: no
+    image and no CSS layout, so every mail client (Outlook's too) shows it."""
+    if not chart:
+        return ""
+    top = max(count for _, count in chart) or 1
+    small = "font-size:12px;color:#4b5563;padding:2px 8px 2px 0;white-space:nowrap;"
+    rows = "".join(
+        f'<tr><td style="{small}">{_esc(label)}</td>'
+        f'<td style="{small}text-align:right;">{count}</td><td width="100%">'
+        + (
+            f'<table role="presentation" width="{max(1, round(100 * count / top))}%" '
+            'cellpadding="0" cellspacing="0"><tr><td bgcolor="#0f766e" height="12" '
+            'style="background:#0f766e;height:12px;font-size:0;line-height:0;">&nbsp;</td>'
+            "</tr></table>"
+            if count
+            else ""
+        )
+        + "</td></tr>"
+        for label, count in chart
+    )
+    return (
+        f'<tr><td style="padding:8px 0;"><div style="font-size:13px;color:#374151;">'
+        f"{_esc(CHART_TITLE)}</div>"
+        f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0">{rows}'
+        "</table></td></tr>"
+    )
 
 
 def _text_copy(reach: Reach, indent: str) -> list[str]:
@@ -147,7 +198,7 @@ def render_html(
 
 def _html_section(section: Section) -> str:
     colour = section.colour
-    cards = "".join(_html_card(card) for card in section.cards)
+    cards = "".join(_html_card(card) for card in section.cards) + _html_chart(section.chart)
     if section.more:
         cards += (
             f'<tr><td style="padding:12px 0;font-size:14px;color:#4b5563;font-style:italic;">'

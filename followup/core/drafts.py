@@ -17,7 +17,7 @@ from string import Template
 from urllib.parse import quote
 
 from followup.core.model import Contact, HowMet, RuleSettings, Stage
-from followup.core.rules import is_resting, step_index
+from followup.core.rules import hiring_role, is_resting, step_index
 
 # The template for each of a relationship's steps; configured steps beyond these reuse the last.
 _STEP_TEMPLATES: dict[HowMet, tuple[str, ...]] = {
@@ -29,14 +29,21 @@ _STEP_TEMPLATES: dict[HowMet, tuple[str, ...]] = {
 _CADENCE = "keep_in_touch"
 _NUDGE = "nudge"
 _LIGHT_TOUCH = "light_touch"  # after a decline, and after the courtesy guard's rest
+_BIRTHDAY = "birthday"  # a greeting, no follow-up
 
 TEMPLATE_NAMES: tuple[str, ...] = tuple(
     sorted(
-        {*(n for names in _STEP_TEMPLATES.values() for n in names), _CADENCE, _NUDGE, _LIGHT_TOUCH}
+        {
+            *(n for names in _STEP_TEMPLATES.values() for n in names),
+            *(_CADENCE, _NUDGE, _LIGHT_TOUCH, _BIRTHDAY),
+        }
     )
 )
 PLACEHOLDERS: frozenset[str] = frozenset(
-    {"first_name", "name", "company", "role", "how_met", "met_on", "referred_by", "your_name"}
+    {
+        *("first_name", "name", "company", "role", "how_met", "met_on", "referred_by"),
+        *("your_name", "at_place", "about", "at_company", "seeking"),
+    }
 )
 
 _TITLES = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof", "sir"})
@@ -114,12 +121,26 @@ def draft_for(
     return fill(name, templates[name], contact, your_name) if name in templates else None
 
 
+def greeting(
+    contact: Contact, templates: Mapping[str, DraftTemplate], your_name: str
+) -> Draft | None:
+    """The contact's birthday greeting; None when no template is at hand."""
+    template = templates.get(_BIRTHDAY)
+    return fill(_BIRTHDAY, template, contact, your_name) if template else None
+
+
 def fill(name: str, template: DraftTemplate, contact: Contact, your_name: str) -> Draft:
     """The template `name` filled in from the contact's row; a "$" typed in a cell stays as
-    typed, since values are never read as placeholders themselves."""
+    typed, since values are never read as placeholders themselves. Without a name to sign
+    with, the sign-off line ("Best wishes,") goes too, rather than dangle."""
     values = _values(contact, your_name)
     subject = one_line(Template(template.subject).safe_substitute(values))
-    return Draft(name, subject, Template(template.body).safe_substitute(values).strip())
+    body = Template(template.body).safe_substitute(values).strip()
+    if not values["your_name"]:
+        head, _, last = body.rpartition("\n")
+        if head and last.rstrip().endswith(",") and len(last) <= _SIGN_OFF_LIMIT:
+            body = head.rstrip()
+    return Draft(name, subject, body)
 
 
 def mailto(address: str, draft: Draft | None) -> str:
@@ -152,9 +173,48 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+_SIGN_OFF_LIMIT = 40  # "Best wishes," "Thank you for your time," ...
+_DETAIL_LIMIT = 80  # a longer Where we met or topic is a note to self, not a phrase
+_PREPOSITIONS = ("at ", "in ", "on ", "during ", "through ", "via ", "over ")
+_TOPIC = re.compile(
+    r"^(?:we\s+)?(?:talked|spoke|chatted|discussed|talk|chat)(?:\s+about)?\s+(?P<topic>.+)$"
+    r"|^(?:topic|re|about)\s*:\s*(?P<label>.+)$",
+    re.IGNORECASE,
+)
+_FIRST_SENTENCE = re.compile(r"[.!?;\n]")
+_SEEKING = {
+    "": "what the hiring manager is most looking for",
+    "hiring manager": "what you are most looking for in the role",
+    "recruiter": "where my application stands, and what the hiring manager is most looking for",
+}
+
+
+def at_place(where_met: str) -> str:
+    """ " at PyData Berlin" for the Where we met cell, or "" when it is blank or too long."""
+    place = one_line(where_met).rstrip(".,;:!? ")
+    if not place or len(place) > _DETAIL_LIMIT:
+        return ""
+    return f" {place}" if place.casefold().startswith(_PREPOSITIONS) else f" at {place}"
+
+
+def topic(notes: str) -> str:
+    """What you talked about, when the first sentence of Notes says so ("Talked about Rust
+    data pipelines. Has two kids." gives "Rust data pipelines"); else "". Only a sentence
+    that says what was talked about is used: other notes are for the user alone."""
+    first = _FIRST_SENTENCE.split(notes.strip(), maxsplit=1)[0]
+    found = _TOPIC.match(one_line(first))
+    if not found:
+        return ""
+    text = (found.group("topic") or found.group("label")).strip().rstrip(",:- ")
+    return text if 0 < len(text) <= _DETAIL_LIMIT else ""
+
+
 def _values(contact: Contact, your_name: str) -> dict[str, str]:
-    """Placeholder values; a blank cell gets wording that still reads well in a sentence."""
+    """Placeholder values; a blank cell gets wording that still reads well in a sentence, or
+    none at all (the "$at_place", "$about" and "$at_company" phrases start with a space)."""
     met = contact.met_on
+    subject = topic(contact.notes)
+    company = one_line(contact.company)
     return {
         "first_name": first_name(contact.name) or "there",
         "name": one_line(contact.name),
@@ -164,4 +224,8 @@ def _values(contact: Contact, your_name: str) -> dict[str, str]:
         "met_on": f"{met.day} {MONTHS[met.month - 1]} {met.year}" if met else "",
         "referred_by": one_line(contact.referred_by) or "a mutual contact",
         "your_name": one_line(your_name),
+        "at_place": at_place(contact.where_met),
+        "about": f" about {subject}" if subject else "",
+        "at_company": f" at {company}" if company else "",
+        "seeking": _SEEKING[hiring_role(contact)],
     }

@@ -47,7 +47,7 @@ class Memory:
 
 @dataclass(frozen=True)
 class Thanks:
-    """A referrer to thank now that the person they introduced has been followed up."""
+    """A referrer to thank now that the person they introduced has answered."""
 
     referrer: Contact
     referred: Contact
@@ -136,11 +136,16 @@ def _thanks(
     by_row: Mapping[int, Sequence[LogEntry]],
     memory: Memory,
 ) -> list[Thanks]:
-    """Referrers in the workbook whose referral has a logged follow-up and no thanks yet."""
+    """Referrers in the workbook whose referral has a logged follow-up, has answered (their
+    Status is no longer Waiting for reply: a nudge alone is nothing to thank for yet) and whose
+    referrer has not been thanked."""
     waiting = [
         contact
         for contact, key in zip(contacts, keys, strict=True)
-        if contact.referred_by and by_row.get(contact.row) and key not in memory.referrer_thanked
+        if contact.referred_by
+        and contact.stage is not Stage.WAITING
+        and by_row.get(contact.row)
+        and key not in memory.referrer_thanked
     ]
     by_name = index_by(contacts, lambda c: fold(c.name)) if waiting else {}
     found = []

@@ -8,7 +8,9 @@ compared without case or extra spaces.
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol
 
@@ -62,34 +64,106 @@ def _identities(person: Person) -> Iterator[str]:
     yield f"name:{fold(person.name)}|{fold(person.company)}"
 
 
-def find_contact(contacts: Sequence[Contact], query: str, sheet: str) -> Contact:
-    """The contact `query` names: the exact name, else a unique name prefix, else the email.
+def plain(text: str) -> str:
+    """Text as a person types it when looking someone up: no case, no accents ("Zoë" is
+    "zoe"), no apostrophes ("O'Brien" is "obrien"), single spaces."""
+    # Case is folded between two decompositions: each can make what the other must undo
+    # (a bold italic math alpha decomposes to a capital alpha; some folded letters decompose).
+    bare = _bare(_bare(text).casefold())
+    return " ".join(_APOSTROPHES.sub("", bare).split())
 
-    Raises UsageError (exit 2) when nobody matches or the match is ambiguous, listing the
-    candidates with their rows so the user can type more of the name.
+
+def _bare(text: str) -> str:
+    """Compatibility-decomposed, without combining marks (accents)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def name_words(text: str) -> tuple[str, ...]:
+    """The whole words of a name, plain: "Mary-Jane O'Brien" is ("mary", "jane", "obrien")."""
+    return tuple(word for word in _WORD_BREAK.split(plain(text)) if word)
+
+
+_APOSTROPHES = re.compile(r"['\u2019\u02bc`]")
+_WORD_BREAK = re.compile(r"[\W_]+")
+_ROW = re.compile(r"#\s*(\d{1,7})")
+
+
+def find_contact(contacts: Sequence[Contact], query: str, sheet: str) -> Contact:
+    """The contact `query` names: `#ROW`, the email, the whole name, or whole words of it.
+
+    Case, accents and spacing do not matter; "lima" finds "Ana Lima". The start of a word is
+    never taken on its own ("a" does not pick the only Ana): it is answered with the names it
+    starts, so the user types one. Raises UsageError (exit 2) when nobody matches or several do,
+    listing the candidates with their rows, or the closest names.
     """
-    wanted = fold(query)
+    wanted = plain(query)
     if not wanted:
-        raise UsageError("Give the contact's name (or the start of it, or their email).")
+        raise UsageError("Give the contact's name (or one word of it), their email, or #ROW.")
+    if row := _ROW.fullmatch(wanted):
+        return _by_row(contacts, int(row.group(1)), sheet)
+    words = name_words(wanted)
     tests: tuple[Callable[[Contact], bool], ...] = (
-        lambda c: fold(c.name) == wanted,
-        lambda c: fold(c.name).startswith(wanted),
-        lambda c: fold(c.email) == wanted,
+        lambda c: plain(c.email) == wanted,
+        lambda c: plain(c.name) == wanted,
+        lambda c: bool(words) and set(words) <= set(name_words(c.name)),
     )
     for test in tests:
-        found = [c for c in contacts if test(c)]
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise UsageError(
-                f"{query!r} matches {len(found)} contacts in {sheet}:\n"
-                + "\n".join(f"  row {c.row}: {one_line_who(c)}" for c in found)
-                + "\nType more of the name, or give the email address."
-            )
+        if found := [c for c in contacts if test(c)]:
+            return _one(found, query, sheet)
+    if starts := [c for c in contacts if _starts_words(words, name_words(c.name))]:
+        raise UsageError(
+            f"No name in {sheet} has {query!r} as a whole word; it is the start of "
+            + _listed(starts)
+            + "\nType the whole word (or the email, or #ROW)."
+        )
     raise UsageError(
-        f"No contact in {sheet} is called {query!r}, starts with it, or has it as email. "
-        "Check the spelling; `followup status` lists everyone."
+        f"No contact in {sheet} has {query!r} as their name, a word of it, or their email."
+        + _closest(contacts, wanted)
     )
+
+
+def _by_row(contacts: Sequence[Contact], row: int, sheet: str) -> Contact:
+    found = [c for c in contacts if c.row == row]
+    if not found:
+        raise UsageError(f"Row {row} of {sheet} holds no contact. `followup status` lists rows.")
+    return found[0]
+
+
+def _one(found: list[Contact], query: str, sheet: str) -> Contact:
+    if len(found) == 1:
+        return found[0]
+    raise UsageError(
+        f"{query!r} matches {len(found)} contacts in {sheet}:\n"
+        + "\n".join(f"  row {c.row}: {one_line_who(c)}" for c in found)
+        + "\nType more of the name, give the email address, or #ROW (like #"
+        + f"{found[0].row})."
+    )
+
+
+def _starts_words(words: tuple[str, ...], of: tuple[str, ...]) -> bool:
+    """Every typed word starts some word of the name (and at least one word was typed)."""
+    return bool(words) and all(any(w.startswith(typed) for w in of) for typed in words)
+
+
+def _listed(found: Sequence[Contact], most: int = 10) -> str:
+    shown = "\n".join(f"  row {c.row}: {one_line_who(c)}" for c in found[:most])
+    more = f"\n  and {len(found) - most} more" if len(found) > most else ""
+    return ("this name:\n" if len(found) == 1 else "these names:\n") + shown + more
+
+
+def _closest(contacts: Sequence[Contact], wanted: str) -> str:
+    """A sentence naming up to three contacts whose name, or a word of it, is spelled alike."""
+    by_spelling: dict[str, list[Contact]] = {}
+    for contact in contacts:
+        for spelling in {plain(contact.name), *name_words(contact.name)}:
+            by_spelling.setdefault(spelling, []).append(contact)
+    close = difflib.get_close_matches(wanted, list(by_spelling), n=6, cutoff=0.6)
+    found = list({c.row: c for s in close for c in by_spelling[s]}.values())[:3]
+    if not found:
+        return " Check the spelling; `followup status` lists everyone."
+    names = " or ".join(f"{c.name} (row {c.row})" for c in found)
+    return f" Did you mean {names}?"
 
 
 def one_line_who(contact: Contact) -> str:

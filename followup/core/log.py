@@ -48,6 +48,8 @@ class Log:
     columns: tuple[int, ...] = (1, 2, 3, 4, 5)  # column of Date, Name, Email, Channel, Note
     next_row: int = 1  # the first row below everything on the sheet
     sheet: str = LOG_SHEET
+    rows: tuple[int, ...] = ()
+    """The worksheet row of each entry (`followup undo` clears the one it takes back)."""
 
     def place(self) -> str:
         """Where new rows go, for messages: 'on sheet "Log"', 'on a new sheet "Follow-up log"'."""

@@ -19,6 +19,12 @@ MAX_DAYS = 3650
 """The longest span, in days (about ten years), that a setting, a cell or `snooze` may give."""
 
 
+def on_weekday(day: date, weekday: int | None) -> bool:
+    """Whether `day` is the weekday (0 Monday ... 6 Sunday) a weekly digest section is set
+    for; None: never."""
+    return weekday is not None and day.weekday() == weekday
+
+
 class HowMet(StrEnum):
     """The relationship a contact started from; it picks the follow-up steps."""
 
@@ -71,6 +77,15 @@ _STATUS_LABELS = {status: status.value.replace("-", " ").capitalize() for status
 
 
 @dataclass(frozen=True, slots=True)
+class Birthday:
+    """A day of the year someone was born on, with the year when it is known."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
     """One row of the contacts sheet, already parsed; bad cells fell back to defaults."""
 
@@ -94,6 +109,9 @@ class Contact:
     last_reminded: date | None = None
     logged_touches: int = 0
     """Follow-ups the Log sheet records since Met on; the job fills it in, it is no column."""
+    where_met: str = ""
+    """The event or occasion ("PyData Berlin"), which makes a draft specific."""
+    birthday: Birthday | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from followup.core.digest_render import Card, Section
-from followup.core.model import Contact, FollowUp, Status
+from followup.core.model import Contact, FollowUp, Status, on_weekday
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TITLE = "Need a date"
 COLOUR = "#475569"
 SHOWN = 5  # names spelled out; the rest are counted
@@ -22,11 +21,6 @@ def needing_info(entries: Sequence[tuple[Contact, FollowUp]]) -> list[Contact]:
     return [contact for contact, follow in entries if follow.status is Status.NEEDS_INFO]
 
 
-def is_mention_day(today: date, weekday: int | None) -> bool:
-    """Whether `today` is the week's day for the mention (None: never)."""
-    return weekday is not None and today.weekday() == weekday
-
-
 def needs_info_section(
     entries: Sequence[tuple[Contact, FollowUp]],
     today: date,
@@ -35,7 +29,7 @@ def needs_info_section(
 ) -> Section | None:
     """On `weekday`, the people who need a date: the first few by name with the cell to fill
     (`cells`: row -> its Met on cell, such as Contacts!H7), the rest counted."""
-    people = needing_info(entries) if is_mention_day(today, weekday) else []
+    people = needing_info(entries) if on_weekday(today, weekday) else []
     if not people:
         return None
     cards = tuple(

@@ -38,8 +38,7 @@ _STEP_ACTIONS: dict[HowMet, tuple[str, ...]] = {
         "Send a short thank-you {by}: say you enjoyed meeting and offer to help.",
     ),
     HowMet.JOB_APPLICATION: (
-        "Send a polite follow-up {by}: restate your interest and ask what the hiring manager"
-        " is looking for.",
+        "Send a polite follow-up {by}: restate your interest and ask {seeking}.",
         "One last brief check-in {by}; offer a short informational conversation if the role"
         " has moved on.",
     ),
@@ -85,11 +84,31 @@ def follow_up(contact: Contact, today: date, settings: RuleSettings) -> FollowUp
         return FollowUp(next_date, Status.CLOSED, 0, action)
     status = _classify(next_date, today, contact.stage, settings)
     days_overdue = (today - next_date).days if status is Status.OVERDUE else 0
-    referrer = ""
+    referrer = seeking = ""
     if _REFERRER in template:  # only then does the text depend on it (and the cache too)
         referrer = contact.referred_by.strip() or "whoever referred you"
-    action = _wording(template, PHRASES[channel(contact)], referrer)
+    if _SEEKING in template:
+        seeking = _ASK_SEEKING[hiring_role(contact)]
+    action = _wording(template, PHRASES[channel(contact)], referrer, seeking)
     return FollowUp(next_date, status, days_overdue, action)
+
+
+def hiring_role(contact: Contact) -> str:
+    """ "hiring manager" or "recruiter" when the Role says the contact is one, else "": a hiring
+    manager is not asked what the hiring manager is looking for."""
+    role = " ".join(contact.role.casefold().split())
+    if "hiring manager" in role:
+        return "hiring manager"
+    if "recruit" in role or "talent acquisition" in role or "talent partner" in role:
+        return "recruiter"
+    return ""
+
+
+_ASK_SEEKING = {
+    "": "what the hiring manager is looking for",
+    "hiring manager": "what they are looking for in the role",
+    "recruiter": "where your application stands and what the hiring manager is looking for",
+}
 
 
 def step_index(contact: Contact, settings: RuleSettings) -> int | None:
@@ -187,10 +206,11 @@ def _classify(next_date: date, today: date, stage: Stage, settings: RuleSettings
 
 
 _REFERRER = "{referrer}"
+_SEEKING = "{seeking}"
 
 
 @lru_cache(maxsize=1024)
-def _wording(template: str, by: str, referrer: str) -> str:
+def _wording(template: str, by: str, referrer: str, seeking: str) -> str:
     """The action text. Cached: a whole workbook shares a few dozen texts, so 100,000 contacts
     cost a few dozen formatted strings instead of 100,000."""
-    return template.format(by=by, referrer=referrer)
+    return template.format(by=by, referrer=referrer, seeking=seeking)

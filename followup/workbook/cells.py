@@ -14,7 +14,9 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal, TypeVar
 
-from followup.core.model import FIRST_DAY, LAST_DAY, MAX_DAYS, HowMet, Stage
+from followup.core.birthdays import HOW_TO_TYPE as _BIRTHDAY_HOW
+from followup.core.birthdays import birthday_of, parse_birthday
+from followup.core.model import FIRST_DAY, LAST_DAY, MAX_DAYS, Birthday, HowMet, Stage
 
 ReadValue = str | int | float | bool | date | time | timedelta
 """A cell's value as python-calamine reads it."""
@@ -248,6 +250,20 @@ def parse_count(value: ReadValue) -> Parsed[int]:
         f"Needs the number of follow-ups made so far: a whole number from 0 to {MAX_COUNT:,}, "
         "like 2.",
     )
+
+
+def parse_birthday_cell(value: ReadValue, date_order: DateOrder = "MDY") -> Parsed[Birthday]:
+    """A birthday from a date cell or text, the year optional ("14 Mar", "--03-14")."""
+    if isinstance(value, date):
+        return birthday_of(value.date() if isinstance(value, datetime) else value)
+    if is_blank(value):
+        return None
+    if not isinstance(value, str):
+        return Invalid(f"Not a birthday. {_BIRTHDAY_HOW}")
+    try:
+        return parse_birthday(value, date_order)
+    except ValueError as err:
+        return Invalid(str(err))
 
 
 def parse_cadence(value: ReadValue) -> Parsed[int]:

@@ -39,6 +39,12 @@ USER_COLUMNS: tuple[Column, ...] = (
     Column("notes", "Notes"),
 )
 
+OPTIONAL_COLUMNS: tuple[Column, ...] = (
+    Column("where_met", "Where we met", ("Event", "Occasion")),
+    Column("birthday", "Birthday", ("Date of birth", "DOB", "Birthdate")),
+)
+"""Columns a user adds when they want them; the starter workbook leaves them out."""
+
 OWNED_COLUMNS: tuple[Column, ...] = (
     Column("next_follow_up", "Next follow-up", owned=True),
     Column("follow_up_status", "Follow-up status", owned=True),
@@ -46,7 +52,7 @@ OWNED_COLUMNS: tuple[Column, ...] = (
     Column("last_reminded", "Last reminded", owned=True),
 )
 
-ALL_COLUMNS: tuple[Column, ...] = USER_COLUMNS + OWNED_COLUMNS
+ALL_COLUMNS: tuple[Column, ...] = USER_COLUMNS + OPTIONAL_COLUMNS + OWNED_COLUMNS
 
 MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
 """The last row and column of an Excel sheet (XFD1048576)."""

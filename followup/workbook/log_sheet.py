@@ -72,14 +72,15 @@ def _parse(grid: list[list[ReadValue]], date_order: DateOrder, sheet: str) -> Lo
         if key not in found:
             found[key], spare = spare, spare + 1
         columns.append(found[key])
-    entries = []
-    for values in grid[index + 1 :]:
+    entries, rows = [], []
+    for row, values in enumerate(grid[index + 1 :], index + 2):
         cell = dict(enumerate(values, 1))
         day = parse_date(cell.get(columns[0], ""), date_order)
         texts = [parse_text(cell.get(col, "")) or "" for col in columns[1:]]
         if isinstance(day, date) and texts[0]:
             entries.append(LogEntry(day, *texts))
-    return Log(tuple(entries), index + 1, tuple(columns), len(grid) + 1, sheet)
+            rows.append(row)
+    return Log(tuple(entries), index + 1, tuple(columns), len(grid) + 1, sheet, tuple(rows))
 
 
 def _is_header(found: dict[str, int]) -> bool:

@@ -35,6 +35,7 @@ from followup.workbook.cells import (
     Parsed,
     ReadValue,
     is_blank,
+    parse_birthday_cell,
     parse_cadence,
     parse_count,
     parse_date,
@@ -306,6 +307,8 @@ def _field_parsers(date_order: DateOrder) -> dict[str, Callable[[ReadValue], Par
         "stage": parse_stage,
         "referred_by": parse_text,
         "notes": parse_text,
+        "where_met": parse_text,
+        "birthday": partial(parse_birthday_cell, date_order=date_order),
         "last_reminded": read_date,
     }
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -57,9 +57,11 @@ def save_workbook(
     expected: Sequence[Contact] | None = None,
     log: Log | None = None,
     new_entries: Sequence[LogEntry] = (),
+    cleared_log_rows: Collection[int] = (),
     every_cell: bool = False,
 ) -> PatchResult:
     """Write `cells` into the contacts sheet and `new_entries` below `log`, in one safe replace.
+    The Log rows `cleared_log_rows` (`followup undo`) are emptied in the same save.
 
     Without `expected` (the daily run) only the program's own columns may change: `cells`
     elsewhere fail the check. With `expected` (a command changing the user's cells on purpose)
@@ -71,8 +73,10 @@ def save_workbook(
     memory, and at 100,000 rows the planned cells are 25 MB it can have instead (what they
     must read back as is kept as one number per row).
     """
-    own = log_additions(log or Log(), new_entries)
-    want_log = (log or Log()).entries + tuple(new_entries)
+    log = log or Log()
+    own = log_additions(log, new_entries, cleared_log_rows)
+    kept = (e for e, row in zip(log.entries, log.rows, strict=False) if row not in cleared_log_rows)
+    want_log = (*(kept if cleared_log_rows else log.entries), *new_entries)
     written = {} if expected is None else _by_row(cells)
     result = PatchResult(())
     planned = _Planned(array("Q"), array("B"), [[]], 0, {}, {})  # made by `write`
@@ -364,11 +368,14 @@ def _user_data(contacts: Sequence[Contact]) -> list[tuple[object, ...]]:
 _LOG_WIDTHS = (12.0, 24.0, 30.0, 14.0, 60.0)
 
 
-def log_additions(log: Log, new: Sequence[LogEntry]) -> OwnSheet | None:
-    """The cells that append `new` (after the header, on a new sheet), or None."""
+def log_additions(
+    log: Log, new: Sequence[LogEntry], cleared: Iterable[int] = ()
+) -> OwnSheet | None:
+    """The cells that append `new` (after the header, on a new sheet) and empty the rows
+    `cleared`, or None when there are neither."""
+    cells: Cells = {(row, col): None for row in cleared for col in log.columns}
     if not new:
-        return None
-    cells: Cells = {}
+        return OwnSheet(log.sheet, cells, _LOG_WIDTHS) if cells else None
     row = log.next_row
     if not log.header_row:
         cells.update({(row, col): text for col, text in zip(log.columns, HEADER, strict=True)})

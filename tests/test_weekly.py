@@ -1,0 +1,163 @@
+"""The weekly review: last week from the Log, who is resting, the week ahead, and a bar chart of
+eight weeks in HTML tables and as text."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from followup.config import load_config
+from followup.core.digest import build_digest
+from followup.core.log import LogEntry
+from followup.core.model import Contact, HowMet, RuleSettings, Stage, on_weekday
+from followup.core.rules import follow_up
+from followup.core.weekly import review_section
+
+MONDAY = date(2026, 3, 16)
+RULES = RuleSettings()
+D = date.fromisoformat
+
+
+def evaluated(*contacts: Contact):
+    return [(c, follow_up(c, MONDAY, RULES)) for c in contacts]
+
+
+LOG = (
+    LogEntry(D("2026-03-09"), "Ann Lee", "ann@example.com", "email"),
+    LogEntry(D("2026-03-11"), "Bo Chen", "", "meeting"),
+    LogEntry(D("2026-03-12"), "Bo Chen", "", "reply"),
+    LogEntry(D("2026-03-15"), "Cy Diaz", "", "workbook edit"),
+    LogEntry(D("2026-03-16"), "Ann Lee", "", "email"),  # today: next week's
+    LogEntry(D("2026-03-08"), "Ann Lee", "", "email"),  # the week before
+    LogEntry(D("2026-01-19"), "Ann Lee", "", "email"),  # the first day of the eighth week
+    LogEntry(D("2026-01-18"), "Ann Lee", "", "email"),  # before the chart
+)
+PEOPLE = evaluated(
+    Contact(row=2, name="Ann Lee", met_on=D("2026-03-01"), last_contact=D("2026-03-13")),
+    Contact(
+        row=3,
+        name="Di Egan",
+        how_met=HowMet.JOB_APPLICATION,
+        met_on=D("2026-02-01"),
+        last_contact=D("2026-03-01"),
+        follow_ups=2,
+        stage=Stage.WAITING,
+    ),
+    Contact(row=4, name="Ed Fox", met_on=D("2026-03-14"), how_met=HowMet.NETWORKING_EVENT),
+)
+
+
+def test_the_review_tells_last_weeks_story_and_the_week_ahead() -> None:
+    section = review_section(LOG, PEOPLE, MONDAY, RULES)
+    (card,) = section.cards
+    assert card.title == "The week to 15 Mar"
+    assert card.lines == (
+        "3 follow-ups made in the last seven days (9 Mar to 15 Mar)",
+        "1 meeting and 1 reply: Bo Chen",
+        "Resting after unanswered follow-ups: Di Egan until 1 Jun",
+        "The week ahead: 1 follow-up due now and 0 more by 22 Mar",
+    )
+    assert section.chart == (
+        ("19 Jan", 1),
+        ("26 Jan", 0),
+        ("2 Feb", 0),
+        ("9 Feb", 0),
+        ("16 Feb", 0),
+        ("23 Feb", 0),
+        ("2 Mar", 1),
+        ("9 Mar", 3),
+    )
+
+
+def test_the_chart_is_html_tables_without_images_and_a_text_twin() -> None:
+    review = review_section(LOG, PEOPLE, MONDAY, RULES)
+    digest = build_digest(PEOPLE, [], MONDAY, mentions=[review])
+    assert "YOUR WEEK (1)" in digest.text
+    assert "  Follow-ups made, week by week:\n  19 Jan  ######## 1\n  26 Jan  0\n" in digest.text
+    assert "   9 Mar  ######################## 3\n" in digest.text
+    assert "<img" not in digest.html and "url(" not in digest.html
+    bar = (
+        r'<table role="presentation" width="(\d+)%" cellpadding="0" cellspacing="0"><tr><td bgcolor'
+    )
+    widths = re.findall(bar, digest.html)
+    assert widths == ["33", "33", "100"], "one bar per week with follow-ups, scaled to the most"
+
+
+def test_a_quiet_week_says_so() -> None:
+    section = review_section((), (), MONDAY, RULES)
+    assert section.cards[0].lines == (
+        "0 follow-ups made in the last seven days (9 Mar to 15 Mar)",
+        "0 meetings and 0 replies",
+        "Nobody is resting after unanswered follow-ups",
+        "The week ahead: 0 follow-ups due now and 0 more by 22 Mar",
+    )
+    assert [count for _, count in section.chart] == [0] * 8
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            LogEntry,
+            st.dates(date(2025, 12, 1), date(2026, 4, 1)),
+            st.text(max_size=8),
+            st.just(""),
+            st.sampled_from(["email", "meeting", "reply", "workbook edit", ""]),
+        ),
+        max_size=40,
+    )
+)
+def test_the_chart_counts_every_follow_up_of_the_eight_weeks_once(log: list[LogEntry]) -> None:
+    section = review_section(log, (), MONDAY, RULES)
+    first = MONDAY - timedelta(days=56)
+    made = [e for e in log if first <= e.day < MONDAY and e.channel != "reply"]
+    assert sum(count for _, count in section.chart) == len(made)
+    assert len(section.chart) == 8
+
+
+@pytest.mark.parametrize(
+    ("setting", "day", "expected"),
+    [
+        ("", MONDAY, True),  # the default: Monday
+        ("", MONDAY + timedelta(days=1), False),
+        ('review_day = "Friday"', D("2026-03-20"), True),
+        ('review_day = "off"', MONDAY, False),
+    ],
+)
+def test_the_review_day_is_monday_unless_configured(
+    tmp_path: Path, setting: str, day: date, expected: bool
+) -> None:
+    (tmp_path / "config.toml").write_text(f"[digest]\n{setting}\n", encoding="utf-8")
+    review_day = load_config(tmp_path / "config.toml").digest.review_day
+    assert on_weekday(day, review_day) is expected
+
+
+def test_a_bad_review_day_is_a_config_error(tmp_path: Path) -> None:
+    from followup.errors import ConfigError
+
+    (tmp_path / "config.toml").write_text('[digest]\nreview_day = "someday"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="review_day"):
+        load_config(tmp_path / "config.toml")
+
+
+def test_mondays_digest_carries_the_review_and_other_days_do_not(tmp_path: Path) -> None:
+    from cli_helpers import write_config
+    from edit_helpers import invoke
+    from workbooks import make_workbook
+
+    rows = [["Name", "Email", "Met on"], ["Ann Lee", "ann@example.com", D("2026-03-01")]]
+    make_workbook(tmp_path / "contacts.xlsx", rows)
+    write_config(tmp_path)
+    assert invoke(tmp_path, "done", "ann", today="2026-03-12").exit_code == 0
+    monday = invoke(tmp_path, "run", "--dry-run", today="2026-03-16")
+    assert monday.exit_code == 0, monday.output
+    assert "YOUR WEEK (1)\n\nThe week to 15 Mar\n  1 follow-up made in the last seven days" in (
+        monday.output
+    )
+    tuesday = invoke(tmp_path, "run", "--dry-run", today="2026-03-17")
+    assert "YOUR WEEK" not in tuesday.output
