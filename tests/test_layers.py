@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "atomic": set(),
     "core": {"core", "errors"},
     "settings": {"core"},
-    "config": {"settings", "core", "errors"},
+    "config": {"config", "settings", "core", "errors"},
     "workbook": {"workbook", *BELOW_THE_ADAPTERS},
     "delivery": {"delivery", *BELOW_THE_ADAPTERS},
     "commands": {"commands", "workbook", "delivery", "config", *BELOW_THE_ADAPTERS},
