@@ -382,8 +382,9 @@ def done(
     (exit 1) while the workbook is open in Excel or LibreOffice; close it and run again.
     """
     from followup.commands import edits
+    from followup.commands.change import apply
 
-    change = edits.apply(
+    change = apply(
         ctx.config,
         ctx.today,
         ctx.now,
@@ -411,10 +412,11 @@ def snooze(ctx: Context, words: tuple[str, ...], until: date | None) -> None:
     it back. Nothing changes (exit 1) while the workbook is open in Excel or LibreOffice.
     """
     from followup.commands import edits
+    from followup.commands.change import apply
 
     days, words = edits.split_days(words)
     day = edits.snooze_until(days, until, ctx.today)
-    change = edits.apply(
+    change = apply(
         ctx.config,
         ctx.today,
         ctx.now,
@@ -450,9 +452,9 @@ def undo(ctx: Context) -> None:
     Only once, and only while those cells still hold what it wrote: an edit you made since is
     never overwritten. Nothing changes (exit 1) while the workbook is open.
     """
-    from followup.commands import edits
+    from followup.commands.undo import undo_last
 
-    change = edits.undo_last(ctx.config, ctx.today, ctx.now)
+    change = undo_last(ctx.config, ctx.today, ctx.now)
     click.echo("\n".join(change.lines))
 
 
@@ -486,7 +488,9 @@ def import_contacts(
     first check-ins are spread over the next [import] spread_days (Follow up on), unless the
     rules give one sooner.
     """
-    from followup.commands import edits, importers
+    from followup.commands import importers
+    from followup.commands.change import apply
+    from followup.commands.import_plan import plan_import, rows_in_use
     from followup.core.model import HowMet
     from followup.workbook.cells import parse_how_met
 
@@ -501,16 +505,16 @@ def import_contacts(
         people, warnings = importers.read_linkedin(text, ctx.config.workbook.date_order)
     else:
         people, warnings = importers.read_vcard(text), []
-    change = edits.apply(
+    change = apply(
         ctx.config,
         ctx.today,
         ctx.now,
-        lambda evaluation: edits.plan_import(
+        lambda evaluation: plan_import(
             evaluation,
             people,
             how_met=how_met,
             met_on=met_on,
-            rows_in_use=edits.rows_in_use(ctx.config.workbook.path, evaluation.contents.sheet),
+            rows_in_use=rows_in_use(ctx.config.workbook.path, evaluation.contents.sheet),
             dry_run=dry_run,
             priority=priority.upper(),
             today=ctx.today,

@@ -16,7 +16,7 @@ from edit_helpers import invoke
 from hypothesis import given
 from hypothesis import strategies as st
 
-from followup.commands.edits import spread_check_ins
+from followup.commands.import_plan import spread_check_ins
 from followup.config import load_config
 from followup.core.model import Contact, HowMet
 from followup.core.rules import follow_up

@@ -2,7 +2,7 @@
 
 Pure: each reader takes the file's text and returns the people in it, in file order, each with
 where it came from for messages. Who is new, and the rows they go into, is
-`edits.plan_import`'s business.
+`import_plan.plan_import`'s business.
 """
 
 from __future__ import annotations

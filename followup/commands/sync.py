@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from followup.commands.edits import Change, apply, apply_locked, plan_touches
+from followup.commands.change import Change, apply, apply_locked
+from followup.commands.edits import plan_touches
 from followup.commands.evaluation import Evaluation
 from followup.core.log import entries_by_row
 from followup.core.mail_sync import Message, Touch, decide
