@@ -21,7 +21,7 @@ from followup.core import drafts
 from followup.core.channels import Channel, channel
 from followup.core.drafts import Draft, DraftTemplate
 from followup.core.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
-from followup.workbook.reader import SheetContents
+from followup.workbook.contents import SheetContents
 
 TODAY = date(2026, 3, 11)
 MET = TODAY - timedelta(days=10)

@@ -13,7 +13,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from followup.core.model import Contact, HowMet, Problem, Stage
 from followup.errors import WorkbookError
-from followup.workbook.reader import SheetContents, digest_skips, read_contacts, user_digest
+from followup.workbook.contents import SheetContents, digest_skips, user_digest
+from followup.workbook.reader import read_contacts
 from tests.workbooks import make_workbook
 
 TODAY = date(2026, 3, 11)

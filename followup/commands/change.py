@@ -22,7 +22,7 @@ from followup.settings import Config
 from followup.workbook import guards
 from followup.workbook.cells import Cells
 from followup.workbook.columns import OPTIONAL_COLUMNS, USER_COLUMNS, cell_address
-from followup.workbook.reader import SheetContents
+from followup.workbook.contents import SheetContents
 from followup.workbook.saving import save_workbook
 
 HEADERS = {column.key: column.header for column in USER_COLUMNS + OPTIONAL_COLUMNS}

@@ -13,8 +13,9 @@ from followup.core.history import History, review
 from followup.core.model import Contact, FollowUp
 from followup.core.rules import follow_up
 from followup.settings import Config
+from followup.workbook.contents import SheetContents
 from followup.workbook.log_sheet import log_in
-from followup.workbook.reader import SheetContents, contacts_in
+from followup.workbook.reader import contacts_in
 from followup.workbook.sheet_guard import open_workbook
 
 

@@ -34,16 +34,10 @@ from followup.settings import WorkbookSettings
 from followup.workbook import guards
 from followup.workbook.cells import Cells, ReadValue, WriteValue
 from followup.workbook.columns import cell_address
+from followup.workbook.contents import SheetContents, digest_skips, padded_rows, user_digest
 from followup.workbook.log_sheet import log_in
-from followup.workbook.reader import (
-    SheetContents,
-    contacts_in,
-    digest_skips,
-    open_workbook,
-    padded_rows,
-    user_digest,
-)
-from followup.workbook.sheet_guard import Workbook
+from followup.workbook.reader import contacts_in
+from followup.workbook.sheet_guard import Workbook, open_workbook
 from followup.workbook.xlsx import OwnSheet, PatchResult, patch_sheet, read_back, xmlcheck
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from followup.core.model import Contact, FollowUp
 from followup.workbook.cells import Cells, WriteValue
 from followup.workbook.columns import OWNED_COLUMNS
-from followup.workbook.reader import SheetContents
+from followup.workbook.contents import SheetContents
 
 
 def planned_cells(
