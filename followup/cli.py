@@ -9,26 +9,20 @@ and the daily run do not pay for SMTP, keyring, calendar or import code they do 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from followup.config import find_config, load_config
 from followup.core.log import CHANNELS
-from followup.core.model import FIRST_DAY, LAST_DAY, Status
+from followup.core.model import FIRST_DAY, LAST_DAY
 from followup.errors import DeliveryError, FollowupError, UsageError
 from followup.settings import Config
-
-if TYPE_CHECKING:
-    from followup.commands.evaluation import Evaluation
-
-_URGENCY = list(Status)
 
 
 class Context:
@@ -165,31 +159,17 @@ def run(ctx: Context, dry_run: bool, force: bool) -> None:
 )
 def status(ctx: Context, as_json: bool) -> None:
     """Show who is due, as a table or JSON. Writes nothing."""
-    from followup.commands.evaluation import evaluate
+    from followup.commands.views import status_text
 
-    evaluation = evaluate(ctx.config, ctx.today)
-    if as_json:
-        click.echo(json.dumps(_status_json(evaluation, ctx.today), indent=2, ensure_ascii=False))
-    else:
-        click.echo(_status_table(evaluation))
+    click.echo(status_text(ctx.config, ctx.today, as_json=as_json))
 
 
 @command(cli)
 def preview(ctx: Context) -> None:
     """Render today's digest to an HTML file and print its path. Sends nothing."""
-    from followup.commands import daily
-    from followup.commands.evaluation import evaluate
+    from followup.commands.views import write_preview
 
-    evaluation = evaluate(ctx.config, ctx.today)
-    digest = daily.digest_for(ctx.config, evaluation, ctx.today)
-    out = ctx.config.digest.outbox / f"preview-{ctx.today.isoformat()}.html"
-    _write_file(
-        out,
-        digest.html.encode("utf-8"),
-        "Make that folder writable (and check that the disk has free space), or set [digest] "
-        "outbox in config.toml to another folder.",
-    )
-    click.echo(out)
+    click.echo(write_preview(ctx.config, ctx.today))
 
 
 @command(cli)
@@ -332,27 +312,9 @@ def calendar(ctx: Context, out: Path | None) -> None:
     One all-day event per person; overdue ones are on today. Importing a newer file into your
     calendar updates the events instead of adding copies.
     """
-    from followup.commands.evaluation import evaluate
-    from followup.delivery.calendar import FILENAME, build_calendar
+    from followup.commands.views import write_calendar
 
-    evaluation = evaluate(ctx.config, ctx.today)
-    ics = build_calendar(evaluation.entries, ctx.today, ctx.config.rules.lookahead_days, ctx.now)
-    path = out or ctx.config.digest.outbox / FILENAME
-    _write_file(path, ics, "Choose another place with --out.")
-    click.echo(path)
-
-
-def _write_file(path: Path, data: bytes, fix: str) -> None:
-    """Write a file a command makes where the user said, or say in one sentence why it cannot
-    be written there (exit 2: the fix is another place, or making that one writable)."""
-    from followup.atomic import write_atomic
-
-    try:
-        write_atomic(path, data)
-    except FileExistsError:  # from creating the folders: one of them is a file
-        raise UsageError(f"Cannot write {path}: {path.parent} is not a folder. {fix}") from None
-    except OSError as err:
-        raise UsageError(f"Cannot write {path}: {err.strerror or err}. {fix}") from None
+    click.echo(write_calendar(ctx.config, ctx.today, ctx.now, out))
 
 
 @command(cli)
@@ -525,51 +487,6 @@ def import_contacts(
     click.echo("\n".join([*warnings, *change.lines]))
     if dry_run:
         click.echo("Dry run: nothing was changed.")
-
-
-def _status_json(evaluation: Evaluation, today: date) -> dict[str, Any]:
-    return {
-        "today": today.isoformat(),
-        "contacts": [
-            {
-                "row": c.row,
-                "name": c.name,
-                "company": c.company,
-                "email": c.email,
-                "how_met": c.how_met.value,
-                "status": f.status.value,
-                "next_follow_up": f.next_date.isoformat() if f.next_date else None,
-                "days_overdue": f.days_overdue,
-                "action": f.action,
-            }
-            for c, f in evaluation.entries
-        ],
-        "problems": [
-            {"sheet": p.sheet, "cell": p.cell, "value": p.value, "message": p.message}
-            for p in evaluation.contents.problems
-        ],
-    }
-
-
-def _status_table(evaluation: Evaluation) -> str:
-    rows = sorted(
-        evaluation.entries,
-        key=lambda e: (_URGENCY.index(e[1].status), -e[1].days_overdue, e[1].next_date or date.max),
-    )
-    table = [("Row", "Name", "Status", "Next", "Action")]
-    for c, f in rows:
-        label = f.status.label + (f" ({f.days_overdue}d)" if f.days_overdue else "")
-        table.append((str(c.row), c.name, label, str(f.next_date or ""), f.action))
-    widths = [max(len(r[i]) for r in table) for i in range(4)]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)) + "  " + r[4]
-        for r in table
-    ]
-    problems = evaluation.contents.problems
-    if problems:
-        lines += ["", f"{len(problems)} workbook problem{'s' * (len(problems) != 1)}:"]
-        lines += [f"  {p}" for p in problems]
-    return "\n".join(lines)
 
 
 def main() -> None:
