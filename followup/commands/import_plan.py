@@ -15,7 +15,7 @@ from followup.commands.evaluation import Evaluation
 from followup.commands.importers import Imported
 from followup.core.birthdays import cell_value
 from followup.core.identity import identities
-from followup.core.model import Contact, HowMet
+from followup.core.model import Contact, HowMet, day_month
 from followup.core.rules import follow_up
 from followup.errors import UsageError
 from followup.settings import Config
@@ -143,8 +143,8 @@ def _spread_line(spread: dict[int, date], added: int, dry_run: bool) -> str:
     )
     kept = added - len(spread)
     return (
-        f" Their first check-ins {'would run' if dry_run else 'run'} from {_day(first)} to "
-        f"{_day(last)}, {rate} (in Follow up on)"
+        f" Their first check-ins {'would run' if dry_run else 'run'} from {day_month(first)} to "
+        f"{day_month(last)}, {rate} (in Follow up on)"
         + (f"; {kept} keep{'s' * (kept == 1)} the sooner date the rules give." if kept else ".")
     )
 
@@ -164,10 +164,6 @@ def _undated_line(added: Sequence[Contact], spread: dict[int, date]) -> list[str
         f"No Met on date for {len(undated)}: {names}{more}. Type when you met them in Met on "
         f"if you know it; {then}"
     ]
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {day:%b}"
 
 
 def _why(key: str) -> str:

@@ -13,17 +13,8 @@ from datetime import date, timedelta
 
 from followup.core.digest_render import Card, Reach, Section
 from followup.core.drafts import Draft
-from followup.core.model import FIRST_DAY, LAST_DAY, Birthday, Contact, Stage
+from followup.core.model import FIRST_DAY, LAST_DAY, MONTH_NUMBERS, MONTHS, Birthday, Contact, Stage
 
-MONTH_NAMES = (
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-)  # fmt: skip
-_MONTHS = {
-    **{name: number for number, name in enumerate(MONTH_NAMES, 1)},
-    **{name[:3]: number for number, name in enumerate(MONTH_NAMES, 1)},
-    "sept": 9,
-}
 _ISO = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?")  # 1990-03-14, 19900314, with a time
 _NO_YEAR = re.compile(r"--(\d{2})-?(\d{2})")  # vCard: --03-14, --0314
 _NUMERIC = re.compile(r"(\d{1,2})[./](\d{1,2})(?:[./](\d{4}))?\.?")  # 14.03., 3/14, 14/03/1990
@@ -53,10 +44,10 @@ def _named(typed: str) -> Birthday:
     """14 Mar, March 14, 14th March 1990, Mar 14, 1990."""
     words = [w for w in _WORDS.split(typed.casefold()) if w]
     if len(words) in (2, 3):
-        if words[0] in _MONTHS and (day := _DAY.fullmatch(words[1])):
-            month = _MONTHS[words[0]]
-        elif words[1] in _MONTHS and (day := _DAY.fullmatch(words[0])):
-            month = _MONTHS[words[1]]
+        if words[0] in MONTH_NUMBERS and (day := _DAY.fullmatch(words[1])):
+            month = MONTH_NUMBERS[words[0]]
+        elif words[1] in MONTH_NUMBERS and (day := _DAY.fullmatch(words[0])):
+            month = MONTH_NUMBERS[words[1]]
         else:
             day = None
         year = words[2] if len(words) == 3 else None
@@ -87,7 +78,7 @@ def cell_value(birthday: Birthday) -> date | str:
     like "14 March" (a date cell cannot leave the year out)."""
     if birthday.year is not None:
         return date(birthday.year, birthday.month, birthday.day)
-    return f"{birthday.day} {MONTH_NAMES[birthday.month - 1].capitalize()}"
+    return f"{birthday.day} {MONTHS[birthday.month - 1]}"
 
 
 def next_birthday(birthday: Birthday, today: date) -> date:

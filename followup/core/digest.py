@@ -34,7 +34,15 @@ from followup.core.digest_render import (
 )
 from followup.core.drafts import Draft, DraftTemplate, one_line
 from followup.core.mail_sync import mark_subject
-from followup.core.model import Contact, FollowUp, HowMet, Problem, RuleSettings, Status
+from followup.core.model import (
+    Contact,
+    FollowUp,
+    HowMet,
+    Problem,
+    RuleSettings,
+    Status,
+    day_month,
+)
 
 # The contact sections, in the order the digest shows them, with their heading and colour.
 _SECTIONS: dict[Status, tuple[str, str]] = {
@@ -61,7 +69,6 @@ _COPY_LABELS: dict[Channel, str] = {
     Channel.NOTE: "Handwritten note (no email, LinkedIn or phone)",
 }
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = tuple(month[:3] for month in drafts.MONTHS)  # English, whatever the locale
 _PHONE = re.compile(r"\+?\d{3,}")
 _BARE_LINKEDIN = re.compile(r"(www\.)?linkedin\.com/", re.IGNORECASE)
 
@@ -269,7 +276,7 @@ def _crowd_card(crowd: list[_Person], today: date, mark_to: str = "") -> Card:
     ask = _CROWD_ASKS.get(draft.template, _CROWD_ASK) if draft else _CROWD_ASK
     met_on = contact.met_on
     assert met_on is not None  # crowds are keyed by it
-    met = f"{met_on.day} {_MONTHS[met_on.month - 1]}"
+    met = day_month(met_on)
     if met_on.year != today.year:
         met += f" {met_on.year}"
     return Card(
@@ -335,7 +342,7 @@ def _ago(day: date, today: date) -> str:
 
 def _day(day: date) -> str:
     """Like "Wed 11 Mar", in English whatever the machine's locale."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+    return f"{_WEEKDAYS[day.weekday()]} {day_month(day)}"
 
 
 def _reach(contact: Contact, draft: Draft | None, mark_to: str = "") -> Reach:

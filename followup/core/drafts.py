@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from string import Template
 from urllib.parse import quote
 
-from followup.core.model import Contact, HowMet, RuleSettings, Stage
+from followup.core.model import MONTHS, Contact, HowMet, RuleSettings, Stage
 from followup.core.rules import hiring_role, is_resting, step_index
 
 # The template for each of a relationship's steps; configured steps beyond these reuse the last.
@@ -49,20 +49,6 @@ PLACEHOLDERS: frozenset[str] = frozenset(
 _TITLES = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof", "sir"})
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-MONTHS = (  # in English, whatever the machine's locale
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 @dataclass(frozen=True)

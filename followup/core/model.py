@@ -25,6 +25,25 @@ def on_weekday(day: date, weekday: int | None) -> bool:
     return weekday is not None and day.weekday() == weekday
 
 
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+"""The months in English, whatever the machine's locale: drafts, the digest and cells use these."""
+
+MONTH_NUMBERS: dict[str, int] = {
+    spelling: number
+    for number, name in enumerate(MONTHS, start=1)
+    for spelling in (name.lower(), name[:3].lower())
+} | {"sept": 9}
+"""A month's number by its name or first three letters in lower case ("sept" too), as typed."""
+
+
+def day_month(day: date) -> str:
+    """Like "11 Mar", in English whatever the machine's locale."""
+    return f"{day.day} {MONTHS[day.month - 1][:3]}"
+
+
 class HowMet(StrEnum):
     """The relationship a contact started from; it picks the follow-up steps."""
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from followup.core.digest_render import Card, Section
 from followup.core.log import REPLY, LogEntry
-from followup.core.model import Contact, FollowUp, RuleSettings, Status
+from followup.core.model import Contact, FollowUp, RuleSettings, Status, day_month
 from followup.core.rules import is_resting
 
 TITLE = "Your week"
@@ -21,7 +21,6 @@ _COLOUR = "#0f766e"
 _WEEKS = 8
 _MEETING = "meeting"
 _NAMES = 5  # names spelled out in a line before "and N more"
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def review_section(
@@ -64,9 +63,9 @@ def review_section(
         + (f": {_names(replies)}" if replies else ""),
         _resting_line(resting),
         f"The week ahead: {_count(len(due), 'follow-up')} due now and {len(ahead)} more by "
-        f"{_short(ahead_end)}",
+        f"{day_month(ahead_end)}",
     ]
-    card = Card(title=f"The week to {_short(today - timedelta(days=1))}", lines=tuple(lines))
+    card = Card(title=f"The week to {day_month(today - timedelta(days=1))}", lines=tuple(lines))
     return Section(TITLE, _COLOUR, 1, (card,), chart=_chart(made_before(log, today), today))
 
 
@@ -84,13 +83,13 @@ def _chart(made: Sequence[LogEntry], today: date) -> tuple[tuple[str, int], ...]
         week = (entry.day - first).days // 7
         if 0 <= week < _WEEKS:
             counts[week] += 1
-    return tuple((_short(first + timedelta(days=7 * n)), counts[n]) for n in range(_WEEKS))
+    return tuple((day_month(first + timedelta(days=7 * n)), counts[n]) for n in range(_WEEKS))
 
 
 def _resting_line(resting: Sequence[tuple[Contact, FollowUp]]) -> str:
     if not resting:
         return "Nobody is resting after unanswered follow-ups"
-    until = [f"{c.name} until {_short(f.next_date)}" for c, f in resting if f.next_date]
+    until = [f"{c.name} until {day_month(f.next_date)}" for c, f in resting if f.next_date]
     return f"Resting after unanswered follow-ups: {_names(until)}"
 
 
@@ -105,8 +104,4 @@ def _count(number: int, one: str, many: str = "") -> str:
 
 
 def _span(start: date, today: date) -> str:
-    return f"{_short(start)} to {_short(today - timedelta(days=1))}"
-
-
-def _short(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]}"
+    return f"{day_month(start)} to {day_month(today - timedelta(days=1))}"

@@ -16,7 +16,15 @@ from typing import Literal, TypeVar
 
 from followup.core.birthdays import HOW_TO_TYPE as _BIRTHDAY_HOW
 from followup.core.birthdays import birthday_of, parse_birthday
-from followup.core.model import FIRST_DAY, LAST_DAY, MAX_DAYS, Birthday, HowMet, Stage
+from followup.core.model import (
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_DAYS,
+    MONTH_NUMBERS,
+    Birthday,
+    HowMet,
+    Stage,
+)
 
 ReadValue = str | int | float | bool | date | time | timedelta
 """A cell's value as python-calamine reads it."""
@@ -113,25 +121,6 @@ def new_cell_text(text: str) -> tuple[str, str]:
 
 # --- dates -------------------------------------------------------------------------------------
 
-_MONTH_NAMES = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_MONTHS: dict[str, int] = {
-    spelling: number
-    for number, name in enumerate(_MONTH_NAMES, start=1)
-    for spelling in (name, name[:3])
-} | {"sept": 9}
 
 _ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _NUMERIC = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})")
@@ -185,16 +174,16 @@ def _month_name_date(text: str) -> date | Invalid | None:
     parts = [part for part in _SEPARATORS.split(text.casefold()) if part]
     if len(parts) != 3 or not _YEAR.fullmatch(parts[2]):
         return None
-    if parts[0] in _MONTHS:
+    if parts[0] in MONTH_NUMBERS:
         month_part, day_part = parts[0], parts[1]
-    elif parts[1] in _MONTHS:
+    elif parts[1] in MONTH_NUMBERS:
         day_part, month_part = parts[0], parts[1]
     else:
         return None
     day = _DAY.fullmatch(day_part)
     if day is None:
         return None
-    return _make_date(_year(parts[2]), _MONTHS[month_part], int(day[1]), text)
+    return _make_date(_year(parts[2]), MONTH_NUMBERS[month_part], int(day[1]), text)
 
 
 def parse_date(value: ReadValue, date_order: DateOrder = "MDY") -> Parsed[date]:
