@@ -104,7 +104,9 @@ def test_placeholders_take_first_name_company_referrer_and_your_name() -> None:
 def test_blank_cells_still_read_well_and_workbook_text_is_never_a_placeholder() -> None:
     made = draft(person(name="", company="", how_met=HowMet.JOB_APPLICATION), your_name="")
     assert made.body.startswith("Hi there,")
-    assert "applied to your organisation" in made.body
+    assert made.subject == "My application for a role with your team"
+    assert "applied for a role with your team" in made.body
+    assert "organisation" not in made.body
     assert made.body.endswith("whenever it suits you."), "no sign-off left dangling"
     sneaky = draft(person(name="$your_name", company="${company} costs $5"))
     assert sneaky.body.startswith("Hi $your_name,")
@@ -277,8 +279,8 @@ def test_every_placeholder_has_a_value() -> None:
     assert made == Draft(
         "referral_intro",
         "Ann Lee",
-        "about pipelines |  at Acme |  at PyData | Acme | Ann | referral | 1 March 2026 | Ann Lee"
-        " | Tom | CTO | what the hiring manager is most looking for | Sam",
+        "about pipelines |  to Acme |  at Acme |  at PyData | Acme | Ann | referral | 1 March 2026"
+        " | Ann Lee | Tom | CTO | what the hiring manager is most looking for | Sam",
     )
 
 
@@ -334,6 +336,58 @@ def test_where_we_met_and_what_you_talked_about_make_the_thanks_specific() -> No
     private = draft(person(how_met=HowMet.NETWORKING_EVENT, notes="Seemed grumpy. Two kids."))
     assert "grumpy" not in private.body, "only a note saying what you talked about is used"
     assert "Thank you for the conversation; I really enjoyed it." in private.body
+
+
+def test_the_informational_interview_thanks_names_the_place_and_offers_help() -> None:
+    coffee = person(
+        how_met=HowMet.INFORMATIONAL_INTERVIEW,
+        where_met="Coffee at Café Nero",
+        notes="Talked about moving into data engineering. Suggested her blog.",
+    )
+    assert draft(coffee).body == (
+        "Hi Ann,\n\nThank you again for taking the time to talk with me over coffee at Café Nero "
+        "about moving into data engineering. Your advice was really helpful, and I will let you "
+        "know how I get on. If there is ever anything I can do for you in return, just let me "
+        "know.\n\nBest wishes,\nSam Smith"
+    )
+    update = draft(dataclasses.replace(coffee, follow_ups=1))
+    assert "your advice over coffee at Café Nero about moving into data engineering" in update.body
+    zoom = draft(person(how_met=HowMet.INFORMATIONAL_INTERVIEW, where_met="Zoom"))
+    assert "talk with me on Zoom." in zoom.body
+
+
+@pytest.mark.parametrize("name", drafts.TEMPLATE_NAMES)
+def test_every_first_follow_up_and_thanks_offers_to_help(name: str) -> None:
+    if name in ("birthday", "application_follow_up", "application_check_in"):
+        return  # a greeting asks for nothing; an application follow-up is the user's ask
+    made = drafts.fill(name, BUILT_IN.by_name[name], person(referred_by="Tom"), "Sam")
+    assert "help" in made.body or "anything I can do for you" in made.body, made.body
+
+
+@pytest.mark.parametrize(
+    ("company", "notes", "subject", "phrase"),
+    [
+        ("Acme", "", "My application to Acme", "I recently applied to Acme and"),
+        ("", "", "My application for a role with your team", "applied for a role with your team"),
+        ("", "Applied for the analyst role. Met at a fair.", "My application for the analyst role",
+         "I recently applied for the analyst role and"),
+        ("Acme", "applied for the analyst role", "My application for the analyst role at Acme",
+         "I recently applied for the analyst role at Acme and"),
+        ("Acme", "Applied for the Acme analyst role.", "My application for the Acme analyst role",
+         "applied for the Acme analyst role and"),
+        ("Acme", "Applied via the website.", "My application to Acme", "applied to Acme and"),
+    ],
+)  # fmt: skip
+def test_the_application_draft_names_the_role_from_notes_and_never_your_organisation(
+    company: str, notes: str, subject: str, phrase: str
+) -> None:
+    made = draft(person(how_met=HowMet.JOB_APPLICATION, company=company, notes=notes))
+    assert made.subject == subject
+    assert phrase in made.body
+    check_in = draft(
+        person(how_met=HowMet.JOB_APPLICATION, company=company, notes=notes, follow_ups=1)
+    )
+    assert "organisation" not in check_in.body and "on my application " in check_in.body
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ TEMPLATE_NAMES: tuple[str, ...] = tuple(
 PLACEHOLDERS: frozenset[str] = frozenset(
     {
         *("first_name", "name", "company", "role", "how_met", "met_on", "referred_by"),
-        *("your_name", "at_place", "about", "at_company", "seeking"),
+        *("your_name", "at_place", "about", "at_company", "application", "seeking"),
     }
 )
 
@@ -162,6 +162,10 @@ def one_line(text: str) -> str:
 _SIGN_OFF_LIMIT = 40  # "Best wishes," "Thank you for your time," ...
 _DETAIL_LIMIT = 80  # a longer Where we met or topic is a note to self, not a phrase
 _PREPOSITIONS = ("at ", "in ", "on ", "during ", "through ", "via ", "over ")
+# A Where we met that names a meal or a video call reads after "over" or "on", not "at":
+# "Coffee at Café Nero" gives "over coffee at Café Nero", "Zoom" gives "on Zoom".
+_OVER = ("coffee", "lunch", "breakfast", "dinner", "drinks", "tea")
+_ON = ("zoom", "teams", "google meet", "skype", "a call", "a video call")
 _TOPIC = re.compile(
     r"^(?:we\s+)?(?:talked|spoke|chatted|discussed|talk|chat)(?:\s+about)?\s+(?P<topic>.+)$"
     r"|^(?:topic|re|about)\s*:\s*(?P<label>.+)$",
@@ -180,7 +184,14 @@ def at_place(where_met: str) -> str:
     place = one_line(where_met).rstrip(".,;:!? ")
     if not place or len(place) > _DETAIL_LIMIT:
         return ""
-    return f" {place}" if place.casefold().startswith(_PREPOSITIONS) else f" at {place}"
+    folded = place.casefold()
+    if folded.startswith(_PREPOSITIONS):
+        return f" {place}"
+    if _starts_with(folded, _OVER, (" at ", " in ", " with ")):
+        return f" over {place[0].lower()}{place[1:]}"
+    if _starts_with(folded, _ON, (" ",)):
+        return f" on {place}"
+    return f" at {place}"
 
 
 def topic(notes: str) -> str:
@@ -193,6 +204,30 @@ def topic(notes: str) -> str:
         return ""
     text = (found.group("topic") or found.group("label")).strip().rstrip(",:- ")
     return text if 0 < len(text) <= _DETAIL_LIMIT else ""
+
+
+def _starts_with(folded: str, words: tuple[str, ...], joins: tuple[str, ...]) -> bool:
+    """Whether the text is one of the words, or one of them followed by one of the joins."""
+    return any(folded == w or folded.startswith(tuple(w + j for j in joins)) for w in words)
+
+
+_APPLIED_FOR = re.compile(r"^(?:i\s+)?applied\s+for\s+(?P<role>.+)$", re.IGNORECASE)
+
+
+def application(notes: str, company: str) -> str:
+    """What the user applied for, as a phrase after "applied" (" for the analyst role at Acme",
+    " to Acme", " for the analyst role", " for a role with your team"): the role comes from a
+    first Notes sentence like "Applied for the analyst role.", the rest from Company."""
+    first = _FIRST_SENTENCE.split(notes.strip(), maxsplit=1)[0]
+    found = _APPLIED_FOR.match(one_line(first))
+    role = found.group("role").rstrip(",:- ") if found else ""
+    role = role if len(role) <= _DETAIL_LIMIT else ""
+    company = one_line(company)
+    if role and company and company.casefold() not in role.casefold():
+        return f" for {role} at {company}"
+    if role:
+        return f" for {role}"
+    return f" to {company}" if company else " for a role with your team"
 
 
 def _values(contact: Contact, your_name: str) -> dict[str, str]:
@@ -213,5 +248,6 @@ def _values(contact: Contact, your_name: str) -> dict[str, str]:
         "at_place": at_place(contact.where_met),
         "about": f" about {subject}" if subject else "",
         "at_company": f" at {company}" if company else "",
+        "application": application(contact.notes, contact.company),
         "seeking": _SEEKING[hiring_role(contact)],
     }
