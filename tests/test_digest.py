@@ -358,6 +358,7 @@ def test_an_overdue_crowd_says_how_late_and_a_crowd_of_three_names_everyone() ->
         {"met_on": date(2026, 3, 10)},  # another event
         {"how_met": HowMet.REFERRAL},  # not met at an event
         {"status": Status.OVERDUE},  # due another day
+        {"where_met": "DevConf"},  # met the same day at another event
     ],
 )
 def test_no_crowd_unless_three_met_at_the_same_event_fall_due_the_same_day(third: dict) -> None:
@@ -365,6 +366,17 @@ def test_no_crowd_unless_three_met_at_the_same_event_fall_due_the_same_day(third
     text = build_digest(entries, [], TODAY, templates=TEMPLATES).text
     assert "people you met" not in text
     assert text.count("Networking event, 2 days ago") >= 2
+
+
+def test_a_crowd_is_named_by_where_you_met_and_never_lumps_two_events() -> None:
+    guests = [event_guest(n, r, where_met="PyData Berlin") for r, n in enumerate("ABC", 2)]
+    others = [event_guest(n, r, where_met="DevConf") for r, n in enumerate("DEF", 5)]
+    text = build_digest(guests + others, [], TODAY, templates=TEMPLATES).text
+    assert "3 people you met at PyData Berlin on 9 Mar are due today: A, B and C" in text
+    assert "3 people you met at DevConf on 9 Mar are due today: D, E and F" in text
+    assert "the event" not in text
+    mixed = [event_guest("G", 8, where_met=" pydata  berlin"), *guests[:2]]
+    assert "3 people you met at " in build_digest(mixed, [], TODAY, templates=TEMPLATES).text
 
 
 def test_max_items_applies_before_crowds_form() -> None:

@@ -239,10 +239,12 @@ def _cards(people: list[_Person], today: date, mark_to: str = "") -> tuple[Card,
 
 
 def _crowd_key(person: _Person) -> tuple[object, ...] | None:
-    """What people share to be one crowd; None for anyone not met at an event on a known day."""
+    """What people share to be one crowd; None for anyone not met at an event on a known day.
+    People met on one day at different events (Where we met) are different crowds."""
     contact, follow, draft = person
     if contact.how_met is HowMet.NETWORKING_EVENT and contact.met_on:
-        return (contact.met_on, follow.next_date, draft and draft.template)
+        where = drafts.at_place(contact.where_met).casefold()
+        return (contact.met_on, where, follow.next_date, draft and draft.template)
     return None
 
 
@@ -264,8 +266,9 @@ def _contact_card(person: _Person, today: date, mark_to: str = "") -> Card:
 
 
 def _crowd_card(crowd: list[_Person], today: date, mark_to: str = "") -> Card:
-    """E.g. "5 people you met at the event on 9 Mar are due today: Ann, Bob, Cem and 2 more —
-    one short thank-you each", then one compact line per person with their links."""
+    """E.g. "5 people you met at PyData Berlin on 9 Mar are due today: Ann, Bob, Cem and 2 more —
+    one short thank-you each" ("at the event" when Where we met is blank), then one compact
+    line per person with their links."""
     contact, follow, draft = crowd[0]
     names = [drafts.first_name(p.contact.name) or p.contact.name for p in crowd]
     if len(names) <= _CROWD_NAMES:
@@ -280,7 +283,8 @@ def _crowd_card(crowd: list[_Person], today: date, mark_to: str = "") -> Card:
     if met_on.year != today.year:
         met += f" {met_on.year}"
     return Card(
-        title=f"{len(crowd)} people you met at the event on {met} are "
+        title=f"{len(crowd)} people you met{drafts.at_place(contact.where_met) or ' at the event'}"
+        f" on {met} are "
         f"{when[:1].lower()}{when[1:]}: {who} — {ask}",
         members=tuple(
             (
