@@ -211,6 +211,15 @@ def test_talking_points_are_two_lines_without_greeting_or_sign_off() -> None:
     assert drafts.talking_points(bare) == ("Just checking in.", "Hope you are well!")
 
 
+@pytest.mark.parametrize("your_name", ["Sam Smith", ""])
+def test_talking_points_never_hold_the_greeting_signed_or_not(your_name: str) -> None:
+    nudge = draft(person(name="Dave Miller", stage=Stage.WAITING, follow_ups=1), your_name)
+    assert drafts.talking_points(nudge) == (
+        "Just a gentle follow-up on my last note, in case it got buried.",
+        "No pressure at all; I know how busy things get.",
+    )
+
+
 def test_mailto_encodes_ampersands_question_marks_newlines_and_non_ascii() -> None:
     contact = person(
         name="Zoë Ñúñez",

@@ -139,11 +139,20 @@ def mailto(address: str, draft: Draft | None) -> str:
 
 
 def talking_points(draft: Draft) -> tuple[str, ...]:
-    """Two lines to say on a call: the message's first two sentences, without greeting or
-    sign-off (the first and last paragraphs, when there are three or more)."""
+    """Two lines to say on a call: the message's first two sentences, without the greeting
+    ("Hi Dave,") or the sign-off ("Best wishes,\nSam"), whether or not the draft is signed."""
     paragraphs = _PARAGRAPH_BREAK.split(draft.body)
-    message = " ".join(paragraphs[1:-1] if len(paragraphs) > 2 else paragraphs)
-    return tuple(_SENTENCE_END.split(one_line(message))[:2])
+    if len(paragraphs) > 1 and _is_salutation(paragraphs[0]):
+        paragraphs = paragraphs[1:]
+    if len(paragraphs) > 1 and _is_salutation(paragraphs[-1].partition("\n")[0]):
+        paragraphs = paragraphs[:-1]
+    return tuple(_SENTENCE_END.split(one_line(" ".join(paragraphs)))[:2])
+
+
+def _is_salutation(paragraph: str) -> bool:
+    """A greeting or sign-off line: short, one line, ending in a comma."""
+    line = paragraph.strip()
+    return "\n" not in line and line.endswith(",") and len(line) <= _SIGN_OFF_LIMIT
 
 
 def first_name(name: str) -> str:
