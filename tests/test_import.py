@@ -331,17 +331,24 @@ def test_a_vcard_birthday_is_imported_with_or_without_its_year(folder: Path) -> 
             ("Omar Haddad", ":19850312"),
             ("Kim Park", ":1990-07-01T00:00:00Z"),
             ("Old Timer", ";VALUE=text:circa 1800"),
+            ("Max Bad", ":not-a-date"),
         ]
     )
     done = import_file(folder, "vcard", "birthdays.vcf", cards.encode())
     assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "card 4: BDAY 'circa 1800' is not a date, so Old Timer's Birthday is left blank." in said
+    assert "card 5: BDAY 'not-a-date' is not a date, so Max Bad's Birthday is left blank." in said
+    assert "Added 5 contacts; skipped 0." in said
+    assert "Rita Moreno's" not in said
     import openpyxl
 
     sheet = openpyxl.load_workbook(folder / "contacts.xlsx").active
     column = [cell.value for cell in sheet[1]].index("Birthday") + 1
-    assert [sheet.cell(row, column).value for row in range(5, 9)] == [
+    assert [sheet.cell(row, column).value for row in range(5, 10)] == [
         "14 March",
         datetime(1985, 3, 12),
         datetime(1990, 7, 1),
+        None,
         None,
     ]

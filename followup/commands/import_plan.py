@@ -85,6 +85,11 @@ def plan_import(
                 lines.append(f"{person.source}: {HEADERS[name]} was {changed}.")
             if value:
                 values[name] = value
+        if person.unread_birthday:
+            lines.append(
+                f"{person.source}: BDAY {person.unread_birthday!r} is not a date, so "
+                f"{person.name}'s Birthday is left blank."
+            )
         day = person.met_on or met_on
         if day is not None:
             values["met_on"] = day

@@ -38,6 +38,7 @@ class Imported:
     notes: str = ""
     source: str = ""  # "line 5", "card 2"
     birthday: Birthday | None = None
+    unread_birthday: str = ""  # a BDAY that is not a date, for the import to name
 
 
 def decode(data: bytes) -> str:
@@ -281,6 +282,7 @@ def _person(card: list[_Property], source: str) -> Imported:
         family, given, *_rest = [*_parts(_pick(card, "N")), "", ""]
         name = " ".join(filter(None, (given, family)))
     urls = [_text(p.value) for p in card if p.name in ("URL", "X-SOCIALPROFILE")]
+    bday = _text(_pick(card, "BDAY"))
     linkedin = next((u for u in urls if "linkedin.com" in u.casefold()), "")
     notes = [_text(_pick(card, "NOTE")), *(f"Website: {u}" for u in urls if u != linkedin)]
     return Imported(
@@ -292,7 +294,8 @@ def _person(card: list[_Property], source: str) -> Imported:
         linkedin=linkedin,
         notes="\n".join(filter(None, notes)),
         source=source,
-        birthday=_birthday(_text(_pick(card, "BDAY"))),
+        birthday=_birthday(bday),
+        unread_birthday=bday if bday and _birthday(bday) is None else "",
     )
 
 
