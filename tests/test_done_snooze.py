@@ -157,6 +157,21 @@ def test_an_ambiguous_or_unknown_name_changes_nothing_and_exits_2(
     assert (folder / "contacts.xlsx").read_bytes() == before
 
 
+def test_a_row_number_at_or_above_a_lower_header_says_where_contacts_start(
+    tmp_path: Path,
+) -> None:
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, *PEOPLE], title_rows=2)
+    write_config(tmp_path)
+    header = invoke(tmp_path, "done", "#3")
+    assert header.exit_code == 2
+    assert "Row 3 of Contacts is the header row; contacts start at row 4." in header.output
+    title = invoke(tmp_path, "snooze", "#1", "3")
+    assert "Row 1 of Contacts is above the header row (3); contacts start at row 4." in (
+        title.output
+    )
+    assert invoke(tmp_path, "done", "#4").exit_code == 0
+
+
 def test_the_exact_name_wins_over_a_longer_one_and_a_name_may_be_unquoted(folder: Path) -> None:
     done = invoke(folder, "done", "Ann", "Lee")
     assert done.exit_code == 0, done.output

@@ -51,6 +51,8 @@ def test_a_contact_is_found_by_any_whole_word_email_or_row(query: str, row: int)
         ("test", "'test' matches 11 contacts in Contacts:\n  row 6: Person1 Test\n"),
         ("pers", "it is the start of these names:\n  row 6: Person1 Test\n"),
         ("#99", "Row 99 of Contacts holds no contact."),
+        ("#1", "Row 1 of Contacts is the header row; contacts start at row 2."),
+        ("#0", "Rows are numbered from 1; contacts start at row 2."),
         ("lmia", "Did you mean Ana Lima (row 3)?"),
         ("qqqq", "Check the spelling; `followup status` lists everyone."),
         ("  ", "Give the contact's name (or one word of it), their email, or #ROW."),

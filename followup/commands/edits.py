@@ -52,7 +52,7 @@ def plan_done(
     An earlier day than Last contact is logged and counted but leaves Last contact alone.
     """
     contents = evaluation.contents
-    contact = find_contact(_contacts(evaluation), query, contents.sheet)
+    contact = find_contact(_contacts(evaluation), query, contents.sheet, contents.header_row)
     if not again:
         _refuse_a_second(evaluation, contact, on, today)
     columns = Columns(contents)
@@ -146,7 +146,7 @@ def _before_after(before: Contact, after: Contact) -> dict[str, tuple[date | int
 def plan_snooze(evaluation: Evaluation, query: str, until: date, *, today: date) -> Change:
     """Set Follow up on, which wins over every computed date."""
     contents = evaluation.contents
-    contact = find_contact(_contacts(evaluation), query, contents.sheet)
+    contact = find_contact(_contacts(evaluation), query, contents.sheet, contents.header_row)
     columns = Columns(contents)
     updated, line = _snooze(columns, contact, until)
     undoable = Undoable(

@@ -89,7 +89,9 @@ _WORD_BREAK = re.compile(r"[\W_]+")
 _ROW = re.compile(r"#\s*(\d{1,7})")
 
 
-def find_contact(contacts: Sequence[Contact], query: str, sheet: str) -> Contact:
+def find_contact(
+    contacts: Sequence[Contact], query: str, sheet: str, header_row: int = 1
+) -> Contact:
     """The contact `query` names: `#ROW`, the email, the whole name, or whole words of it.
 
     Case, accents and spacing do not matter; "lima" finds "Ana Lima". The start of a word is
@@ -101,7 +103,7 @@ def find_contact(contacts: Sequence[Contact], query: str, sheet: str) -> Contact
     if not wanted:
         raise UsageError("Give the contact's name (or one word of it), their email, or #ROW.")
     if row := _ROW.fullmatch(wanted):
-        return _by_row(contacts, int(row.group(1)), sheet)
+        return _by_row(contacts, int(row.group(1)), sheet, header_row)
     words = name_words(wanted)
     tests: tuple[Callable[[Contact], bool], ...] = (
         lambda c: plain(c.email) == wanted,
@@ -123,11 +125,22 @@ def find_contact(contacts: Sequence[Contact], query: str, sheet: str) -> Contact
     )
 
 
-def _by_row(contacts: Sequence[Contact], row: int, sheet: str) -> Contact:
+def _by_row(contacts: Sequence[Contact], row: int, sheet: str, header_row: int) -> Contact:
     found = [c for c in contacts if c.row == row]
-    if not found:
-        raise UsageError(f"Row {row} of {sheet} holds no contact. `followup status` lists rows.")
-    return found[0]
+    if found:
+        return found[0]
+    if row < 1:
+        raise UsageError(f"Rows are numbered from 1; contacts start at row {header_row + 1}.")
+    if row == header_row:
+        raise UsageError(
+            f"Row {row} of {sheet} is the header row; contacts start at row {header_row + 1}."
+        )
+    if row < header_row:
+        raise UsageError(
+            f"Row {row} of {sheet} is above the header row ({header_row}); contacts start at "
+            f"row {header_row + 1}."
+        )
+    raise UsageError(f"Row {row} of {sheet} holds no contact. `followup status` lists rows.")
 
 
 def _one(found: list[Contact], query: str, sheet: str) -> Contact:
