@@ -368,7 +368,7 @@ def test_a_second_done_the_same_day_is_refused_unless_again(folder: Path) -> Non
     twice = invoke(folder, "done", "bo", "chen")
     assert twice.exit_code == 2
     assert twice.output == (
-        "followup: A follow-up with Bo Chen today is already in the Log (email), so nothing was "
+        "followup: A follow-up with Bo Chen today is already in the Log (by email), so nothing was "
         "changed. If you really followed up twice, add --again; to take the last one back, run "
         "`followup undo`.\n"
     )
@@ -390,7 +390,8 @@ def test_undo_takes_back_the_last_done_cells_and_log_row(folder: Path) -> None:
     assert undone.output == (
         "Undid the follow-up with Ann Leeson recorded on 2026-03-11 (row 4): Last contact back "
         "to 2026-01-05, Follow-ups back to 1, Follow up on back to 2026-03-09, Log row 3 "
-        "emptied.\n"
+        "emptied. The Log sheet stays (an empty row in it is ignored), and cells back to blank "
+        "keep the date or number format they were given.\n"
     )
     assert changed_cells(before, book, "Contacts") == {}
     assert log_rows(book) == log_rows(before)
@@ -411,6 +412,26 @@ def test_undo_takes_back_a_snooze(folder: Path) -> None:
     assert changed_cells(before, book, "Contacts") == {}
 
 
+def test_a_snooze_that_changes_nothing_says_so_and_leaves_the_last_one_undoable(
+    folder: Path,
+) -> None:
+    book = folder / "contacts.xlsx"
+    before = keep_copy(book)
+    assert invoke(folder, "snooze", "chen", "3").exit_code == 0
+    snoozed = book.read_bytes()
+    again = invoke(folder, "snooze", "chen", "3")
+    assert again.exit_code == 0, again.output
+    assert again.output == (
+        "Bo Chen (row 5): Follow up on is already 2026-03-14, so nothing was changed.\n"
+    )
+    assert book.read_bytes() == snoozed
+    undone = invoke(folder, "undo")
+    assert undone.output == (
+        "Undid the snooze of Bo Chen recorded on 2026-03-11 (row 5): Follow up on back to blank.\n"
+    )
+    assert changed_cells(before, book, "Contacts") == {}
+
+
 def test_undo_refuses_when_the_cells_changed_since(folder: Path) -> None:
     import openpyxl
 
@@ -424,8 +445,8 @@ def test_undo_refuses_when_the_cells_changed_since(folder: Path) -> None:
     assert undone.exit_code == 1
     assert undone.output == (
         "followup: Cannot undo the follow-up with Bo Chen recorded on 2026-03-11: Last contact "
-        "in row 5 now holds 2026-03-10, not the 2026-03-11 it wrote, so it was changed since "
-        "and nothing was changed now. Correct the row by hand if you need to.\n"
+        "in row 5 now holds 2026-03-10, not the 2026-03-11 it wrote: it was edited after the "
+        "`done`, so undo changed nothing. Correct the row by hand if you need to.\n"
     )
     assert book.read_bytes() == before
 

@@ -202,6 +202,17 @@ def test_the_channel_is_the_first_one_the_row_allows(fields: dict, expected: Cha
     assert channel(person(**fields)) == expected
 
 
+@pytest.mark.parametrize(
+    ("logged", "shown"),
+    [("email", "by email"), ("linkedin", "by LinkedIn message"), ("phone", "by phone"),
+     ("note", "with a handwritten note"), ("coffee", "coffee")],
+)  # fmt: skip
+def test_a_logged_channel_is_shown_as_the_user_knows_it(logged: str, shown: str) -> None:
+    from followup.core.channels import logged_as
+
+    assert logged_as(logged) == shown
+
+
 def test_talking_points_are_two_lines_without_greeting_or_sign_off() -> None:
     points = drafts.talking_points(draft(person(how_met=HowMet.JOB_APPLICATION)))
     assert len(points) == 2

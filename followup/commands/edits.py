@@ -15,6 +15,7 @@ from followup.commands.change import Change, Columns, expected_after
 from followup.commands.evaluation import Evaluation
 from followup.commands.undo_record import FIELDS, Undoable
 from followup.core.channels import channel as contact_channel
+from followup.core.channels import logged_as
 from followup.core.identity import contact_key, find_contact
 from followup.core.log import REPLY, WORKBOOK_EDIT, LogEntry, entries_by_row
 from followup.core.mail_sync import Touch
@@ -129,7 +130,7 @@ def _refuse_a_second(evaluation: Evaluation, contact: Contact, on: date, today: 
     ]
     if same_day:
         day = "today" if on == today else f"on {on.isoformat()}"
-        how = f" ({same_day[-1].channel})" if same_day[-1].channel else ""
+        how = f" ({logged_as(same_day[-1].channel)})" if same_day[-1].channel else ""
         raise UsageError(
             f"A follow-up with {contact.name} {day} is already in the Log{how}, so nothing "
             "was changed. If you really followed up twice, add --again; to take the last one "
@@ -147,6 +148,12 @@ def plan_snooze(evaluation: Evaluation, query: str, until: date, *, today: date)
     """Set Follow up on, which wins over every computed date."""
     contents = evaluation.contents
     contact = find_contact(_contacts(evaluation), query, contents.sheet, contents.header_row)
+    if contact.follow_up_on == until:  # saving nothing, it must not replace the undo record
+        line = (
+            f"{contact.name} (row {contact.row}): Follow up on is already {until.isoformat()}, "
+            "so nothing was changed."
+        )
+        return Change({}, contents.contacts, lines=(line,))
     columns = Columns(contents)
     updated, line = _snooze(columns, contact, until)
     undoable = Undoable(

@@ -20,6 +20,7 @@ def plan_undo(evaluation: Evaluation, record: Undoable) -> Change:
     added, provided each still holds what the command wrote (else refuse, changing nothing)."""
     contents = evaluation.contents
     what = "follow-up with" if record.command == "done" else "snooze of"
+    edited = f"it was edited after the `{record.command}`, so undo changed nothing"
     taken = f"the {what} {record.name} recorded on {record.made.isoformat()}"
     owners = [c for c in contents.contacts if contact_key(c) == record.key]
     if len(owners) != 1:
@@ -34,8 +35,8 @@ def plan_undo(evaluation: Evaluation, record: Undoable) -> Change:
         if now != after:
             raise FollowupError(
                 f"Cannot undo {taken}: {HEADERS[name]} in row {contact.row} now holds "
-                f"{_shown(now)}, not the {_shown(after)} it wrote, so it was changed since and "
-                "nothing was changed now. Correct the row by hand if you need to."
+                f"{_shown(now)}, not the {_shown(after)} it wrote: {edited}. Correct the row by "
+                "hand if you need to."
             )
         columns.cells[(contact.row, columns[name])] = None if before in (None, 0) else before
     cleared: tuple[int, ...] = ()
@@ -44,8 +45,8 @@ def plan_undo(evaluation: Evaluation, record: Undoable) -> Change:
         rows = [r for e, r in zip(log.entries, log.rows, strict=False) if e == record.entry]
         if not rows:
             raise FollowupError(
-                f"Cannot undo {taken}: its row is no longer on the Log sheet, so it was changed "
-                "since and nothing was changed now."
+                f"Cannot undo {taken}: its row is no longer on the Log sheet as it wrote it: "
+                f"{edited}."
             )
         cleared = (record.log_row if record.log_row in rows else rows[-1],)
     updated = dataclasses.replace(
@@ -58,6 +59,11 @@ def plan_undo(evaluation: Evaluation, record: Undoable) -> Change:
         put_back.append(f"Log row {cleared[0]} emptied")
     done = ", ".join(put_back) or "nothing needed changing"
     line = f"Undid {taken} (row {contact.row}): {done}."
+    if cleared:  # the values are back; what stays is harmless and said, not hidden
+        line += (
+            " The Log sheet stays (an empty row in it is ignored), and cells back to blank"
+            " keep the date or number format they were given."
+        )
     return Change(
         columns.cells,
         expected_after(contents, updated),

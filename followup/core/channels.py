@@ -33,6 +33,14 @@ PHRASES: dict[Channel, str] = {
 """How the suggested action says each channel."""
 
 
+def logged_as(channel: str) -> str:
+    """A Log channel as the user knows it ("linkedin" -> "by LinkedIn message"); a channel
+    typed by hand is shown as typed."""
+    if channel == Channel.NOTE:
+        return "with a handwritten note"
+    return PHRASES[Channel(channel)] if channel in tuple(Channel) else channel
+
+
 def channel(contact: Contact) -> Channel:
     """Email when the address is usable, else LinkedIn, else phone, else a note."""
     if email_address(contact):
