@@ -60,7 +60,7 @@ def test_the_review_tells_last_weeks_story_and_the_week_ahead() -> None:
         "3 follow-ups made in the last seven days (9 Mar to 15 Mar)",
         "1 meeting and 1 reply: Bo Chen",
         "Resting after unanswered follow-ups: Di Egan until 1 Jun",
-        "The week ahead: 1 follow-up due now and 0 more by 22 Mar",
+        "The week ahead: 1 follow-up due now, and none more by 22 Mar",
     )
     assert section.chart == (
         ("19 Jan", 1),
@@ -77,7 +77,8 @@ def test_the_review_tells_last_weeks_story_and_the_week_ahead() -> None:
 def test_the_chart_is_html_tables_without_images_and_a_text_twin() -> None:
     review = review_section(LOG, PEOPLE, MONDAY, RULES)
     digest = build_digest(PEOPLE, [], MONDAY, mentions=[review])
-    assert "YOUR WEEK (1)" in digest.text
+    assert "\nYOUR WEEK\n" in digest.text and "YOUR WEEK (" not in digest.text
+    assert ">Your week</h2>" in digest.html
     assert "  Follow-ups made, week by week:\n  19 Jan  ######## 1\n  26 Jan  0\n" in digest.text
     assert "   9 Mar  ######################## 3\n" in digest.text
     assert "<img" not in digest.html and "url(" not in digest.html
@@ -91,12 +92,30 @@ def test_the_chart_is_html_tables_without_images_and_a_text_twin() -> None:
 def test_a_quiet_week_says_so() -> None:
     section = review_section((), (), MONDAY, RULES)
     assert section.cards[0].lines == (
-        "0 follow-ups made in the last seven days (9 Mar to 15 Mar)",
-        "0 meetings and 0 replies",
+        "No follow-ups made in the last seven days (9 Mar to 15 Mar)",
         "Nobody is resting after unanswered follow-ups",
-        "The week ahead: 0 follow-ups due now and 0 more by 22 Mar",
+        "The week ahead: nothing due by 22 Mar",
     )
     assert [count for _, count in section.chart] == [0] * 8
+
+
+@pytest.mark.parametrize(
+    ("channels", "heard", "ahead"),
+    [
+        (["meeting", "meeting"], "2 meetings", "The week ahead: 1 follow-up due by 22 Mar"),
+        (["reply"], "1 reply: Bo Chen", "The week ahead: 1 follow-up due by 22 Mar"),
+    ],
+)
+def test_a_count_of_none_is_left_out_not_printed_as_zero(
+    channels: list[str], heard: str, ahead: str
+) -> None:
+    log = [LogEntry(D("2026-03-12"), "Bo Chen", "", channel) for channel in channels]
+    soon = evaluated(Contact(row=2, name="Cy Dunn", met_on=D("2026-03-13"),
+                             how_met=HowMet.JOB_APPLICATION))  # fmt: skip
+    lines = review_section(log, soon, MONDAY, RULES).cards[0].lines
+    assert heard in lines
+    assert ahead in lines
+    assert not any(" 0 " in f" {line} " for line in lines), lines
 
 
 @settings(max_examples=200, deadline=None)
@@ -156,7 +175,7 @@ def test_mondays_digest_carries_the_review_and_other_days_do_not(tmp_path: Path)
     assert invoke(tmp_path, "done", "ann", today="2026-03-12").exit_code == 0
     monday = invoke(tmp_path, "run", "--dry-run", today="2026-03-16")
     assert monday.exit_code == 0, monday.output
-    assert "YOUR WEEK (1)\n\nThe week to 15 Mar\n  1 follow-up made in the last seven days" in (
+    assert "YOUR WEEK\n\nThe week to 15 Mar\n  1 follow-up made in the last seven days" in (
         monday.output
     )
     tuesday = invoke(tmp_path, "run", "--dry-run", today="2026-03-17")

@@ -56,7 +56,7 @@ class Card:
 class Section:
     title: str
     colour: str
-    count: int  # everyone in the section, listed or not
+    count: int | None  # everyone in the section, listed or not; None: a section not of people
     cards: tuple[Card, ...]
     more: int = 0  # people left out by max_items
     chart: tuple[tuple[str, int], ...] = ()  # a bar chart below the cards: (label, count)
@@ -64,6 +64,11 @@ class Section:
 
 CHART_TITLE = "Follow-ups made, week by week"
 _BAR = 24  # the longest bar, in characters of the text part
+
+
+def _counted(section: Section) -> str:
+    """ " (3)" after a section's title, the people in it; nothing for a section not of people."""
+    return "" if section.count is None else f" ({section.count})"
 
 
 def _more(section: Section) -> str:
@@ -83,7 +88,7 @@ def render_text(
     if not sections:
         out += [NOTHING, ""]
     for section in sections:
-        out += [f"{section.title.upper()} ({section.count})", ""]
+        out += [section.title.upper() + _counted(section), ""]
         for card in section.cards:
             out.append(one_line(card.title))
             out += [f"  {one_line(line)}" for line in (*card.lines, card.action) if line]
@@ -207,7 +212,7 @@ def _html_section(section: Section) -> str:
     return (
         f'<tr><td style="padding:20px 24px 0;">'
         f'<h2 style="margin:0;padding-bottom:4px;font-size:17px;color:{colour};'
-        f'border-bottom:2px solid {colour};">{_esc(section.title)} ({section.count})</h2>'
+        f'border-bottom:2px solid {colour};">{_esc(section.title)}{_counted(section)}</h2>'
         f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0">{cards}'
         f"</table></td></tr>"
     )

@@ -56,17 +56,15 @@ def review_section(
         and not is_resting(c, rules)
     ]
     lines = [
-        _count(len(made), "follow-up") + f" made in the last seven days ({_span(start, today)})",
-        _count(meetings, "meeting")
-        + " and "
-        + _count(len(replies), "reply", "replies")
-        + (f": {_names(replies)}" if replies else ""),
+        (_count(len(made), "follow-up") if made else "No follow-ups")
+        + f" made in the last seven days ({_span(start, today)})",
+        _heard_line(meetings, replies),
         _resting_line(resting),
-        f"The week ahead: {_count(len(due), 'follow-up')} due now and {len(ahead)} more by "
-        f"{day_month(ahead_end)}",
+        _ahead_line(len(due), len(ahead), ahead_end),
     ]
-    card = Card(title=f"The week to {day_month(today - timedelta(days=1))}", lines=tuple(lines))
-    return Section(TITLE, _COLOUR, 1, (card,), chart=_chart(made_before(log, today), today))
+    title = f"The week to {day_month(today - timedelta(days=1))}"
+    card = Card(title=title, lines=tuple(line for line in lines if line))
+    return Section(TITLE, _COLOUR, None, (card,), chart=_chart(made_before(log, today), today))
 
 
 def made_before(log: Sequence[LogEntry], today: date) -> list[LogEntry]:
@@ -84,6 +82,25 @@ def _chart(made: Sequence[LogEntry], today: date) -> tuple[tuple[str, int], ...]
         if 0 <= week < _WEEKS:
             counts[week] += 1
     return tuple((day_month(first + timedelta(days=7 * n)), counts[n]) for n in range(_WEEKS))
+
+
+def _heard_line(meetings: int, replies: Sequence[str]) -> str:
+    """ "1 meeting and 2 replies: Ann, Bo"; a count of none is left out, and so is the line."""
+    parts = [_count(meetings, "meeting")] if meetings else []
+    if replies:
+        parts.append(_count(len(replies), "reply", "replies"))
+    return " and ".join(parts) + (f": {_names(replies)}" if replies else "")
+
+
+def _ahead_line(due: int, ahead: int, end: date) -> str:
+    by = day_month(end)
+    if due and ahead:
+        return f"The week ahead: {_count(due, 'follow-up')} due now and {ahead} more by {by}"
+    if due:
+        return f"The week ahead: {_count(due, 'follow-up')} due now, and none more by {by}"
+    if ahead:
+        return f"The week ahead: {_count(ahead, 'follow-up')} due by {by}"
+    return f"The week ahead: nothing due by {by}"
 
 
 def _resting_line(resting: Sequence[tuple[Contact, FollowUp]]) -> str:
