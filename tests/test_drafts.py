@@ -299,8 +299,8 @@ def test_every_placeholder_has_a_value() -> None:
     assert made == Draft(
         "referral_intro",
         "Ann Lee",
-        "about pipelines |  to Acme |  at Acme |  at PyData | Acme | Ann | referral | 1 March 2026"
-        " | Ann Lee | Tom | CTO | what the hiring manager is most looking for | Sam",
+        "about pipelines |  to Acme |  at Acme |  at PyData | Acme | Ann | referral | them"
+        " | 1 March 2026 | Ann Lee | Tom | CTO | what the hiring manager is most looking for | Sam",
     )
 
 

@@ -387,7 +387,31 @@ def test_the_referrer_appears_in_the_next_digest_once(folder: Path) -> None:
     assert invoke(folder, "run", today="2026-03-11").exit_code == 0  # Bo is due today
     assert invoke(folder, "run", "--force", today="2026-03-12").exit_code == 0
     first, second = outbox_messages(folder / "outbox")
-    assert thanks in first.get_body(("plain",)).get_content()
+    text = first.get_body(("plain",)).get_content()
+    assert thanks in text
+    assert "THANK A REFERRER (1)\n\nBo Chen\n  Introduced you to Cy Diaz\n" in text
+    assert (
+        "Subject: Thank you for the introduction\n\n    Hi Bo,\n\n    Thank you again "
+        "for introducing me to Cy Diaz. We have now been in touch, and I am grateful for the "
+        "connection. If I can ever return the favour or help with anything, just let me know."
+    ) in text
+    assert (
+        "subject=Thank%20you%20for%20the%20introduction" in first.get_body(("html",)).get_content()
+    )
     assert thanks not in second.get_body(("plain",)).get_content()
     remembered = json.loads((folder / "outbox" / MEMORY_FILE).read_text(encoding="utf-8"))
     assert remembered["referrer_thanked"] == {"email:cy@example.com": "2026-03-11"}
+
+
+@pytest.mark.parametrize(("status", "thanked"), [("Active", True), ("Replied", False)])
+def test_a_status_that_cannot_be_read_does_not_say_the_referral_answered(
+    tmp_path: Path, status: str, thanked: bool
+) -> None:
+    rows = [[*HEADER, "Status"], *[[*p, ""] for p in PEOPLE[:2]], [*PEOPLE[2], status]]
+    make_workbook(tmp_path / "contacts.xlsx", rows)
+    write_config(tmp_path)
+    assert invoke(tmp_path, "done", "cy", "--on", "2026-03-05", today="2026-03-10").exit_code == 0
+    ran = invoke(tmp_path, "run", "--dry-run", today="2026-03-11")
+    assert ran.exit_code == 0, ran.output
+    assert ("Close the loop with Bo Chen" in ran.output) is thanked
+    assert ("Not a status" in ran.output) is not thanked

@@ -58,13 +58,14 @@ def digest_for(
         evaluation.entries,
         evaluation.contents.problems,
         today,
-        [*notices, *(thanks.line() for thanks in evaluation.history.thanks), *templates.problems],
+        [*notices, *templates.problems],
         config.digest.your_name,
         templates=templates.by_name,
         rules=config.rules,
         max_items=config.digest.max_items,
         mentions=_weekly_sections(config, evaluation, today),
         mark_done_to=config.digest.to if config.imap else "",
+        thanks=evaluation.history.thanks,
     )
 
 

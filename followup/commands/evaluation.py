@@ -4,6 +4,7 @@ delivery or patcher code."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,6 +14,7 @@ from followup.core.history import History, review
 from followup.core.model import Contact, FollowUp
 from followup.core.rules import follow_up
 from followup.settings import Config
+from followup.workbook.columns import column_letter
 from followup.workbook.contents import SheetContents
 from followup.workbook.log_sheet import log_in
 from followup.workbook.reader import contacts_in
@@ -51,5 +53,18 @@ def evaluate(config: Config, today: date) -> Evaluation:
         )
         log = log_in(workbook, config.workbook.date_order, contents.sheet)
     history = review(contents.contacts, log, load_memory(config.state_dir / MEMORY_FILE), today)
+    history = _thanks_on_a_known_status(history, contents)
     entries = tuple((c, follow_up(c, today, config.rules)) for c in history.contacts)
     return Evaluation(contents, entries, history)
+
+
+def _thanks_on_a_known_status(history: History, contents: SheetContents) -> History:
+    """A referrer is thanked once the person they introduced has answered, which that person's
+    Status says; a Status that could not be read (a workbook problem) says nothing yet."""
+    column = contents.columns.get("stage")
+    if column is None or not history.thanks:
+        return history
+    unread = {p.cell for p in contents.problems if p.sheet == contents.sheet}
+    letters = column_letter(column)
+    thanks = tuple(t for t in history.thanks if f"{letters}{t.referred.row}" not in unread)
+    return dataclasses.replace(history, thanks=thanks)

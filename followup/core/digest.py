@@ -33,6 +33,7 @@ from followup.core.digest_render import (
     render_text,
 )
 from followup.core.drafts import Draft, DraftTemplate, one_line
+from followup.core.history import Thanks
 from followup.core.mail_sync import mark_subject
 from followup.core.model import (
     Contact,
@@ -52,6 +53,7 @@ _SECTIONS: dict[Status, tuple[str, str]] = {
 }
 _SECTION_RANK = {status: rank for rank, status in enumerate(_SECTIONS)}
 _PROBLEMS = ("Workbook problems", "#6d28d9")
+_THANKS = ("Thank a referrer", "#b45309")
 _NOTES_LIMIT = 200
 _DEFAULT_RULES = RuleSettings()
 
@@ -119,6 +121,7 @@ def build_digest(
     max_items: int = 0,
     mentions: Sequence[Section] = (),
     mark_done_to: str = "",
+    thanks: Sequence[Thanks] = (),
 ) -> Digest:
     """The digest for `today`: Overdue, Due today, Coming up and Workbook problems.
 
@@ -153,6 +156,8 @@ def build_digest(
     greet = partial(drafts.greeting, templates=templates or {}, your_name=your_name)
     if section := birthdays.birthday_section(coming, today, greet, _reach, _day):
         sections.append(section)
+    if thanks:
+        sections.append(_thanks_section(thanks, templates or {}, your_name, mark_done_to))
     sections += mentions
     if problems:
         cards = tuple(_problem_card(problem) for problem in problems)
@@ -294,6 +299,29 @@ def _crowd_card(crowd: list[_Person], today: date, mark_to: str = "") -> Card:
             for p in crowd
         ),
     )
+
+
+def _thanks_section(
+    thanks: Sequence[Thanks],
+    templates: Mapping[str, DraftTemplate],
+    your_name: str,
+    mark_to: str,
+) -> Section:
+    """A card per referrer to thank, with a short thank-you draft like every other action."""
+    cards = tuple(
+        Card(
+            title=t.referrer.name,
+            lines=(f"Introduced you to {t.referred.name}",),
+            action=t.line(),
+            reach=_reach(
+                t.referrer,
+                drafts.referrer_thanks(t.referrer, t.referred.name, templates, your_name),
+                mark_to,
+            ),
+        )
+        for t in thanks
+    )
+    return Section(*_THANKS, len(cards), cards)
 
 
 def _problem_card(problem: Problem) -> Card:

@@ -30,12 +30,13 @@ _CADENCE = "keep_in_touch"
 _NUDGE = "nudge"
 _LIGHT_TOUCH = "light_touch"  # after a decline, and after the courtesy guard's rest
 _BIRTHDAY = "birthday"  # a greeting, no follow-up
+_REFERRER_THANKS = "referrer_thanks"  # to whoever introduced you, once the person answered
 
 TEMPLATE_NAMES: tuple[str, ...] = tuple(
     sorted(
         {
             *(n for names in _STEP_TEMPLATES.values() for n in names),
-            *(_CADENCE, _NUDGE, _LIGHT_TOUCH, _BIRTHDAY),
+            *(_CADENCE, _NUDGE, _LIGHT_TOUCH, _BIRTHDAY, _REFERRER_THANKS),
         }
     )
 )
@@ -43,6 +44,7 @@ PLACEHOLDERS: frozenset[str] = frozenset(
     {
         *("first_name", "name", "company", "role", "how_met", "met_on", "referred_by"),
         *("your_name", "at_place", "about", "at_company", "application", "seeking"),
+        "introduced",
     }
 )
 
@@ -115,11 +117,24 @@ def greeting(
     return fill(_BIRTHDAY, template, contact, your_name) if template else None
 
 
-def fill(name: str, template: DraftTemplate, contact: Contact, your_name: str) -> Draft:
+def referrer_thanks(
+    referrer: Contact, introduced: str, templates: Mapping[str, DraftTemplate], your_name: str
+) -> Draft | None:
+    """The thank-you to `referrer` for introducing you to `introduced`; None without a template."""
+    template = templates.get(_REFERRER_THANKS)
+    if template is None:
+        return None
+    return fill(_REFERRER_THANKS, template, referrer, your_name, introduced)
+
+
+def fill(
+    name: str, template: DraftTemplate, contact: Contact, your_name: str, introduced: str = ""
+) -> Draft:
     """The template `name` filled in from the contact's row; a "$" typed in a cell stays as
     typed, since values are never read as placeholders themselves. Without a name to sign
-    with, the sign-off line ("Best wishes,") goes too, rather than dangle."""
-    values = _values(contact, your_name)
+    with, the sign-off line ("Best wishes,") goes too, rather than dangle. `introduced` is
+    the person a referrer introduced you to (the referrer thank-you's `$introduced`)."""
+    values = _values(contact, your_name) | {"introduced": one_line(introduced) or "them"}
     subject = one_line(Template(template.subject).safe_substitute(values))
     body = Template(template.body).safe_substitute(values).strip()
     if not values["your_name"]:
