@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, date, datetime
 from html import unescape
 from pathlib import Path
@@ -20,7 +21,7 @@ from workbooks import make_workbook
 from followup.cli import cli
 from followup.core.mail_sync import MARKED_DONE
 from followup.delivery.mailbox import SYNC_FILE
-from tests.imap_server import ME, ImapServer
+from tests.imap_server import ME, ImapServer, Trickler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 
@@ -207,6 +208,26 @@ def test_the_daily_run_syncs_first_and_a_mailbox_fault_is_a_notice(
     assert log_rows(folder / "contacts.xlsx")[1:] == [
         [date(2026, 3, 10), "Bo Chen", "bo@example.com", "email", ""]
     ]
+
+
+def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: ImapServer) -> None:
+    """Each read gets a byte in time, so only the deadline on the whole sync ends it."""
+    trickler = Trickler(greet=True)
+    try:
+        config = imap_config(imap, timeout=2)
+        write_config(folder, config.replace(f"port = {imap.port}", f"port = {trickler.port}"))
+        started = time.monotonic()
+        ran = run(folder, "run")
+        assert time.monotonic() - started < 30
+    finally:
+        trickler.close()
+    assert ran.returncode == 0, ran.stderr
+    notice = "Mail was not synced: the IMAP server 127.0.0.1:"
+    assert notice in ran.stdout
+    [digest] = outbox_messages(folder / "outbox")
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "did not answer within 2 seconds ([imap] timeout)" in text
+    assert "Follow-up status" in sheet_values_row1(folder)
 
 
 def test_a_missing_folder_is_a_notice_and_the_other_folders_are_read(

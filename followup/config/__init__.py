@@ -229,6 +229,7 @@ def _imap(v: dict[str, Any], source: Path) -> ImapSettings | None:
         inbox=v["imap.inbox"],
         days_back=v["imap.days_back"],
         log_subjects=v["imap.log_subjects"],
+        timeout=v["imap.timeout"],
         own_address=v["digest.to"] or v["imap.user"],
     )
 

@@ -267,6 +267,13 @@ SCHEMA: tuple[Key, ...] = (
         whole(1, MAX_DAYS, " of days"),
     ),
     Key("imap", "log_subjects", False, "Put a message's subject in its Log row.", _BOOL),
+    Key(
+        "imap",
+        "timeout",
+        60,
+        f"Seconds (1-{MAX_TIMEOUT}) a whole sync may take; then the run goes on without it.",
+        seconds,
+    ),
 )
 
 _BY_NAME = {key.dotted: key for key in SCHEMA}
