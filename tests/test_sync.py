@@ -230,6 +230,30 @@ def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: 
     assert "Follow-up status" in sheet_values_row1(folder)
 
 
+def test_a_message_dated_after_today_is_counted_once_its_day_has_come(
+    folder: Path, imap: ImapServer
+) -> None:
+    """A clock ahead (or a run for a past day): the message is read again, not skipped for good."""
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-13"))
+    imap.append("INBOX", sender="ana@example.com", to=[ME.address], date=at("2026-03-14"))
+    early = run(folder, "sync", today="2026-03-11")
+    assert early.returncode == 0, early.stderr
+    assert "Bo Chen" not in early.stdout and "Ana Lima" not in early.stdout
+    saved = json.loads((folder / "outbox" / SYNC_FILE).read_text(encoding="utf-8"))
+    assert saved["folders"]["Sent"]["deferred"] == [1]
+    later = run(folder, "sync", today="2026-03-13")
+    assert "Bo Chen (row 3): Last contact 2026-03-13, Follow-ups 2" in later.stdout
+    assert "Ana Lima" not in later.stdout
+    last = run(folder, "sync", today="2026-03-14")
+    assert "Ana Lima (row 2): replied on 2026-03-14" in last.stdout
+    assert "Bo Chen" not in last.stdout, "counted once"
+    assert run(folder, "sync", today="2026-03-15").stdout.startswith("Mailbox: 0 new messages")
+    assert [row[0] for row in log_rows(folder / "contacts.xlsx")[1:]] == [
+        date(2026, 3, 13),
+        date(2026, 3, 14),
+    ]
+
+
 def test_a_missing_folder_is_a_notice_and_the_other_folders_are_read(
     folder: Path, imap: ImapServer
 ) -> None:

@@ -73,6 +73,14 @@ def involves(contacts: Sequence[Contact], message: Message) -> bool:
     return any(fold(address) in known for address in people)
 
 
+def waits(contacts: Sequence[Contact], message: Message, today: date) -> bool:
+    """Whether a message is for a later day (dated after `today`: a clock ahead, or a run for
+    a day in the past) and matters: it must be read again once its day has come."""
+    return message.day > today and (
+        involves(contacts, message) or _COMMAND.match(message.subject) is not None
+    )
+
+
 def mark_subject(verb: Literal["done", "snooze"], contact: Contact, days: int = 0) -> str:
     """The subject of a digest link that tells the next sync a follow-up was made."""
     name = " ".join(contact.name.split())
@@ -108,7 +116,7 @@ def decide(
     touches: list[Touch] = []
     for message in sorted(messages, key=lambda m: m.day):
         if message.day > today:
-            continue  # a clock ahead: the message counts once its day has come
+            continue  # a clock ahead: the message counts once its day has come (`waits`)
         sender = addresses(message.sender)
         if message.kind == "sent":
             found = {c.row: c for a in message.recipients for c in by_address.get(fold(a), ())}

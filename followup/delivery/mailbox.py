@@ -87,6 +87,8 @@ class Mark:
 
     uidvalidity: int
     last_uid: int
+    deferred: tuple[int, ...] = ()
+    """UIDs up to last_uid to read again: messages dated after the day they were read."""
 
 
 @dataclass
@@ -105,7 +107,11 @@ class SyncState:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             marks = {
-                str(name): Mark(int(mark["uidvalidity"]), int(mark["last_uid"]))
+                str(name): Mark(
+                    int(mark["uidvalidity"]),
+                    int(mark["last_uid"]),
+                    tuple(int(uid) for uid in mark.get("deferred", ())),
+                )
                 for name, mark in raw["folders"].items()
             }
             applied = [str(key) for key in raw["applied"]]
@@ -124,6 +130,7 @@ class SyncState:
             "account": self.account,
             "folders": {
                 name: {"uidvalidity": m.uidvalidity, "last_uid": m.last_uid}
+                | ({"deferred": list(m.deferred)} if m.deferred else {})
                 for name, m in sorted(self.marks.items())
             },
             "applied": self.applied[-_REMEMBERED_KEYS:],
@@ -386,6 +393,7 @@ def _read(
         uids = [
             uid for uid in client.search(["UID", f"{mark.last_uid + 1}:*"]) if uid > mark.last_uid
         ]
+        uids += [uid for uid in mark.deferred if uid <= mark.last_uid]  # their day may have come
         last = mark.last_uid
     else:  # the first sync, or the server renumbered the folder
         uids = client.search(["SINCE", since])
