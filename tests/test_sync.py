@@ -230,6 +230,18 @@ def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: 
     assert "Follow-up status" in sheet_values_row1(folder)
 
 
+def test_a_follow_up_typed_by_hand_before_the_first_sync_is_not_counted_again(
+    folder: Path, imap: ImapServer
+) -> None:
+    """Bo's Last contact 2026-02-08 and Follow-ups 1 were typed by hand for this very mail."""
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-02-08"))
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-09"))
+    ran = run(folder, "sync")
+    assert ran.returncode == 0, ran.stderr
+    assert "Bo Chen (row 3): Last contact 2026-03-09, Follow-ups 2" in ran.stdout
+    assert [row[0] for row in log_rows(folder / "contacts.xlsx")[1:]] == [date(2026, 3, 9)]
+
+
 def test_a_message_dated_after_today_is_counted_once_its_day_has_come(
     folder: Path, imap: ImapServer
 ) -> None:
