@@ -280,6 +280,17 @@ def test_a_missing_folder_is_a_notice_and_the_other_folders_are_read(
     assert "Follow-up status" in sheet_values_row1(folder)
 
 
+def test_sync_alone_exits_4_when_a_folder_is_missing_after_reading_the_others(
+    folder: Path, imap: ImapServer
+) -> None:
+    write_config(folder, imap_config(imap, sent="Nope"))
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-03-10"))
+    ran = run(folder, "sync")
+    assert ran.returncode == 4
+    assert ran.stderr == "followup: The mailbox has no folder 'Nope' ([imap] sent).\n"
+    assert ran.stdout == "Bo Chen (row 3): replied on 2026-03-10, Status Active\n"
+
+
 def sheet_values_row1(folder: Path) -> list[object]:
     from cli_helpers import sheet_values
 
