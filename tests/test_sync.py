@@ -222,7 +222,7 @@ def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: 
     finally:
         trickler.close()
     assert ran.returncode == 0, ran.stderr
-    notice = "Mail was not synced: the IMAP server 127.0.0.1:"
+    notice = "Mail was not synced: The IMAP server 127.0.0.1:"
     assert notice in ran.stdout
     [digest] = outbox_messages(folder / "outbox")
     text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -234,8 +234,8 @@ class _Deadline:
         if worker.is_alive():
             self._expire()
             raise MailboxError(
-                f"{_where(imap)} did not answer within {imap.timeout:g} seconds "
-                "([imap] timeout), so the mail was not read."
+                f"The IMAP server {imap.host}:{imap.port} did not answer within "
+                f"{imap.timeout:g} seconds ([imap] timeout), so the mail was not read."
             )
         if isinstance(outcome[0], BaseException):
             raise outcome[0]
