@@ -395,7 +395,8 @@ def sync(ctx: Context) -> None:
     row; a reply from a contact sets Waiting for reply back to Active; your "mark done" and
     "snooze" mails from the digest are applied. The daily run does this first by itself.
     Nothing is ever written to the mailbox: no message is marked read. Exit 4 when the
-    mailbox cannot be read, 1 when the workbook is open.
+    mailbox or one of its folders cannot be read (the other folders are still synced), 1 when
+    the workbook is open.
     """
     from followup.commands.sync import sync_mail
     from followup.delivery.mailbox import MailboxError
@@ -404,7 +405,9 @@ def sync(ctx: Context) -> None:
         synced = sync_mail(ctx.config, ctx.today, ctx.now)
     except MailboxError as error:
         raise DeliveryError(str(error)) from None
-    click.echo("\n".join([*synced.problems, *synced.lines]))
+    click.echo("\n".join(synced.lines))
+    if synced.problems:
+        raise DeliveryError(" ".join(synced.problems))
 
 
 @command(cli)

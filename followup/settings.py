@@ -89,7 +89,8 @@ class ImapSettings:
     log_subjects: bool
     own_address: str
     """The user's own address ([digest] to): mark-done mail counts only from it."""
-    timeout: float = 30.0
+    timeout: float = 60.0
+    """Seconds the whole sync may take (each read, and all of them together)."""
 
 
 @dataclass(frozen=True)

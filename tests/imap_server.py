@@ -35,6 +35,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -469,3 +470,38 @@ def imap(imap_server: ImapServer) -> ImapServer:
     imap_server.start()
     imap_server.reset()
     return imap_server
+
+
+class Trickler:
+    """A loopback server that greets at once (or not) and then sends one byte every 0.2 s,
+    never finishing a line: each socket read succeeds, so only a deadline on the whole sync
+    ends it. `closed` is set when the client shuts the connection."""
+
+    def __init__(self, greet: bool) -> None:
+        self.greet = greet
+        self.closed = threading.Event()
+        self.stop = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.settimeout(0.2)
+            if self.greet:
+                connection.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n")
+            try:
+                connection.sendall(b"* ")
+                while not self.stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        if connection.recv(1024) == b"":
+                            break
+                    connection.sendall(b"x")
+            except OSError:
+                pass
+        self.closed.set()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()

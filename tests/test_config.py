@@ -4,6 +4,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from cli_helpers import followup, write_config
 
 from followup.config import SCHEMA, load_config, render_config
 from followup.core.model import HowMet, RuleSettings
@@ -63,6 +64,45 @@ def test_rules_override(tmp_path):
     assert config.rules.stop_after_steps == frozenset()
     assert config.rules.skip_weekends is False
     assert config.rules.lookahead_days == 3
+
+
+@pytest.mark.parametrize("section", ["smtp", "imap"])
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.8.0.3", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("imap.example.org", False),
+        ("192.168.1.10", False),
+        ("localhost.example.org", False),
+        ("::2", False),
+    ],
+)
+def test_security_none_is_only_for_a_server_on_this_computer(
+    tmp_path: Path, section: str, host: str, allowed: bool
+) -> None:
+    """The password (and every header or digest) would cross the network unencrypted."""
+    path = write(
+        tmp_path,
+        f'[digest]\nto = "me@example.org"\n[{section}]\nhost = "{host}"\nsecurity = "none"\n'
+        'user = "me"\n',
+    )
+    if allowed:
+        assert getattr(load_config(path), section).security == "none"
+        return
+    with pytest.raises(ConfigError, match=rf'\[{section}\] security = "none" sends everything'):
+        load_config(path)
+
+
+def test_security_none_for_a_remote_host_stops_a_command_with_exit_2(tmp_path: Path) -> None:
+    write_config(tmp_path, '[imap]\nhost = "imap.example.org"\nsecurity = "none"\nuser = "me"\n')
+    ran = followup(tmp_path, "status")
+    assert ran.returncode == 2
+    assert '[imap] security = "none" sends everything unencrypted' in ran.stderr
+    assert "'imap.example.org'" in ran.stderr
 
 
 def test_smtp_defaults_port_by_security(tmp_path):

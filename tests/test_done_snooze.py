@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from edit_helpers import (
     LOG_HEADER,
     SHEET_LISTS,
+    TODAY,
     changed_cells,
     changed_parts,
     invoke,
@@ -377,6 +378,29 @@ def test_a_second_done_the_same_day_is_refused_unless_again(folder: Path) -> Non
     assert again.exit_code == 0, again.output
     assert "Follow-ups 2" in again.output
     assert len(log_rows(book)) == 3
+
+
+def test_a_done_already_typed_in_last_contact_is_refused_unless_again(tmp_path: Path) -> None:
+    """Last contact = the day and Follow-ups counted, as the "How to use" sheet says to type it."""
+    typed = [*PEOPLE[:3], [*PEOPLE[3][:5], D(TODAY), 1, None, PEOPLE[3][8]]]
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, *typed])
+    write_config(tmp_path)
+    book = tmp_path / "contacts.xlsx"
+    before = book.read_bytes()
+    twice = invoke(tmp_path, "done", "bo")
+    assert twice.exit_code == 2
+    assert twice.output == (
+        f"followup: A follow-up with Bo Chen today is already recorded in Last contact ({TODAY}), "
+        "so nothing was changed. If you really followed up twice, add --again.\n"
+    )  # no `undo` hint: undo takes back only what followup recorded, not a date typed by hand
+    assert book.read_bytes() == before
+    earlier = invoke(tmp_path, "done", "ann leeson", "--on", "2026-01-05")
+    assert earlier.exit_code == 2
+    assert "on 2026-01-05 is already recorded in Last contact (2026-01-05)" in earlier.output
+    again = invoke(tmp_path, "done", "bo", "--again")
+    assert again.exit_code == 0, again.output
+    assert "Follow-ups 2" in again.output
+    assert invoke(tmp_path, "done", "ann lee").exit_code == 0, "nothing typed for Ann Lee"
 
 
 def test_undo_takes_back_the_last_done_cells_and_log_row(folder: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from hypothesis import given
@@ -68,6 +69,21 @@ def test_strangers_and_days_already_logged_are_ignored() -> None:
     logged = {2: [LogEntry(date(2026, 3, 9), "Ana Lima", channel="email")]}
     assert run(sent(9, "ana@example.com"), sent(10, "x@y.example"), logged=logged) == []
     assert run(inbox(10, "x@y.example"), sent(5, "bo@example.com")) == []  # 5: Met on
+
+
+def test_a_follow_up_typed_by_hand_in_last_contact_is_not_counted_again() -> None:
+    """The "How to use" sheet's way: Last contact set to the day and Follow-ups + 1."""
+    typed = Contact(2, "Ana Lima", email="ana@example.com", last_contact=date(2026, 3, 9),
+                    follow_ups=1)  # fmt: skip
+    mails = [sent(9, "ana@example.com"), inbox(9, ME, "followup: done #2 Ana Lima", "<d9>")]
+    decided = decide([typed], {}, mails, own_address=ME, today=TODAY, log_subjects=False)
+    assert decided == []
+    later = decide([typed], {}, [sent(10, "ana@example.com")], own_address=ME, today=TODAY,
+                   log_subjects=False)  # fmt: skip
+    assert later == [Touch(2, "sent", date(2026, 3, 10))]
+    uncounted = dataclasses.replace(typed, follow_ups=0, met_on=date(2026, 3, 9))
+    assert decide([uncounted], {}, mails[:1], own_address=ME, today=TODAY,
+                  log_subjects=False) == [], "Met on day: part of meeting them"  # fmt: skip
 
 
 def test_a_reply_from_a_contact_is_noticed_once() -> None:

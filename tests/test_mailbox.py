@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from followup.delivery.mailbox import (
 )
 from followup.errors import ConfigError
 from followup.settings import ImapSettings, SmtpSettings
-from tests.imap_server import BARE, GMAIL, INTL, ME, OUTLOOK, Account, ImapServer
+from tests.imap_server import BARE, GMAIL, INTL, ME, OUTLOOK, Account, ImapServer, Trickler
 from tests.smtp_server import free_port
 
 TODAY = date(2026, 3, 11)
@@ -160,8 +161,25 @@ def test_a_server_down_a_wrong_password_and_a_silent_server_are_one_line_errors(
         silent.bind(("127.0.0.1", free_port()))
         silent.listen()
         port = silent.getsockname()[1]
-        with pytest.raises(MailboxError, match="no answer in time"):
+        with pytest.raises(MailboxError, match=r"no answer in time|did not answer within"):
             fetch(imap, state, port=port, timeout=1.0)
+
+
+@pytest.mark.parametrize("greet", [True, False], ids=["after-greeting", "in-greeting"])
+def test_a_server_trickling_bytes_is_cut_off_by_the_deadline(
+    imap: ImapServer, tmp_path: Path, greet: bool
+) -> None:
+    trickler = Trickler(greet)
+    try:
+        started = time.monotonic()
+        with pytest.raises(
+            MailboxError, match=r"did not answer within 2 seconds \(\[imap\] timeout"
+        ):
+            fetch(imap, SyncState(tmp_path / "m.json", "me"), port=trickler.port, timeout=2.0)
+        assert time.monotonic() - started < 4
+        assert trickler.closed.wait(2), "the connection is shut down, not left to trickle on"
+    finally:
+        trickler.close()
 
 
 def test_a_broken_state_file_is_set_aside(tmp_path: Path) -> None:

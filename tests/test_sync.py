@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, date, datetime
 from html import unescape
 from pathlib import Path
@@ -20,7 +21,7 @@ from workbooks import make_workbook
 from followup.cli import cli
 from followup.core.mail_sync import MARKED_DONE
 from followup.delivery.mailbox import SYNC_FILE
-from tests.imap_server import ME, ImapServer
+from tests.imap_server import ME, ImapServer, Trickler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 
@@ -209,6 +210,62 @@ def test_the_daily_run_syncs_first_and_a_mailbox_fault_is_a_notice(
     ]
 
 
+def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: ImapServer) -> None:
+    """Each read gets a byte in time, so only the deadline on the whole sync ends it."""
+    trickler = Trickler(greet=True)
+    try:
+        config = imap_config(imap, timeout=2)
+        write_config(folder, config.replace(f"port = {imap.port}", f"port = {trickler.port}"))
+        started = time.monotonic()
+        ran = run(folder, "run")
+        assert time.monotonic() - started < 30
+    finally:
+        trickler.close()
+    assert ran.returncode == 0, ran.stderr
+    notice = "Mail was not synced: The IMAP server 127.0.0.1:"
+    assert notice in ran.stdout
+    [digest] = outbox_messages(folder / "outbox")
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "did not answer within 2 seconds ([imap] timeout)" in text
+    assert "Follow-up status" in sheet_values_row1(folder)
+
+
+def test_a_follow_up_typed_by_hand_before_the_first_sync_is_not_counted_again(
+    folder: Path, imap: ImapServer
+) -> None:
+    """Bo's Last contact 2026-02-08 and Follow-ups 1 were typed by hand for this very mail."""
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-02-08"))
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-09"))
+    ran = run(folder, "sync")
+    assert ran.returncode == 0, ran.stderr
+    assert "Bo Chen (row 3): Last contact 2026-03-09, Follow-ups 2" in ran.stdout
+    assert [row[0] for row in log_rows(folder / "contacts.xlsx")[1:]] == [date(2026, 3, 9)]
+
+
+def test_a_message_dated_after_today_is_counted_once_its_day_has_come(
+    folder: Path, imap: ImapServer
+) -> None:
+    """A clock ahead (or a run for a past day): the message is read again, not skipped for good."""
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-13"))
+    imap.append("INBOX", sender="ana@example.com", to=[ME.address], date=at("2026-03-14"))
+    early = run(folder, "sync", today="2026-03-11")
+    assert early.returncode == 0, early.stderr
+    assert "Bo Chen" not in early.stdout and "Ana Lima" not in early.stdout
+    saved = json.loads((folder / "outbox" / SYNC_FILE).read_text(encoding="utf-8"))
+    assert saved["folders"]["Sent"]["deferred"] == [1]
+    later = run(folder, "sync", today="2026-03-13")
+    assert "Bo Chen (row 3): Last contact 2026-03-13, Follow-ups 2" in later.stdout
+    assert "Ana Lima" not in later.stdout
+    last = run(folder, "sync", today="2026-03-14")
+    assert "Ana Lima (row 2): replied on 2026-03-14" in last.stdout
+    assert "Bo Chen" not in last.stdout, "counted once"
+    assert run(folder, "sync", today="2026-03-15").stdout.startswith("Mailbox: 0 new messages")
+    assert [row[0] for row in log_rows(folder / "contacts.xlsx")[1:]] == [
+        date(2026, 3, 13),
+        date(2026, 3, 14),
+    ]
+
+
 def test_a_missing_folder_is_a_notice_and_the_other_folders_are_read(
     folder: Path, imap: ImapServer
 ) -> None:
@@ -221,6 +278,17 @@ def test_a_missing_folder_is_a_notice_and_the_other_folders_are_read(
     assert "Mail sync: The mailbox has no folder 'Replies' ([imap] inbox)." in text
     assert "Bo Chen (row 3): replied on 2026-03-10, Status Active" in ran.stdout
     assert "Follow-up status" in sheet_values_row1(folder)
+
+
+def test_sync_alone_exits_4_when_a_folder_is_missing_after_reading_the_others(
+    folder: Path, imap: ImapServer
+) -> None:
+    write_config(folder, imap_config(imap, sent="Nope"))
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-03-10"))
+    ran = run(folder, "sync")
+    assert ran.returncode == 4
+    assert ran.stderr == "followup: The mailbox has no folder 'Nope' ([imap] sent).\n"
+    assert ran.stdout == "Bo Chen (row 3): replied on 2026-03-10, Status Active\n"
 
 
 def sheet_values_row1(folder: Path) -> list[object]:

@@ -17,7 +17,7 @@ from followup.commands.undo_record import FIELDS, Undoable
 from followup.core.channels import channel as contact_channel
 from followup.core.channels import logged_as
 from followup.core.identity import contact_key, find_contact
-from followup.core.log import REPLY, WORKBOOK_EDIT, LogEntry, entries_by_row
+from followup.core.log import REPLY, LogEntry, already_recorded, entries_by_row, logged_on
 from followup.core.mail_sync import Touch
 from followup.core.model import LAST_DAY, MAX_DAYS, Contact, Stage, Status
 from followup.core.rules import follow_up, touches_made
@@ -121,21 +121,22 @@ def _done(
 
 
 def _refuse_a_second(evaluation: Evaluation, contact: Contact, on: date, today: date) -> None:
-    """Stop a `done` the Log already records for that person and day (see plan_done)."""
-    logged = entries_by_row(evaluation.contents.contacts, evaluation.history.log.entries)
-    same_day = [
-        e
-        for e in logged.get(contact.row, [])
-        if e.day == on and e.channel not in (WORKBOOK_EDIT, REPLY)
-    ]
+    """Stop a `done` already recorded for that person and day (core/log.already_recorded)."""
+    entries = entries_by_row(evaluation.contents.contacts, evaluation.history.log.entries)
+    mine = entries.get(contact.row, [])
+    if not already_recorded(contact, mine, on):
+        return
+    same_day = logged_on(mine, on)
+    day = "today" if on == today else f"on {on.isoformat()}"
     if same_day:
-        day = "today" if on == today else f"on {on.isoformat()}"
         how = f" ({logged_as(same_day[-1].channel)})" if same_day[-1].channel else ""
-        raise UsageError(
-            f"A follow-up with {contact.name} {day} is already in the Log{how}, so nothing "
-            "was changed. If you really followed up twice, add --again; to take the last one "
-            "back, run `followup undo`."
-        )
+        where, back = f"in the Log{how}", "; to take the last one back, run `followup undo`"
+    else:
+        where, back = f"recorded in Last contact ({on.isoformat()})", ""
+    raise UsageError(
+        f"A follow-up with {contact.name} {day} is already {where}, so nothing was changed. "
+        f"If you really followed up twice, add --again{back}."
+    )
 
 
 def _before_after(before: Contact, after: Contact) -> dict[str, tuple[date | int | None, ...]]:

@@ -4,12 +4,13 @@
 
 The mailbox's marks move on only once the workbook holds what they brought, so mail read while
 the workbook was open in Excel is read again next time (and a day already in the Log is never
-counted twice).
+counted twice). A message dated after the day of the sync is kept to read again until its day
+has come.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,8 @@ from followup.commands.change import Change, apply, apply_locked
 from followup.commands.edits import plan_touches
 from followup.commands.evaluation import Evaluation
 from followup.core.log import entries_by_row
-from followup.core.mail_sync import Message, Touch, decide
+from followup.core.mail_sync import Message, Touch, decide, waits
+from followup.core.model import Contact
 from followup.delivery.mailbox import (
     SYNC_FILE,
     Fetched,
@@ -47,16 +49,19 @@ def sync_mail(config: Config, today: date, now: datetime, *, locked: bool = Fals
     fetched = fetch_new(imap, resolve_password(imap, config.smtp), state, today)
     messages = [message_of(header, config.digest.timezone) for header in fetched.headers]
     decided: list[Touch] = []
+    contacts: list[Contact] = []
 
     def plan(evaluation: Evaluation) -> Change:
+        contacts[:] = [contact for contact, _ in evaluation.entries]
         decided[:] = decisions(evaluation, imap, messages, today, frozenset(state.applied))
         return plan_touches(evaluation, decided, today=today)
 
     change = (apply_locked if locked else apply)(config, today, now, plan)
     lines = [state.warning] if state.warning else []
     lines += change.lines or [_nothing_new(fetched)]
+    later = [h for h, m in zip(fetched.headers, messages, strict=True) if waits(contacts, m, today)]
     try:
-        _remember(state, fetched, decided)
+        _remember(state, fetched, decided, later)
     except OSError as error:
         lines.append(
             f"Could not save {SYNC_FILE} ({error}): the next sync reads this mail again "
@@ -106,9 +111,14 @@ def _settings(config: Config) -> ImapSettings:
     return config.imap
 
 
-def _remember(state: SyncState, fetched: Fetched, decided: list[Touch]) -> None:
-    """Move the marks on, and remember the done/snooze messages applied."""
-    state.marks.update(fetched.marks)
+def _remember(
+    state: SyncState, fetched: Fetched, decided: list[Touch], later: list[Header]
+) -> None:
+    """Move the marks on, keeping the messages for a later day to read again, and remember
+    the done/snooze messages applied."""
+    for name, mark in fetched.marks.items():
+        deferred = tuple(sorted(h.uid for h in later if h.folder == name))
+        state.marks[name] = replace(mark, deferred=deferred)
     state.applied += [touch.key for touch in decided if touch.kind in ("done", "snooze")]
     state.save()
 

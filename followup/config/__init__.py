@@ -33,6 +33,7 @@ from followup.config.schema import (
     render_config,
     unknown_keys,
 )
+from followup.config.values import is_loopback
 from followup.core.model import RuleSettings
 from followup.errors import ConfigError
 from followup.settings import (
@@ -186,7 +187,7 @@ def _smtp(v: dict[str, Any], source: Path) -> SmtpSettings | None:
         return None
     if not v["digest.to"]:
         raise ConfigError(f"{source}: [digest] to is empty; set it to your own email address.")
-    security = v["smtp.security"]
+    security = _secured(v, "smtp", source)
     return SmtpSettings(
         host=v["smtp.host"],
         port=v["smtp.port"] or _DEFAULT_PORTS[security],
@@ -219,7 +220,7 @@ def _imap(v: dict[str, Any], source: Path) -> ImapSettings | None:
             f"{source}: [imap] host is set but [imap] user is empty; set user to your "
             "mailbox's login (usually your email address)."
         )
-    security = v["imap.security"]
+    security = _secured(v, "imap", source)
     return ImapSettings(
         host=v["imap.host"],
         port=v["imap.port"] or _IMAP_PORTS[security],
@@ -229,8 +230,23 @@ def _imap(v: dict[str, Any], source: Path) -> ImapSettings | None:
         inbox=v["imap.inbox"],
         days_back=v["imap.days_back"],
         log_subjects=v["imap.log_subjects"],
+        timeout=v["imap.timeout"],
         own_address=v["digest.to"] or v["imap.user"],
     )
+
+
+def _secured(v: dict[str, Any], section: str, source: Path) -> str:
+    """The section's security; "none" only for a server on this computer, since the password
+    would cross the network in clear text."""
+    security: str = v[f"{section}.security"]
+    host: str = v[f"{section}.host"]
+    if security == "none" and not is_loopback(host):
+        raise ConfigError(
+            f'{source}: [{section}] security = "none" sends everything unencrypted, the password '
+            "too, so it is only for a server on this computer (localhost, 127.0.0.1 or ::1), "
+            f'not {host!r}. Use "ssl" or "starttls".'
+        )
+    return security
 
 
 def _is_file(path: Path) -> bool:

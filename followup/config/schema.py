@@ -158,7 +158,7 @@ SCHEMA: tuple[Key, ...] = (
         "smtp",
         "security",
         "starttls",
-        "starttls, ssl or none (local relays only).",
+        "starttls, ssl or none (a relay on this computer only).",
         one_of("starttls", "ssl", "none"),
     ),
     Key("smtp", "user", "", "Login name; empty: send without logging in.", one_line),
@@ -251,7 +251,7 @@ SCHEMA: tuple[Key, ...] = (
         "imap",
         "security",
         "ssl",
-        "ssl, starttls or none (local servers only).",
+        "ssl, starttls or none (a server on this computer only).",
         one_of("ssl", "starttls", "none"),
     ),
     Key("imap", "user", "", "Login name, usually your email address.", one_line),
@@ -267,6 +267,13 @@ SCHEMA: tuple[Key, ...] = (
         whole(1, MAX_DAYS, " of days"),
     ),
     Key("imap", "log_subjects", False, "Put a message's subject in its Log row.", _BOOL),
+    Key(
+        "imap",
+        "timeout",
+        60,
+        f"Seconds (1-{MAX_TIMEOUT}) a whole sync may take; then the run goes on without it.",
+        seconds,
+    ),
 )
 
 _BY_NAME = {key.dotted: key for key in SCHEMA}

@@ -4,6 +4,7 @@ raises ValueError saying what it must be (the schema pairs every key with one of
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import re
 from collections.abc import Callable
 from datetime import time
@@ -94,6 +95,16 @@ def host(value: Any) -> str:
     except UnicodeError:
         raise ValueError(refusal) from None
     return value
+
+
+def is_loopback(name: str) -> bool:
+    """Whether a host is this computer: localhost, 127.0.0.0/8 or ::1 (bracketed or not)."""
+    if name.strip().rstrip(".").casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def weekday(value: Any) -> int | None:

@@ -16,6 +16,7 @@ from datetime import date
 
 from followup.core.identity import fold, index_by
 from followup.core.model import Contact
+from followup.core.rules import touches_made
 
 LOG_SHEET = "Log"
 SPARE_NAME = "Follow-up log"
@@ -84,3 +85,21 @@ def touch_days(contact: Contact, entries: Sequence[LogEntry], today: date) -> se
         and (contact.met_on is None or e.day > contact.met_on)
         and e.channel != REPLY
     }
+
+
+def logged_on(entries: Sequence[LogEntry], day: date) -> list[LogEntry]:
+    """A contact's Log rows of follow-ups on a day (a reply is theirs, not one)."""
+    return [e for e in entries if e.day == day and e.channel != REPLY]
+
+
+def typed_on(contact: Contact, day: date) -> bool:
+    """Whether Last contact already holds a follow-up on `day`: it is that day and the rules
+    count it (Follow-ups, or a Last contact after Met on), as the "How to use" sheet tells the
+    user to type one."""
+    return contact.last_contact == day and touches_made(contact) >= 1
+
+
+def already_recorded(contact: Contact, entries: Sequence[LogEntry], day: date) -> bool:
+    """Whether a follow-up with `contact` on `day` is already recorded, in Last contact or in
+    their Log rows `entries`: then neither `done` nor a sync counts another one that day."""
+    return typed_on(contact, day) or bool(logged_on(entries, day))

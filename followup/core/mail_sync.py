@@ -3,7 +3,8 @@ adapter reads the headers, this decides, and `commands/sync.py` applies the deci
 the same planners as `followup done` and `followup snooze`.
 
 * A message in Sent to a contact's Email (To, Cc or Bcc) is a follow-up on its day: one per
-  person per day, and none on a day the Log already has one.
+  person per day, and none on a day already recorded (in the Log, or a Last contact typed by
+  hand, `core/log.already_recorded`).
 * A message in the inbox from a contact is their reply: a Waiting for reply contact is Active
   again, and the Log says "reply".
 * A message from the user to themselves titled "followup: done #14 Ana Lima" (or "followup:
@@ -22,7 +23,7 @@ from datetime import date
 from typing import Literal
 
 from followup.core.identity import fold, index_by
-from followup.core.log import REPLY, LogEntry
+from followup.core.log import REPLY, LogEntry, already_recorded
 from followup.core.model import MAX_DAYS, Contact
 
 SUBJECT_PREFIX = "followup:"
@@ -73,6 +74,14 @@ def involves(contacts: Sequence[Contact], message: Message) -> bool:
     return any(fold(address) in known for address in people)
 
 
+def waits(contacts: Sequence[Contact], message: Message, today: date) -> bool:
+    """Whether a message is for a later day (dated after `today`: a clock ahead, or a run for
+    a day in the past) and matters: it must be read again once its day has come."""
+    return message.day > today and (
+        involves(contacts, message) or _COMMAND.match(message.subject) is not None
+    )
+
+
 def mark_subject(verb: Literal["done", "snooze"], contact: Contact, days: int = 0) -> str:
     """The subject of a digest link that tells the next sync a follow-up was made."""
     name = " ".join(contact.name.split())
@@ -91,9 +100,9 @@ def decide(
 ) -> list[Touch]:
     """The touches the messages make, in day order, each at most once per contact and day.
 
-    `logged` is each row's Log entries, so a day already logged is not counted again (a sync
-    after `followup done`, or a folder read again after the server renumbered it); `applied`
-    are the keys of done/snooze messages applied before.
+    `logged` is each row's Log entries, so a day already recorded is not counted again (a sync
+    after `followup done` or a Last contact typed by hand, or a folder read again after the
+    server renumbered it); `applied` are the keys of done/snooze messages applied before.
     """
     own = addresses(own_address)
     by_address: dict[str, list[Contact]] = {}
@@ -105,20 +114,28 @@ def decide(
         for row, entries in logged.items()
         for entry in entries
     }
+    by_row = {contact.row: contact for contact in contacts}
+
+    def follow_up(row: int, day: date) -> bool:
+        """True the first time a row has a follow-up on a day not recorded before."""
+        return not already_recorded(by_row[row], logged.get(row, ()), day) and _new(
+            seen, row, False, day
+        )
+
     touches: list[Touch] = []
     for message in sorted(messages, key=lambda m: m.day):
         if message.day > today:
-            continue  # a clock ahead: the message counts once its day has come
+            continue  # a clock ahead: the message counts once its day has come (`waits`)
         sender = addresses(message.sender)
         if message.kind == "sent":
             found = {c.row: c for a in message.recipients for c in by_address.get(fold(a), ())}
             note = _subject(message) if log_subjects else ""
             for contact in found.values():
-                if _counts(contact, message.day) and _new(seen, contact.row, False, message.day):
+                if _counts(contact, message.day) and follow_up(contact.row, message.day):
                     touches.append(Touch(contact.row, "sent", message.day, note))
         elif sender & own:
             touch = _command(contacts, message) if message.key not in applied else None
-            if touch and (touch.kind == "snooze" or _new(seen, touch.row, False, touch.day)):
+            if touch and (touch.kind == "snooze" or follow_up(touch.row, touch.day)):
                 touches.append(touch)  # a done counts once a day, like any follow-up
         else:
             for contact in {c.row: c for a in sender for c in by_address.get(a, ())}.values():

@@ -5,7 +5,8 @@ so no body or attachment is ever downloaded and no flag changes: a message unrea
 is unread after it. What was read is remembered per folder by UIDVALIDITY and the last UID
 (`SyncState`, the file mailbox.json in the state folder), so each sync fetches only new
 messages; the first sync, and one after the server renumbered a folder (a new UIDVALIDITY),
-read the last `[imap] days_back` days.
+read the last `[imap] days_back` days. The whole read is bounded by `[imap] timeout`: a server
+that answers too slowly, even one byte at a time, is cut off then, so the daily run goes on.
 
 The password comes from FOLLOWUP_IMAP_PASSWORD, else the keyring (service "followup", username
 "<imap user>@<imap host>"), else the SMTP password when [smtp] logs in as the same user. It is
@@ -14,10 +15,12 @@ never in a message, a log line or a file. imapclient is imported only when a syn
 
 from __future__ import annotations
 
+import imaplib
 import json
 import os
 import socket
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -84,6 +87,8 @@ class Mark:
 
     uidvalidity: int
     last_uid: int
+    deferred: tuple[int, ...] = ()
+    """UIDs up to last_uid to read again: messages dated after the day they were read."""
 
 
 @dataclass
@@ -102,7 +107,11 @@ class SyncState:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             marks = {
-                str(name): Mark(int(mark["uidvalidity"]), int(mark["last_uid"]))
+                str(name): Mark(
+                    int(mark["uidvalidity"]),
+                    int(mark["last_uid"]),
+                    tuple(int(uid) for uid in mark.get("deferred", ())),
+                )
                 for name, mark in raw["folders"].items()
             }
             applied = [str(key) for key in raw["applied"]]
@@ -121,6 +130,7 @@ class SyncState:
             "account": self.account,
             "folders": {
                 name: {"uidvalidity": m.uidvalidity, "last_uid": m.last_uid}
+                | ({"deferred": list(m.deferred)} if m.deferred else {})
                 for name, m in sorted(self.marks.items())
             },
             "applied": self.applied[-_REMEMBERED_KEYS:],
@@ -177,31 +187,120 @@ def store_password(imap: ImapSettings, password: str) -> None:
 def fetch_new(imap: ImapSettings, password: str, state: SyncState, today: date) -> Fetched:
     """The headers of the messages the folders received since `state`, read-only.
 
-    Raises MailboxError when the server cannot be reached or refuses the login; a folder that
-    is missing is a problem in the result, and the other folders are still read.
+    Raises MailboxError when the server cannot be reached, refuses the login or has not
+    answered everything within `[imap] timeout` seconds; a folder that is missing is a problem
+    in the result, and the other folders are still read.
     """
     since = today - timedelta(days=imap.days_back)
-    with _session(imap, password) as client:
-        folders, problems = _folders(client, imap)
-        headers: list[Header] = []
-        marks: dict[str, Mark] = {}
-        for name, kind in folders.items():
-            found, marks[name] = _read(client, name, kind, state.marks.get(name), since)
-            headers += found
-    return Fetched(tuple(headers), marks, folders, tuple(problems))
+    deadline = _Deadline()
+
+    def read() -> Fetched:
+        with _session(imap, password, deadline) as client:
+            folders, problems = _folders(client, imap)
+            headers: list[Header] = []
+            marks: dict[str, Mark] = {}
+            for name, kind in folders.items():
+                found, marks[name] = _read(client, name, kind, state.marks.get(name), since)
+                headers += found
+        return Fetched(tuple(headers), marks, folders, tuple(problems))
+
+    return deadline.run(read, imap)
+
+
+class _Deadline:
+    """Runs a read in a worker thread and closes its connection once the time is up.
+
+    A socket timeout bounds each read, not the sync: a server trickling a byte every few
+    seconds would hold it (and the daily run) forever.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection: imaplib.IMAP4 | None = None
+        self._expired = False
+
+    def run(self, read: Callable[[], Fetched], imap: ImapSettings) -> Fetched:
+        outcome: list[Fetched | BaseException] = []
+
+        def work() -> None:
+            try:
+                outcome.append(read())
+            except BaseException as error:  # raised again in the waiting thread
+                outcome.append(error)
+
+        worker = threading.Thread(target=work, name="followup-imap", daemon=True)
+        worker.start()
+        worker.join(imap.timeout)
+        if worker.is_alive():
+            self._expire()
+            raise MailboxError(
+                f"The IMAP server {imap.host}:{imap.port} did not answer within "
+                f"{imap.timeout:g} seconds ([imap] timeout), so the mail was not read."
+            )
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    def watch(self, connection: imaplib.IMAP4) -> None:
+        """Remember the connection to close; close it at once if the time is already up."""
+        with self._lock:
+            self._connection = connection
+            expired = self._expired
+        if expired:
+            _close(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            connection = self._connection
+        if connection is not None:
+            _close(connection)
+
+
+def _close(connection: imaplib.IMAP4) -> None:
+    """Shut its socket down (the current one: STARTTLS replaces it): a read blocked on it
+    returns at once."""
+    with suppress(OSError, AttributeError):
+        connection.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _connect(imap: ImapSettings, deadline: _Deadline) -> IMAPClient:
+    """An IMAPClient connected to the server. Its connection is handed to the deadline as soon
+    as the socket exists, before the greeting and CAPABILITY are read, which a slow server can
+    stretch out too (imaplib's open() is the documented place to hook)."""
+    import imapclient
+    from imapclient import imap4, tls
+
+    def watched(base: type[imaplib.IMAP4]) -> type[imaplib.IMAP4]:
+        class Watched(base):  # type: ignore[valid-type,misc]
+            def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
+                super().open(host, port, timeout)
+                deadline.watch(self)
+
+        return Watched
+
+    class Client(imapclient.IMAPClient):
+        def _create_IMAP4(self) -> imaplib.IMAP4:  # imapclient's own, with watched classes
+            connect = self._timeout.connect
+            if self.ssl:
+                return watched(tls.IMAP4_TLS)(self.host, self.port, self.ssl_context, connect)
+            return watched(imap4.IMAP4WithTimeout)(self.host, self.port, connect)
+
+    return Client(imap.host, imap.port, ssl=imap.security == "ssl", timeout=imap.timeout)
+
+
+def _where(imap: ImapSettings) -> str:
+    return f"the IMAP server {imap.host}:{imap.port}"
 
 
 @contextmanager
-def _session(imap: ImapSettings, password: str) -> Iterator[IMAPClient]:
+def _session(imap: ImapSettings, password: str, deadline: _Deadline) -> Iterator[IMAPClient]:
     """A logged-in connection; every failure becomes a one-line MailboxError."""
-    import imapclient  # loaded only when a mailbox is read
-    from imapclient.exceptions import IMAPClientError, LoginError
+    from imapclient.exceptions import IMAPClientError, LoginError  # loaded only when used
 
-    where = f"the IMAP server {imap.host}:{imap.port}"
+    where = _where(imap)
     try:
-        client = imapclient.IMAPClient(
-            imap.host, imap.port, ssl=imap.security == "ssl", timeout=imap.timeout
-        )
+        client = _connect(imap, deadline)
     except (OSError, IMAPClientError) as error:
         raise MailboxError(f"Could not reach {where} ({_reason(error)}).") from None
     try:
@@ -294,6 +393,7 @@ def _read(
         uids = [
             uid for uid in client.search(["UID", f"{mark.last_uid + 1}:*"]) if uid > mark.last_uid
         ]
+        uids += [uid for uid in mark.deferred if uid <= mark.last_uid]  # their day may have come
         last = mark.last_uid
     else:  # the first sync, or the server renumbered the folder
         uids = client.search(["SINCE", since])
