@@ -82,6 +82,7 @@ class Digest:
     text: str
     html: str
     listed_rows: tuple[int, ...]  # worksheet rows of every contact listed (for Last reminded)
+    weekly: tuple[str, ...] = ()  # titles of the weekly sections it carries (`mentions`)
 
 
 class _Person(NamedTuple):
@@ -175,6 +176,7 @@ def build_digest(
         text=render_text(headline, shown, notices, sections),
         html=render_html(headline, shown, notices, sections),
         listed_rows=tuple(contact.row for contact, _ in listed),
+        weekly=tuple(section.title for section in mentions),
     )
 
 
