@@ -143,5 +143,5 @@ def test_the_mention_alone_sends_a_digest_once_a_week(tmp_path: Path) -> None:
     for day in ("2026-03-16", "2026-03-17", "2026-03-22"):
         assert followup(tmp_path, "run", "--today", day).returncode == 0
     (message,) = outbox_messages(tmp_path / "outbox")
-    assert "Mon 16 Mar" in message["Subject"]
+    assert message["Subject"] == "Follow-ups for Mon 16 Mar: 1 needs a date, your week in review"
     assert "Fay Wong" in message.get_body(("plain",)).get_content()

@@ -332,7 +332,8 @@ def test_a_quiet_day_sends_a_digest_only_when_asked(
 ) -> None:
     rows = [["Name", "How we met", "Last contact"], ["Kim Park", "Keep in touch", D("2026-03-01")]]
     make_workbook(tmp_path / "contacts.xlsx", rows)
-    write_config(tmp_path, f"[digest]\nsend_when_empty = {str(send_when_empty).lower()}\n")
+    empty = str(send_when_empty).lower()
+    write_config(tmp_path, f'[digest]\nsend_when_empty = {empty}\nreview_day = "off"\n')
     done = followup(tmp_path, "run", "--today", TODAY)
     assert done.returncode == 0, done.stderr
     messages = outbox_messages(tmp_path / "outbox") if (tmp_path / "outbox").exists() else []

@@ -53,7 +53,9 @@ def needs_info_section(
         )
         for contact in people[:SHOWN]
     )
-    return Section(TITLE, COLOUR, len(people), cards, more=len(people) - len(cards))
+    count = len(people)
+    subject = f"{count} need{'s' * (count == 1)} a date"
+    return Section(TITLE, COLOUR, count, cards, more=count - len(cards), subject=subject)
 
 
 def _cell(cells: Mapping[int, str], row: int) -> str:

@@ -66,7 +66,8 @@ def review_section(
         f"{day_month(ahead_end)}",
     ]
     card = Card(title=f"The week to {day_month(today - timedelta(days=1))}", lines=tuple(lines))
-    return Section(TITLE, _COLOUR, 1, (card,), chart=_chart(made_before(log, today), today))
+    chart = _chart(made_before(log, today), today)
+    return Section(TITLE, _COLOUR, 1, (card,), chart=chart, subject="your week in review")
 
 
 def made_before(log: Sequence[LogEntry], today: date) -> list[LogEntry]:
