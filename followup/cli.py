@@ -181,7 +181,7 @@ def init(ctx: Context, place: Path | None, empty: bool) -> None:
     """Set up a folder for followup: a config.toml and a contacts workbook with examples.
 
     With no FOLDER, the current folder. A FILE.xlsx that exists is used as it is. Nothing
-    there is overwritten.
+    there is overwritten; a folder already set up is left as it is (exit 0).
     """
     from followup.commands import init as setup
 

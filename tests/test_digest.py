@@ -13,6 +13,7 @@ import pytest
 
 from followup.commands.draft_files import load_templates
 from followup.core.digest import build_digest, to_message, worth_sending
+from followup.core.digest_render import Section
 from followup.core.model import Contact, FollowUp, HowMet, Problem, Stage, Status
 
 TODAY = date(2026, 3, 11)  # a Wednesday
@@ -73,6 +74,24 @@ def test_subject_names_the_day_and_counts(
     entries.append(entry("Upcoming", Status.UPCOMING, 2))
     found = [Problem("Contacts", f"G{i}", "x", "Bad.") for i in range(problems)]
     assert build_digest(entries, found, TODAY).subject == subject
+
+
+@pytest.mark.parametrize(
+    ("due", "mentions", "subject"),
+    [
+        (0, ("12 need a date",), "Follow-ups for Wed 11 Mar: 12 need a date"),
+        (0, ("1 needs a date", "your week in review"), "Follow-ups for Wed 11 Mar: "
+         "1 needs a date, your week in review"),
+        (0, ("",), "Follow-ups for Wed 11 Mar: nothing due"),
+        (1, ("12 need a date",), "Follow-ups for Wed 11 Mar: 1 due today"),
+    ],
+)  # fmt: skip
+def test_a_digest_sent_for_its_weekly_sections_says_so_not_nothing_due(
+    due: int, mentions: tuple[str, ...], subject: str
+) -> None:
+    entries = [entry(f"D{i}", Status.DUE_TODAY) for i in range(due)]
+    sections = [Section(f"S{n}", "#000", 1, (), subject=said) for n, said in enumerate(mentions)]
+    assert build_digest(entries, [], TODAY, mentions=sections).subject == subject
 
 
 def test_a_person_says_who_how_you_met_how_late_and_what_to_do() -> None:

@@ -85,6 +85,35 @@ def test_a_date_the_rules_give_sooner_is_kept(folder: Path) -> None:
     assert jo["next_follow_up"] == "2026-12-04"  # 7 days after applying
 
 
+def test_an_old_event_connection_gets_a_check_in_not_a_thank_you_years_late(
+    folder: Path,
+) -> None:
+    """The spread moves the first date; what to do then must fit the years gone by."""
+    csv = HEADER + "Old,Friend,https://www.linkedin.com/in/old,,Acme,Lead,29 Nov 2018\r\n"
+    _imported(folder, csv, "--how", "Networking event")
+    ran = invoke(folder, "run", "--dry-run", today="2026-12-02")
+    assert ran.exit_code == 0, ran.output
+    card = ran.output[ran.output.index("Old Friend") :]
+    assert "Networking event, 8 years ago" in card
+    assert "Check in by LinkedIn message with something useful" in card
+    assert "I was thinking back to our conversation" in card  # the keep-in-touch draft
+    assert "thank" not in card.casefold()
+
+
+def test_one_person_gets_one_date_not_a_range(folder: Path) -> None:
+    """It once said "run from 2 Dec to 2 Dec, about 1 a working day"."""
+    said = _imported(folder, _connections(1))
+    assert "Added 1 contact; skipped 0. Their first check-in is on 2 Dec (in Follow up on)." in said
+
+
+def test_a_one_day_spread_names_its_day(folder: Path) -> None:
+    config = folder / "config.toml"
+    text = config.read_text(encoding="utf-8").replace("spread_days = 60", "spread_days = 1")
+    config.write_text(text, encoding="utf-8")
+    said = _imported(folder, _connections(3))
+    assert "Their first check-ins are on 2 Dec (in Follow up on)." in said
+
+
 def test_priority_is_chosen_and_c_by_default(folder: Path) -> None:
     _imported(folder, _connections(2), "--priority", "a")
     _imported(folder, _connections(4))  # the first two are already there

@@ -6,6 +6,7 @@ real ~/.config/followup never takes part.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -102,9 +103,30 @@ def test_init_twice_changes_nothing_and_says_what_to_run(
 
     again = followup(tmp_path, "init", "--today", TODAY, env=user_folder)
 
-    assert again.returncode == 2
-    assert "is already set up" in again.stderr and "`followup run`" in again.stderr
+    assert again.returncode == 0, again.stderr  # nothing to do is not an error
+    assert "is already set up" in again.stdout and "nothing was changed" in again.stdout
+    assert "`followup run`" in again.stdout
     assert (tmp_path / "config.toml").read_bytes() == config
+
+
+def test_every_next_step_names_the_config_when_from_here_another_would_be_used(
+    tmp_path: Path, user_folder: dict[str, str]
+) -> None:
+    """Steps 3 and 4 once said `followup doctor` and `followup cron-line`, which then used the
+    config in the user config folder."""
+    user = tmp_path / "xdg" / "followup"
+    assert followup(tmp_path, "init", str(user), "--today", TODAY, env=user_folder).returncode == 0
+    elsewhere, networking = tmp_path / "elsewhere", tmp_path / "Networking"
+    elsewhere.mkdir()
+    done = followup(elsewhere, "init", str(networking), "--today", TODAY, env=user_folder)
+    assert done.returncode == 0, done.stderr
+    config = str(networking / "config.toml")
+    steps = re.findall(r"`followup ([a-z-]+)([^`]*)`", done.stdout)
+    assert [name for name, _ in steps if name != "run"] == ["doctor", "cron-line", "schedule"]
+    assert all(rest == f" --config {config}" for name, rest in steps if name != "run")
+    for name in ("doctor", "cron-line"):
+        ran = followup(elsewhere, name, "--config", config, "--today", TODAY, env=user_folder)
+        assert config in ran.stdout and str(user) not in ran.stdout, ran.stdout
 
 
 def test_a_config_in_the_user_config_folder_is_used_from_any_folder(
@@ -145,7 +167,9 @@ def test_doctor_says_which_config_it_uses_and_how_it_was_found(
     assert f"{config} (from ${CONFIG_ENV}) is valid" in named.stdout
     assert f"{config} (given with --config) is valid" in given.stdout
     assert missing.returncode == 2
-    assert f"No config file at {other / 'config.toml'}" in missing.stdout
+    # Both places it looked, as `followup run` says.
+    user = tmp_path / "xdg" / "followup"
+    assert f"No config.toml in this folder ({other}) nor in {user}." in missing.stdout
     assert "run `followup init`" in missing.stdout
 
 

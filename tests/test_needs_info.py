@@ -6,7 +6,7 @@ only `followup status` showed them.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from workbooks import make_workbook
 
 from followup.config import load_config
 from followup.core.model import Contact, FollowUp, Status
-from followup.core.needs_info import needs_info_section
+from followup.core.needs_info import needs_info_section, weekly_due
 from followup.errors import ConfigError
 
 MONDAY, TUESDAY = date(2026, 3, 9), date(2026, 3, 10)
@@ -29,11 +29,11 @@ def _people(count: int) -> list[tuple[Contact, FollowUp]]:
     return [(Contact(row=n, name=f"Person {n}"), NEEDS) for n in range(2, count + 2)]
 
 
-def test_on_its_day_the_first_five_are_named_with_their_cell_and_the_rest_counted() -> None:
+def test_the_first_five_are_named_with_their_cell_and_the_rest_counted() -> None:
     entries = [(Contact(row=99, name="Due"), DUE), *_people(7)]
     cells = {n: f"Contacts!E{n}" for n in range(2, 9)}
 
-    section = needs_info_section(entries, MONDAY, 0, cells)
+    section = needs_info_section(entries, cells)
 
     assert section is not None
     assert (section.title, section.count, section.more) == ("Need a date", 7, 2)
@@ -41,10 +41,32 @@ def test_on_its_day_the_first_five_are_named_with_their_cell_and_the_rest_counte
     assert "Contacts!E2 (Met on)" in section.cards[0].action
 
 
-@given(today=st.dates(date(1900, 1, 1), date(2200, 12, 31)), day=st.none() | st.integers(0, 6))
-def test_only_on_its_weekday(today: date, day: int | None) -> None:
-    section = needs_info_section(_people(2), today, day, {})
-    assert (section is not None) == (day is not None and today.weekday() == day)
+def test_nobody_needing_a_date_is_no_section() -> None:
+    assert needs_info_section([(Contact(row=2, name="Due"), DUE)], {}) is None
+
+
+@given(
+    today=st.dates(date(1900, 1, 1), date(2200, 12, 31)),
+    day=st.none() | st.integers(0, 6),
+    back=st.none() | st.integers(-3, 30),
+)
+def test_due_in_the_first_digest_on_or_after_its_day_since_last_shown(
+    today: date, day: int | None, back: int | None
+) -> None:
+    last = None if back is None else today - timedelta(days=back)
+    since = range(back if back is not None and back < 7 else 7)  # days after `last`, to today
+    expected = day is not None and any((today - timedelta(d)).weekday() == day for d in since)
+    assert weekly_due(today, day, last) is expected
+
+
+def test_a_skipped_day_moves_the_mention_to_the_next_digest() -> None:
+    friday = MONDAY - timedelta(days=3)
+    assert weekly_due(friday, 0, None)  # never shown: the first digest shows it
+    assert not weekly_due(MONDAY - timedelta(days=1), 0, friday)  # Sunday: its day is to come
+    assert weekly_due(TUESDAY, 0, friday)  # Monday was skipped
+    assert not weekly_due(TUESDAY + timedelta(days=1), 0, TUESDAY)
+    assert weekly_due(MONDAY + timedelta(days=7), 0, TUESDAY)
+    assert not weekly_due(TUESDAY, None, None)
 
 
 @pytest.mark.parametrize(("value", "day"), [("Monday", 0), ("sun", 6), (" FRIDAY ", 4), ("", None)])
@@ -85,18 +107,41 @@ def test_mondays_digest_names_who_needs_a_date(folder: Path) -> None:
     assert "Contacts!C4" in text
 
 
-def test_other_days_do_not_mention_them(folder: Path) -> None:
-    ran = followup(folder, "run", "--today", TUESDAY.isoformat())
-    assert ran.returncode == 0, ran.stderr
-    (message,) = outbox_messages(folder / "outbox")
-    assert "NEED A DATE" not in message.get_body(("plain",)).get_content()
+def test_other_days_do_not_mention_them_again(folder: Path) -> None:
+    for day in (MONDAY, TUESDAY):
+        assert followup(folder, "run", "--today", day.isoformat()).returncode == 0
+    tuesday = [m for m in outbox_messages(folder / "outbox") if "Tue 10 Mar" in m["Subject"]]
+    assert [("NEED A DATE" in m.get_body(("plain",)).get_content()) for m in tuesday] == [False]
 
 
-def test_the_mention_alone_sends_a_digest_on_its_day(tmp_path: Path) -> None:
+def test_a_skipped_monday_moves_the_mention_and_the_review_to_the_next_digest(
+    folder: Path,
+) -> None:
+    """Runs on Fri 6 Mar, then Tue 10 to Fri 13 Mar: the Monday between was skipped."""
+    days = ["2026-03-06", "2026-03-10", "2026-03-11", "2026-03-12", "2026-03-13"]
+    for day in days:
+        assert followup(folder, "run", "--today", day).returncode == 0
+    bodies = {
+        m["Subject"].split(":")[0].removeprefix("Follow-ups for "): m.get_body(
+            ("plain",)
+        ).get_content()
+        for m in outbox_messages(folder / "outbox")
+    }
+    shown = {day: ("NEED A DATE" in text, "YOUR WEEK" in text) for day, text in bodies.items()}
+    assert shown == {
+        "Fri 6 Mar": (True, True),  # never shown before
+        "Tue 10 Mar": (True, True),
+        "Wed 11 Mar": (False, False),
+        "Thu 12 Mar": (False, False),
+        "Fri 13 Mar": (False, False),
+    }
+
+
+def test_the_mention_alone_sends_a_digest_once_a_week(tmp_path: Path) -> None:
     make_workbook(tmp_path / "contacts.xlsx", [["Name", "Met on"], ["Fay Wong", None]])
     write_config(tmp_path)
-    assert followup(tmp_path, "run", "--today", TUESDAY.isoformat()).returncode == 0
-    assert outbox_messages(tmp_path / "outbox") == []
-    assert followup(tmp_path, "run", "--today", "2026-03-16").returncode == 0
+    for day in ("2026-03-16", "2026-03-17", "2026-03-22"):
+        assert followup(tmp_path, "run", "--today", day).returncode == 0
     (message,) = outbox_messages(tmp_path / "outbox")
+    assert message["Subject"] == "Follow-ups for Mon 16 Mar: 1 needs a date, your week in review"
     assert "Fay Wong" in message.get_body(("plain",)).get_content()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -65,3 +66,22 @@ def test_ci_runs_exactly_the_readme_test_command_after_proving_the_install() -> 
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert script.rstrip().endswith(tests)
     assert script.index("followup-*.whl") < script.index('followup" init') < script.index(tests)
+
+
+def test_ci_removes_its_temporary_folder_on_exit(tmp_path: Path) -> None:
+    """It once left a 90 MB folder in /tmp after every run: its mktemp line and what follows
+    it up to the trap, run in bash with TMPDIR here, must leave nothing behind."""
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    start = next(n for n, line in enumerate(lines) if "mktemp" in line)
+    trap = next(n for n, line in enumerate(lines) if line.startswith("trap "))
+    assert start < trap <= start + 1
+    snippet = "\n".join([*lines[start : trap + 1], 'mkdir "$work/empty"', 'echo "$work"'])
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", snippet],
+        env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().startswith(str(tmp_path))
+    assert list(tmp_path.iterdir()) == []

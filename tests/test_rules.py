@@ -487,3 +487,26 @@ def test_courtesy_settings_come_from_config(tmp_path: Path) -> None:
         ConfigError, match=r"\[rules\] max_unanswered must be a whole number from 1 to 1,000"
     ):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("follow_up_on", "event_thanks"),
+    [
+        (date(2026, 3, 24), True),  # a thank-you put off two weeks is still a thank-you
+        (date(2026, 9, 7), True),  # 180 days (priority C's cadence) after it was due
+        (date(2026, 9, 8), False),  # later than that: a check-in, and its draft agrees
+        (date(2034, 3, 9), False),  # an old connection an import gave a first date
+    ],
+)
+def test_a_step_whose_moment_has_passed_becomes_a_check_in(
+    follow_up_on: date, event_thanks: bool
+) -> None:
+    from followup.core.drafts import choose_template
+
+    fields = {"how_met": HowMet.NETWORKING_EVENT, "met_on": date(2026, 3, 9), "priority": "C"}
+    contact = Contact(row=2, name="Ann", follow_up_on=follow_up_on, **fields)  # due 11 Mar
+    action = follow_up(contact, follow_up_on, DEFAULTS).action
+    assert action.startswith("Send a short thank-you") is event_thanks
+    assert action.startswith("Check in") is not event_thanks
+    expected = "event_thanks" if event_thanks else "keep_in_touch"
+    assert choose_template(contact, DEFAULTS) == expected

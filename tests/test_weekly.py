@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from followup.config import load_config
 from followup.core.digest import build_digest
 from followup.core.log import LogEntry
-from followup.core.model import Contact, HowMet, RuleSettings, Stage, on_weekday
+from followup.core.model import Contact, HowMet, RuleSettings, Stage
+from followup.core.needs_info import weekly_due
 from followup.core.rules import follow_up
 from followup.core.weekly import review_section
 
@@ -153,7 +154,7 @@ def test_the_review_day_is_monday_unless_configured(
 ) -> None:
     (tmp_path / "config.toml").write_text(f"[digest]\n{setting}\n", encoding="utf-8")
     review_day = load_config(tmp_path / "config.toml").digest.review_day
-    assert on_weekday(day, review_day) is expected
+    assert weekly_due(day, review_day, day - timedelta(days=1)) is expected
 
 
 def test_a_bad_review_day_is_a_config_error(tmp_path: Path) -> None:
@@ -171,12 +172,13 @@ def test_mondays_digest_carries_the_review_and_other_days_do_not(tmp_path: Path)
 
     rows = [["Name", "Email", "Met on"], ["Ann Lee", "ann@example.com", D("2026-03-01")]]
     make_workbook(tmp_path / "contacts.xlsx", rows)
-    write_config(tmp_path)
+    write_config(tmp_path, "[digest]\nsend_when_empty = true\n")
     assert invoke(tmp_path, "done", "ann", today="2026-03-12").exit_code == 0
     monday = invoke(tmp_path, "run", "--dry-run", today="2026-03-16")
     assert monday.exit_code == 0, monday.output
     assert "YOUR WEEK\n\nThe week to 15 Mar\n  1 follow-up made in the last seven days" in (
         monday.output
     )
+    assert invoke(tmp_path, "run", today="2026-03-16").exit_code == 0  # shown, once a week
     tuesday = invoke(tmp_path, "run", "--dry-run", today="2026-03-17")
     assert "YOUR WEEK" not in tuesday.output

@@ -586,7 +586,7 @@ def test_the_digest_lists_workbook_problems_with_their_cells_last(tmp_path: Path
         assert f"Contacts!{cell}" in tail, cell
         assert says in tail[tail.index(f"Contacts!{cell}") :], cell
         assert f"Contacts!{cell}" in html
-    assert html.index("Contacts!D2") > html.index("Workbook problems")
+    assert "Contacts!D2" in html[html.index("Workbook problems") :]
     # Every row is still followed up, the bad date's row as Needs info.
     statuses = [row[6] for row in sheet_values(book, "Contacts")[1:]]
     assert statuses == ["Needs info", "Overdue", "Overdue", "Overdue"]

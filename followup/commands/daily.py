@@ -21,13 +21,12 @@ from followup.commands import settled
 from followup.commands.draft_files import load_templates
 from followup.commands.evaluation import Evaluation, evaluate
 from followup.commands.memory import MEMORY_FILE, save_memory
-from followup.core import weekly
+from followup.core import needs_info, weekly
 from followup.core.digest import Digest, build_digest, worth_sending
 from followup.core.digest_render import Section
 from followup.core.history import History
-from followup.core.model import on_weekday
-from followup.core.needs_info import needs_info_section
 from followup.delivery.deliver import Outcome, deliver
+from followup.delivery.state import STATE_FILE, last_shown
 from followup.errors import ConfigError, DeliveryError, FollowupError, WorkbookError
 from followup.settings import Config
 from followup.workbook import guards
@@ -70,19 +69,24 @@ def digest_for(
 
 
 def _weekly_sections(config: Config, evaluation: Evaluation, today: date) -> list[Section]:
-    """The sections a digest carries once a week: who needs a date, and the week's story."""
-    review = (
-        weekly.review_section(
-            evaluation.history.log.entries, evaluation.entries, today, config.rules
+    """The sections a digest carries once a week, in the first digest on or after their day
+    since they last reached the user: who needs a date, and the week's story."""
+    shown = last_shown(config.state_dir / STATE_FILE)
+    digest = config.digest
+    sections: list[Section | None] = []
+    if needs_info.weekly_due(today, digest.needs_info_day, shown.get(needs_info.TITLE)):
+        sections.append(_needs_info(evaluation))
+    if needs_info.weekly_due(today, digest.review_day, shown.get(weekly.TITLE)):
+        sections.append(
+            weekly.review_section(
+                evaluation.history.log.entries, evaluation.entries, today, config.rules
+            )
         )
-        if on_weekday(today, config.digest.review_day)
-        else None
-    )
-    return [s for s in (_needs_info(config, evaluation, today), review) if s is not None]
+    return [s for s in sections if s is not None]
 
 
-def _needs_info(config: Config, evaluation: Evaluation, today: date) -> Section | None:
-    """The weekly needs-info mention, with each person's Met on cell to fill."""
+def _needs_info(evaluation: Evaluation) -> Section | None:
+    """The needs-info mention, with each person's Met on cell to fill."""
     contents = evaluation.contents
     column = contents.columns.get("met_on")
     cells = (
@@ -90,7 +94,7 @@ def _needs_info(config: Config, evaluation: Evaluation, today: date) -> Section 
         if column
         else {}
     )
-    return needs_info_section(evaluation.entries, today, config.digest.needs_info_day, cells)
+    return needs_info.needs_info_section(evaluation.entries, cells)
 
 
 @contextmanager
@@ -204,8 +208,9 @@ class _Run:
     def deliver(self, evaluation: Evaluation, digest: Digest, *, force: bool) -> Outcome:
         """Deliver the digest when it is worth sending (and the queue of earlier ones)."""
         config = self.config
-        due = worth_sending(evaluation.entries, evaluation.contents.problems, self.today) or bool(
-            _needs_info(config, evaluation, self.today)
+        due = (
+            worth_sending(evaluation.entries, evaluation.contents.problems, self.today)
+            or needs_info.TITLE in digest.weekly
         )
         outcome = deliver(
             config.digest,

@@ -24,7 +24,14 @@ import keyring
 from keyring.errors import KeyringError
 
 from followup.commands import evaluation
-from followup.config import checked_values, config_fix, load_config, read_toml, unknown_keys
+from followup.config import (
+    checked_values,
+    config_fix,
+    load_config,
+    read_toml,
+    unknown_keys,
+    where_missing,
+)
 from followup.core.digest import worth_sending
 from followup.delivery import mailer
 from followup.delivery.outbox import Outbox
@@ -132,7 +139,7 @@ def check_config(path: Path, found: str = "") -> tuple[Check, Config | None]:
         return Check(CONFIG, True, f"{path.absolute()}{how} is valid"), load_config(path, found)
     except ConfigError as err:
         if not path.exists():
-            faults = [f"No config file at {path.absolute()}{how}"]
+            faults = [where_missing(path.absolute(), found)]
             fix = config_fix(path, found)
         else:
             raw = _readable_toml(path)

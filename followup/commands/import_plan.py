@@ -139,6 +139,14 @@ def _spread_line(spread: dict[int, date], added: int, dry_run: bool) -> str:
     if not spread:
         return ""
     first, last = min(spread.values()), max(spread.values())
+    kept = added - len(spread)
+    end = f"; {kept} keep{'s' * (kept == 1)} the sooner date the rules give." if kept else "."
+    if first == last:  # one person, or a one-day spread
+        many = len(spread) > 1
+        verb = "would be" if dry_run else "are" if many else "is"
+        return (
+            f" Their first check-in{'s' * many} {verb} on {day_month(first)} (in Follow up on){end}"
+        )
     span = sum(1 for n in range((last - first).days + 1) if (first + timedelta(n)).weekday() < 5)
     per_day = len(spread) / max(span, 1)
     rate = (
@@ -146,11 +154,9 @@ def _spread_line(spread: dict[int, date], added: int, dry_run: bool) -> str:
         if per_day >= 0.75
         else f"about 1 every {round(1 / per_day)} working days"
     )
-    kept = added - len(spread)
     return (
         f" Their first check-ins {'would run' if dry_run else 'run'} from {day_month(first)} to "
-        f"{day_month(last)}, {rate} (in Follow up on)"
-        + (f"; {kept} keep{'s' * (kept == 1)} the sooner date the rules give." if kept else ".")
+        f"{day_month(last)}, {rate} (in Follow up on){end}"
     )
 
 

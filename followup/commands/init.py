@@ -83,12 +83,12 @@ def set_up(target: Target, today: date, *, examples: bool, environ: Mapping[str,
     lines = []
     first = f"Open {workbook.name} and put your own people in place of the examples."
     if workbook.exists():
-        if target.existing is not None:
-            raise UsageError(
-                f"{config.parent} is already set up: {config.name} there uses {workbook}. "
-                f"{_run_here(config, environ)} sends today's digest, and `followup doctor` "
-                "checks the set-up."
-            )
+        if target.existing is not None and target.existing.workbook.path == workbook:
+            return [  # nothing to do is not an error: a set-up script may run init each time
+                f"{config.parent} is already set up: {config.name} there uses {workbook}; "
+                f"nothing was changed. {_run_here(config, environ)} sends today's digest, and "
+                f"{_command('doctor', config, environ)} checks the set-up."
+            ]
         lines.append(f"Using your workbook {workbook} as it is.")
         first = f"Check that {workbook.name} has a Name column (one row per person)."
     else:
@@ -118,9 +118,9 @@ def _next_steps(first: str, config: Path, outbox: Path, environ: Mapping[str, st
         f"  2. {_run_here(config, environ)} writes today's digest to {outbox}"
         " (open the .html file).",
         f"  3. To get it by email, set [digest] to and [smtp] in {config.name}; "
-        "`followup doctor` checks the set-up.",
-        "  4. For a digest every morning, `followup cron-line` prints a crontab line, or keep "
-        "`followup schedule` running.",
+        f"{_command('doctor', config, environ)} checks the set-up.",
+        f"  4. For a digest every morning, {_command('cron-line', config, environ)} prints a "
+        f"crontab line, or keep {_command('schedule', config, environ)} running.",
     ]
     named = environ.get(CONFIG_ENV)
     if named and _absolute(Path(named)) != config:
@@ -132,12 +132,19 @@ def _next_steps(first: str, config: Path, outbox: Path, environ: Mapping[str, st
 
 
 def _run_here(config: Path, environ: Mapping[str, str]) -> str:
-    """How to run followup on this config from the current folder."""
+    """How to run followup on this config from the current folder, or in its own."""
+    command = _command("run", config, environ)
+    if "--config" in command and config.name == DEFAULT_CONFIG and not environ.get(CONFIG_ENV):
+        return f"`followup run` in {config.parent} (or {command})"
+    return command
+
+
+def _command(name: str, config: Path, environ: Mapping[str, str]) -> str:
+    """`followup NAME` as typed in the current folder, with --config when from here it
+    would find another config (or none)."""
     if _absolute(find_config(None, environ).path) == config:
-        return "`followup run`"
-    if config.name == DEFAULT_CONFIG and not environ.get(CONFIG_ENV):
-        return f"`followup run` in {config.parent} (or `followup run --config {config}`)"
-    return f"`followup run --config {config}`"
+        return f"`followup {name}`"
+    return f"`followup {name} --config {config}`"
 
 
 def _config_value(workbook: Path, base: Path) -> str:

@@ -24,6 +24,7 @@ from followup.config.files import (
     missing_config,
     read_toml,
     user_config_file,
+    where_missing,
 )
 from followup.config.schema import (
     SCHEMA,
@@ -62,6 +63,7 @@ __all__ = [
     "render_config",
     "unknown_keys",
     "user_config_file",
+    "where_missing",
 ]
 
 _DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}

@@ -51,11 +51,14 @@ def find_config(option: str | None, environ: Mapping[str, str] = os.environ) -> 
 
 def missing_config(path: Path, found: str = "") -> str:
     """What to do when there is no config file at `path` (`found` as in ConfigFile)."""
+    return f"{where_missing(path, found)} {config_fix(path, found)}"
+
+
+def where_missing(path: Path, found: str = "") -> str:
+    """Where a config file was looked for and not found: both folders when none was named."""
     if found in ("", "in this folder"):
-        where = f"No config.toml in this folder ({Path.cwd()}) nor in {user_config_file().parent}."
-    else:
-        where = f"No config file at {path} ({found})."
-    return f"{where} {config_fix(path, found)}"
+        return f"No config.toml in this folder ({Path.cwd()}) nor in {user_config_file().parent}."
+    return f"No config file at {path} ({found})."
 
 
 def config_fix(path: Path, found: str = "") -> str:

@@ -84,6 +84,7 @@ class Digest:
     text: str
     html: str
     listed_rows: tuple[int, ...]  # worksheet rows of every contact listed (for Last reminded)
+    weekly: tuple[str, ...] = ()  # titles of the weekly sections it carries (`mentions`)
 
 
 class _Person(NamedTuple):
@@ -166,10 +167,12 @@ def build_digest(
     headline = f"Follow-ups for {_day(today)}"
     statuses = [follow.status for _, follow in ranked]
     summary = _summary(
-        statuses.count(Status.OVERDUE), statuses.count(Status.DUE_TODAY), len(problems)
+        statuses.count(Status.OVERDUE),
+        statuses.count(Status.DUE_TODAY),
+        len(problems),
+        sum(day == today for _, day in coming),
+        [section.subject for section in mentions if section.subject],
     )
-    if born_today := sum(day == today for _, day in coming):
-        summary += f", {born_today} birthday{'s' * (born_today != 1)} today"
     if left_out:
         shown = f"{summary} (the top {len(listed)} are listed, and {len(left_out)} more)"
     else:
@@ -180,6 +183,7 @@ def build_digest(
         text=render_text(headline, shown, notices, sections),
         html=render_html(headline, shown, notices, sections),
         listed_rows=tuple(contact.row for contact, _ in listed),
+        weekly=tuple(section.title for section in mentions),
     )
 
 
@@ -214,14 +218,20 @@ def _rank(contact: Contact, follow: FollowUp, today: date) -> tuple[int, str, da
     )
 
 
-def _summary(overdue: int, due_today: int, problems: int) -> str:
+def _summary(
+    overdue: int, due_today: int, problems: int, born_today: int, held: Sequence[str]
+) -> str:
+    """The subject's counts. With nobody due, `held` (what the weekly sections hold: "12 need
+    a date") says why the digest came, rather than "nothing due"."""
     parts = [f"{overdue} overdue"] if overdue else []
     if due_today:
         parts.append(f"{due_today} due today")
     if not parts:
-        parts.append("nothing due")
+        parts = [*held] or ([] if born_today else ["nothing due"])
     if problems:
         parts.append(f"{problems} workbook problem{'s' if problems > 1 else ''}")
+    if born_today:
+        parts.append(f"{born_today} birthday{'s' * (born_today != 1)} today")
     return ", ".join(parts)
 
 

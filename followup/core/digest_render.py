@@ -60,6 +60,7 @@ class Section:
     cards: tuple[Card, ...]
     more: int = 0  # people left out by max_items
     chart: tuple[tuple[str, int], ...] = ()  # a bar chart below the cards: (label, count)
+    subject: str = ""  # what the digest's subject says for it ("12 need a date"); "": nothing
 
 
 CHART_TITLE = "Follow-ups made, week by week"

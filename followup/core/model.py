@@ -19,12 +19,6 @@ MAX_DAYS = 3650
 """The longest span, in days (about ten years), that a setting, a cell or `snooze` may give."""
 
 
-def on_weekday(day: date, weekday: int | None) -> bool:
-    """Whether `day` is the weekday (0 Monday ... 6 Sunday) a weekly digest section is set
-    for; None: never."""
-    return weekday is not None and day.weekday() == weekday
-
-
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",

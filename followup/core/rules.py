@@ -113,10 +113,20 @@ _ASK_SEEKING = {
 
 def step_index(contact: Contact, settings: RuleSettings) -> int | None:
     """Which of the relationship's steps the next follow-up is (0: the first), or None once
-    they are done. Drafts pick their wording by it, so a draft always matches the action."""
+    they are done or their moment has passed: when Follow up on lies more than the contact's
+    cadence after the step's own date (an old connection whose first check-in an import set),
+    the follow-up is a check-in, not a thank-you years late. Drafts pick their wording by it,
+    so a draft always matches the action."""
     steps = settings.steps.get(contact.how_met, ())
     touches = _touches(contact, len(steps))
-    return touches if touches < len(steps) else None
+    if touches >= len(steps):
+        return None
+    anchor, planned = _anchor(contact), contact.follow_up_on
+    if anchor and planned:
+        late = planned - _later(anchor, steps[touches])
+        if late.days > _cadence(contact, settings):
+            return None
+    return touches
 
 
 def is_resting(contact: Contact, settings: RuleSettings) -> bool:
@@ -164,10 +174,12 @@ def _plan(contact: Contact, settings: RuleSettings) -> tuple[int | None, str]:
         return settings.steps[contact.how_met][step], _step_action(contact.how_met, step)
     if contact.how_met in settings.stop_after_steps:
         return None, _STEPS_DONE_ACTION
-    cadence = contact.cadence or settings.cadence.get(
-        contact.priority.upper(), settings.cadence["B"]
-    )
-    return cadence, _CADENCE_ACTION
+    return _cadence(contact, settings), _CADENCE_ACTION
+
+
+def _cadence(contact: Contact, settings: RuleSettings) -> int:
+    """Days between check-ins: the contact's own Cadence, else their priority's."""
+    return contact.cadence or settings.cadence.get(contact.priority.upper(), settings.cadence["B"])
 
 
 def _step_action(how_met: HowMet, index: int) -> str:

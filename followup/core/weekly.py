@@ -64,7 +64,8 @@ def review_section(
     ]
     title = f"The week to {day_month(today - timedelta(days=1))}"
     card = Card(title=title, lines=tuple(line for line in lines if line))
-    return Section(TITLE, _COLOUR, None, (card,), chart=_chart(made_before(log, today), today))
+    chart = _chart(made_before(log, today), today)
+    return Section(TITLE, _COLOUR, None, (card,), chart=chart, subject="your week in review")
 
 
 def made_before(log: Sequence[LogEntry], today: date) -> list[LogEntry]:

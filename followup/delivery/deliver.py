@@ -80,7 +80,10 @@ def deliver(
     if outcome.delivered:
         listed = (keys or {}).get
         state.record_delivery(
-            outcome.delivered.day, now, filter(None, map(listed, outcome.delivered.listed_rows))
+            outcome.delivered.day,
+            now,
+            filter(None, map(listed, outcome.delivered.listed_rows)),
+            outcome.delivered.weekly,
         )
         try:
             state.save()

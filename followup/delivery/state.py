@@ -4,10 +4,12 @@ It is what keeps delivery to at most one digest a day, whether cron, the schedul
 person runs the job. The file is small JSON written atomically:
 
     {"last_delivered_day": "2026-03-11", "last_delivered_at": "2026-03-11T07:30:02+00:00",
-     "last_listed": ["email:ann@example.com", ...]}
+     "last_listed": ["email:ann@example.com", ...], "last_shown": {"Need a date": "2026-03-09"}}
 
 `last_listed` holds the contact keys (identity.contact_key) of the people that digest listed,
 so their Last reminded can be written by a later run when the workbook was open at delivery.
+`last_shown` holds, by title, the day each weekly section last reached the user, so a week
+whose section day was skipped shows it in the next digest (needs_info.weekly_due).
 
 An unreadable file never stops a run: it is renamed to `<name>.bad` and the run starts afresh.
 The worst that can happen is a second digest that day, never a lost one.
@@ -16,8 +18,8 @@ The worst that can happen is a second digest that day, never a lost one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ class State:
     last_day: date | None = None
     last_at: datetime | None = None
     last_listed: frozenset[str] = frozenset()
+    last_shown: Mapping[str, date] = field(default_factory=dict)
     warning: str = ""
 
     @classmethod
@@ -57,12 +60,16 @@ class State:
         """True when a digest for `day` was already delivered."""
         return self.last_day == day
 
-    def record_delivery(self, day: date, when: datetime, listed: Iterable[str] = ()) -> None:
-        """Remember that the digest for `day`, listing the contacts with keys `listed`, was
-        delivered at `when` (call save() after)."""
+    def record_delivery(
+        self, day: date, when: datetime, listed: Iterable[str] = (), shown: Iterable[str] = ()
+    ) -> None:
+        """Remember that the digest for `day`, listing the contacts with keys `listed` and
+        carrying the weekly sections titled `shown`, was delivered at `when` (call save()
+        after)."""
         self.last_day = day
         self.last_at = when
         self.last_listed = frozenset(listed)
+        self.last_shown = {**self.last_shown, **dict.fromkeys(shown, day)}
 
     def save(self) -> None:
         """Write the state atomically; raises OSError if the folder cannot be written."""
@@ -70,12 +77,26 @@ class State:
             "last_delivered_day": self.last_day.isoformat() if self.last_day else None,
             "last_delivered_at": self.last_at.isoformat() if self.last_at else None,
             "last_listed": sorted(self.last_listed),
+            "last_shown": {
+                title: day.isoformat() for title, day in sorted(self.last_shown.items())
+            },
         }
         write_atomic(self.path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
-def _parse(raw: Any) -> tuple[date | None, datetime | None, frozenset[str]]:
-    """The three values, or ValueError when the file is not what save() writes."""
+def last_shown(path: Path) -> Mapping[str, date]:
+    """When each weekly section last reached the user, read without side effects: {} for a
+    missing or broken file (the run's delivery sets a broken one aside and says so)."""
+    try:
+        return _parse(json.loads(path.read_text(encoding="utf-8")))[3]
+    except (OSError, ValueError, RecursionError):
+        return {}
+
+
+def _parse(
+    raw: Any,
+) -> tuple[date | None, datetime | None, frozenset[str], dict[str, date]]:
+    """The four values, or ValueError when the file is not what save() writes."""
     if not isinstance(raw, dict):
         raise ValueError("not a JSON object")
     day, at = raw.get("last_delivered_day"), raw.get("last_delivered_at")
@@ -84,8 +105,12 @@ def _parse(raw: Any) -> tuple[date | None, datetime | None, frozenset[str]]:
     listed = raw.get("last_listed", [])
     if not isinstance(listed, list) or not all(isinstance(key, str) for key in listed):
         raise ValueError("last_listed must be a list of text")
+    shown = raw.get("last_shown", {})
+    if not isinstance(shown, dict) or not all(isinstance(day, str) for day in shown.values()):
+        raise ValueError("last_shown must map titles to dates")
     return (
         date.fromisoformat(day) if day else None,
         datetime.fromisoformat(at) if at else None,
         frozenset(listed),
+        {title: date.fromisoformat(day) for title, day in shown.items()},
     )
