@@ -118,6 +118,8 @@ def test_a_skipped_monday_moves_the_mention_and_the_review_to_the_next_digest(
     folder: Path,
 ) -> None:
     """Runs on Fri 6 Mar, then Tue 10 to Fri 13 Mar: the Monday between was skipped."""
+    done = followup(folder, "done", "ann", "--today", "2026-03-04")  # a week to review
+    assert done.returncode == 0, done.stderr
     days = ["2026-03-06", "2026-03-10", "2026-03-11", "2026-03-12", "2026-03-13"]
     for day in days:
         assert followup(folder, "run", "--today", day).returncode == 0
@@ -128,13 +130,9 @@ def test_a_skipped_monday_moves_the_mention_and_the_review_to_the_next_digest(
         for m in outbox_messages(folder / "outbox")
     }
     shown = {day: ("NEED A DATE" in text, "YOUR WEEK" in text) for day, text in bodies.items()}
-    assert shown == {
-        "Fri 6 Mar": (True, True),  # never shown before
-        "Tue 10 Mar": (True, True),
-        "Wed 11 Mar": (False, False),
-        "Thu 12 Mar": (False, False),
-        "Fri 13 Mar": (False, False),
-    }
+    assert shown.pop("Fri 6 Mar") == (True, True)  # never shown before
+    assert shown.pop("Tue 10 Mar") == (True, True)
+    assert set(shown.values()) <= {(False, False)}  # later digests (if any are due) repeat neither
 
 
 def test_the_mention_alone_sends_a_digest_once_a_week(tmp_path: Path) -> None:
@@ -143,5 +141,5 @@ def test_the_mention_alone_sends_a_digest_once_a_week(tmp_path: Path) -> None:
     for day in ("2026-03-16", "2026-03-17", "2026-03-22"):
         assert followup(tmp_path, "run", "--today", day).returncode == 0
     (message,) = outbox_messages(tmp_path / "outbox")
-    assert message["Subject"] == "Follow-ups for Mon 16 Mar: 1 needs a date, your week in review"
+    assert message["Subject"] == "Follow-ups for Mon 16 Mar: 1 needs a date"
     assert "Fay Wong" in message.get_body(("plain",)).get_content()

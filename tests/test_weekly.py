@@ -91,13 +91,24 @@ def test_the_chart_is_html_tables_without_images_and_a_text_twin() -> None:
 
 
 def test_a_quiet_week_says_so() -> None:
-    section = review_section((), (), MONDAY, RULES)
+    earlier = [LogEntry(D("2026-02-24"), "Bo Chen", "", "email")]  # three weeks before
+    section = review_section(earlier, (), MONDAY, RULES)
+    assert section is not None
     assert section.cards[0].lines == (
         "No follow-ups made in the last seven days (9 Mar to 15 Mar)",
         "Nobody is resting after unanswered follow-ups",
         "The week ahead: nothing due by 22 Mar",
     )
-    assert [count for _, count in section.chart] == [0] * 8
+    assert [count for _, count in section.chart] == [0, 0, 0, 0, 0, 1, 0, 0]
+
+
+def test_eight_weeks_without_a_follow_up_or_a_reply_are_no_story() -> None:
+    """A new user's first digest once carried a review of eight empty weeks."""
+    older = [LogEntry(D("2026-01-05"), "Bo Chen", "", "email")]  # before the chart's weeks
+    assert review_section((), (), MONDAY, RULES) is None
+    assert review_section(older, (), MONDAY, RULES) is None
+    reply = [LogEntry(D("2026-03-02"), "Bo Chen", "", "reply")]
+    assert review_section(reply, (), MONDAY, RULES) is not None
 
 
 @pytest.mark.parametrize(
@@ -135,7 +146,11 @@ def test_a_count_of_none_is_left_out_not_printed_as_zero(
 def test_the_chart_counts_every_follow_up_of_the_eight_weeks_once(log: list[LogEntry]) -> None:
     section = review_section(log, (), MONDAY, RULES)
     first = MONDAY - timedelta(days=56)
-    made = [e for e in log if first <= e.day < MONDAY and e.channel != "reply"]
+    weeks = [e for e in log if first <= e.day < MONDAY]
+    made = [e for e in weeks if e.channel != "reply"]
+    if section is None:
+        assert weeks == []
+        return
     assert sum(count for _, count in section.chart) == len(made)
     assert len(section.chart) == 8
 

@@ -28,8 +28,16 @@ def review_section(
     entries: Sequence[tuple[Contact, FollowUp]],
     today: date,
     rules: RuleSettings,
-) -> Section:
-    """The review for `today`: the week before it, the people resting, the week ahead."""
+) -> Section | None:
+    """The review for `today`: the week before it, the people resting, the week ahead. None
+    while the eight weeks of the chart hold no follow-up and no reply: a new user's first
+    digests would otherwise carry a review of nothing."""
+    chart = _chart(made_before(log, today), today)
+    first = today - timedelta(days=7 * _WEEKS)
+    if not any(count for _, count in chart) and not any(
+        e.channel == REPLY and first <= e.day < today for e in log
+    ):
+        return None
     start = today - timedelta(days=7)
     week = [e for e in log if start <= e.day < today]
     made = [e for e in week if e.channel != REPLY]  # a workbook edit is a follow-up too
@@ -64,7 +72,6 @@ def review_section(
     ]
     title = f"The week to {day_month(today - timedelta(days=1))}"
     card = Card(title=title, lines=tuple(line for line in lines if line))
-    chart = _chart(made_before(log, today), today)
     return Section(TITLE, _COLOUR, None, (card,), chart=chart, subject="your week in review")
 
 
