@@ -134,6 +134,33 @@ def test_done_clears_a_follow_up_on_it_has_reached_and_keeps_a_later_last_contac
     assert changed_cells(before, book, "Contacts") == {(4, COL["Follow-ups"]): 3.0}
 
 
+def test_done_before_a_follow_up_on_date_clears_it_unless_it_lies_beyond_the_cadence(
+    folder: Path,
+) -> None:
+    """A follow-up made early (a "coming up" reminder, an import's spread check-in) retires the
+    reminder: they are not asked to check in again days after they did."""
+    book = folder / "contacts.xlsx"
+    assert invoke(folder, "snooze", "ann lee", "7").exit_code == 0  # 2026-03-18
+    before = keep_copy(book)
+    done = invoke(folder, "done", "ann lee")
+    assert done.exit_code == 0, done.output
+    assert "Follow-ups 1, Follow up on cleared; logged" in done.output
+    assert "Next follow-up: 2026-06-09" in done.output  # the event's step done: B, 90 days
+    assert changed_cells(before, book, "Contacts") == {
+        (2, COL["Last contact"]): date(2026, 3, 11),
+        (2, COL["Follow-ups"]): 1.0,
+        (2, COL["Follow up on"]): "",
+    }
+    # A reminder set further ahead than the cadence (B: 90 days) is for later, and stays.
+    assert invoke(folder, "snooze", "anna", "--until", "2026-09-01").exit_code == 0
+    before = keep_copy(book)
+    done = invoke(folder, "done", "anna")
+    assert done.exit_code == 0, done.output
+    assert "cleared" not in done.output
+    assert "Next follow-up: 2026-09-01" in done.output
+    assert (3, COL["Follow up on"]) not in changed_cells(before, book, "Contacts")
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

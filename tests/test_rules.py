@@ -10,7 +10,7 @@ import pytest
 
 from followup.config import load_config
 from followup.core.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
-from followup.core.rules import follow_up
+from followup.core.rules import clears_follow_up_on, follow_up
 from followup.errors import ConfigError
 
 TODAY = date(2026, 3, 11)  # a Wednesday, as in the worked examples
@@ -510,3 +510,22 @@ def test_a_step_whose_moment_has_passed_becomes_a_check_in(
     assert action.startswith("Check in") is not event_thanks
     expected = "event_thanks" if event_thanks else "keep_in_touch"
     assert choose_template(contact, DEFAULTS) == expected
+
+
+@pytest.mark.parametrize(
+    ("follow_up_on", "cadence", "cleared"),
+    [
+        ("2026-03-01", None, True),  # reached long ago: overdue no more
+        ("2026-03-11", None, True),  # the day itself
+        ("2026-03-12", None, True),  # a day early, as a "coming up" reminder invites
+        ("2026-06-09", None, True),  # B's 90 days away: still this follow-up's reminder
+        ("2026-06-10", None, False),  # further than the cadence: a reminder for later
+        ("2026-04-11", 30, False),  # the row's own Cadence decides
+    ],
+)
+def test_a_follow_up_clears_follow_up_on_unless_it_lies_beyond_the_cadence(
+    follow_up_on: str, cadence: int | None, cleared: bool
+) -> None:
+    ahead = contact(how_met=KT, follow_up_on=d(follow_up_on), cadence=cadence)
+    assert clears_follow_up_on(ahead, TODAY, DEFAULTS) is cleared
+    assert not clears_follow_up_on(contact(how_met=KT), TODAY, DEFAULTS)

@@ -210,6 +210,38 @@ def test_the_daily_run_syncs_first_and_a_mailbox_fault_is_a_notice(
     ]
 
 
+def test_mail_sent_before_a_follow_up_on_date_retires_it_in_the_same_run_s_digest(
+    tmp_path: Path, imap: ImapServer
+) -> None:
+    """An import's spread check-in for today, and the user wrote yesterday: the run's sync
+    clears Follow up on, and the digest it sends next no longer lists her as due."""
+    header = ["Name", "Email", "How we met", "Met on", "Follow up on"]
+    hannah = [
+        "Hannah Becker",
+        "hannah.becker@example.net",
+        "Keep in touch",
+        D("2015-05-04"),
+        D(TODAY),
+    ]
+    cy = ["Cy Diaz", "", "Networking event", D("2026-03-09"), None]  # due today
+    make_workbook(tmp_path / "contacts.xlsx", [header, hannah, cy])
+    write_config(tmp_path, imap_config(imap))
+    imap.append("Sent", sender=ME.address, to=["Hannah.Becker@example.net"],
+                date=at("2026-03-10"))  # fmt: skip
+    ran = run(tmp_path, "run")
+    assert ran.returncode == 0, ran.stderr
+    assert "Hannah Becker (row 2): Last contact 2026-03-10, Follow-ups 1, Follow up on cleared" in (
+        ran.stdout
+    )
+    [digest] = outbox_messages(tmp_path / "outbox")
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Cy Diaz" in text
+    assert "Hannah" not in text
+    status = run(tmp_path, "status", "--json")
+    [row, _] = json.loads(status.stdout)["contacts"]
+    assert (row["next_follow_up"], row["status"]) == ("2026-06-08", "scheduled")  # B: 90 days
+
+
 def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: ImapServer) -> None:
     """Each read gets a byte in time, so only the deadline on the whole sync ends it."""
     trickler = Trickler(greet=True)

@@ -19,8 +19,8 @@ from followup.core.channels import logged_as
 from followup.core.identity import contact_key, find_contact
 from followup.core.log import REPLY, LogEntry, already_recorded, entries_by_row, logged_on
 from followup.core.mail_sync import Touch
-from followup.core.model import LAST_DAY, MAX_DAYS, Contact, Stage, Status
-from followup.core.rules import follow_up, touches_made
+from followup.core.model import LAST_DAY, MAX_DAYS, Contact, RuleSettings, Stage, Status
+from followup.core.rules import clears_follow_up_on, follow_up, touches_made
 from followup.errors import UsageError
 from followup.settings import Config
 from followup.workbook.cells import MAX_COUNT, new_cell_text
@@ -49,7 +49,8 @@ def plan_done(
 
     Follow-ups becomes one more than the touches the rules already count (the column, the Log,
     or a Last contact after Met on), so a first `done` after typing dates by hand counts right.
-    A Follow up on date that this follow-up has reached is cleared, or it would turn overdue.
+    Follow up on is cleared unless it lies more than the contact's cadence after `on`
+    (core/rules.clears_follow_up_on): the reminder to get in touch is answered by doing so.
     An earlier day than Last contact is logged and counted but leaves Last contact alone.
     """
     contents = evaluation.contents
@@ -58,7 +59,9 @@ def plan_done(
         _refuse_a_second(evaluation, contact, on, today)
     columns = Columns(contents)
     note, changed = new_cell_text(note.strip())
-    updated, entry, said = _done(columns, contact, evaluation, on, channel, note, today)
+    updated, entry, said = _done(
+        columns, contact, evaluation, config.rules, on, channel, note, today
+    )
     lines = [said, _next(updated, config, today)]
     if changed:
         lines.append(f"The note was {changed}.")
@@ -81,6 +84,7 @@ def _done(
     columns: Columns,
     contact: Contact,
     evaluation: Evaluation,
+    rules: RuleSettings,
     on: date,
     channel: str | None,
     note: str,
@@ -100,20 +104,20 @@ def _done(
             f"{contact.name} already has {count - 1:,} follow-ups, and a Follow-ups cell counts "
             f"at most {MAX_COUNT:,}: correct Follow-ups in row {contact.row} first."
         )
-    reached = contact.follow_up_on is not None and contact.follow_up_on <= on
+    cleared = clears_follow_up_on(contact, on, rules)
     if last != contact.last_contact:
         columns.cells[(row, columns["last_contact"])] = last
     columns.cells[(row, columns["follow_ups"])] = count
-    if reached:
+    if cleared:
         columns.cells[(row, columns["follow_up_on"])] = None
     updated = dataclasses.replace(
         contact,
         last_contact=last,
         follow_ups=count,
-        follow_up_on=None if reached else contact.follow_up_on,
+        follow_up_on=None if cleared else contact.follow_up_on,
     )
     said = "Last contact" + (" stays " if last != on else " ") + last.isoformat()
-    said += f", Follow-ups {count}" + (", Follow up on cleared" if reached else "")
+    said += f", Follow-ups {count}" + (", Follow up on cleared" if cleared else "")
     logged = f"logged {evaluation.history.log.place()}"
     channel = channel or contact_channel(contact)
     entry = LogEntry(on, contact.name, contact.email, channel.lower(), note)
@@ -171,7 +175,9 @@ def _snooze(columns: Columns, contact: Contact, until: date) -> tuple[Contact, s
     return updated, f"{contact.name} (row {contact.row}): Follow up on {until.isoformat()}"
 
 
-def plan_touches(evaluation: Evaluation, touches: Sequence[Touch], *, today: date) -> Change:
+def plan_touches(
+    evaluation: Evaluation, touches: Sequence[Touch], rules: RuleSettings, *, today: date
+) -> Change:
     """What the mailbox says (core/mail_sync.decide) as one change, made by the steps of
     `done` and `snooze`; a reply sets Waiting for reply back to Active and logs "reply".
     A touch that `done` refuses (a Follow-ups cell at its limit) is told, not applied."""
@@ -194,7 +200,7 @@ def plan_touches(evaluation: Evaluation, touches: Sequence[Touch], *, today: dat
             note = new_cell_text(touch.note)[0]
             try:
                 contact, entry, line = _done(
-                    columns, contact, evaluation, touch.day, channel, note, today
+                    columns, contact, evaluation, rules, touch.day, channel, note, today
                 )
             except UsageError as error:
                 lines.append(str(error))

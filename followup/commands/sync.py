@@ -54,7 +54,7 @@ def sync_mail(config: Config, today: date, now: datetime, *, locked: bool = Fals
     def plan(evaluation: Evaluation) -> Change:
         contacts[:] = [contact for contact, _ in evaluation.entries]
         decided[:] = decisions(evaluation, imap, messages, today, frozenset(state.applied))
-        return plan_touches(evaluation, decided, today=today)
+        return plan_touches(evaluation, decided, config.rules, today=today)
 
     change = (apply_locked if locked else apply)(config, today, now, plan)
     lines = [state.warning] if state.warning else []

@@ -129,6 +129,14 @@ def step_index(contact: Contact, settings: RuleSettings) -> int | None:
     return touches
 
 
+def clears_follow_up_on(contact: Contact, on: date, settings: RuleSettings) -> bool:
+    """Whether a follow-up made `on` a day retires the contact's Follow up on: that date was a
+    reminder to get in touch, and they just did, early or late. Only a date more than the
+    contact's cadence after the follow-up stays: a reminder set that far ahead is for later."""
+    planned = contact.follow_up_on
+    return planned is not None and (planned - on).days <= _cadence(contact, settings)
+
+
 def is_resting(contact: Contact, settings: RuleSettings) -> bool:
     """The courtesy guard: a Waiting contact already followed up `max_unanswered` times gets
     no more nudges, only one light check-in after the rest."""
