@@ -78,6 +78,7 @@ contacts = st.builds(
     stage=st.sampled_from(Stage),
     referred_by=st.text(max_size=8),
     logged_touches=st.integers(min_value=0, max_value=MAX_COUNT),
+    replied_on=st.none() | EXCEL_DAYS,
 )
 
 rule_tables = st.fixed_dictionaries(
@@ -114,7 +115,7 @@ def test_follow_up_returns_for_any_contact_any_settings_and_any_day(
         assert result.days_overdue == (today - result.next_date).days > 0
     else:
         assert result.days_overdue == 0
-    read = (contact.met_on, contact.last_contact, contact.follow_up_on)
+    read = (contact.met_on, contact.last_contact, contact.follow_up_on, contact.replied_on)
     if result.next_date is not None and all(d is None or d <= LAST_DAY for d in read):
         # Dates as the reader gives them: the next one is within ten years and a few days.
         assert result.next_date <= LAST_DAY + timedelta(days=MAX_DAYS + 2)

@@ -10,7 +10,7 @@ import pytest
 
 from followup.config import load_config
 from followup.core.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
-from followup.core.rules import clears_follow_up_on, follow_up
+from followup.core.rules import clears_follow_up_on, follow_up, step_index
 from followup.errors import ConfigError
 
 TODAY = date(2026, 3, 11)  # a Wednesday, as in the worked examples
@@ -529,3 +529,38 @@ def test_a_follow_up_clears_follow_up_on_unless_it_lies_beyond_the_cadence(
     ahead = contact(how_met=KT, follow_up_on=d(follow_up_on), cadence=cadence)
     assert clears_follow_up_on(ahead, TODAY, DEFAULTS) is cleared
     assert not clears_follow_up_on(contact(how_met=KT), TODAY, DEFAULTS)
+
+
+def test_a_reply_means_the_introduction_happened_and_the_clock_starts_from_it() -> None:
+    """A referral who answered is no longer sent a first introduction: the step counts as made
+    and the next touch is the cadence's, counted from their reply."""
+    referral = {"how_met": RE, "met_on": d("2026-03-02"), "last_contact": d("2026-03-02")}
+    before = run(**referral)
+    assert (before.next_date, before.status) == (d("2026-03-04"), Status.OVERDUE)
+    assert "introduction note" in before.action
+    answered = contact(**referral, replied_on=d("2026-03-09"))
+    after = follow_up(answered, TODAY, DEFAULTS)
+    assert (after.next_date, after.status) == (d("2026-06-08"), Status.SCHEDULED)  # B: 90 days
+    assert "introduction note" not in after.action
+    assert step_index(answered, DEFAULTS) is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "next_date", "step"),
+    [
+        # An application answered: the last check-in, a week after their answer.
+        ({"how_met": JA, "met_on": d("2026-03-02")}, "2026-03-12", 1),
+        # A reply counts as being in touch, not as a follow-up you made: the steps still run.
+        ({"how_met": II, "met_on": d("2026-02-01"), "follow_ups": 1}, "2026-03-26", 1),
+        # Keep in touch: the cadence runs from the reply, not from Last contact.
+        ({"how_met": KT, "last_contact": d("2026-01-05")}, "2026-06-03", None),
+        # A reply older than Last contact changes nothing.
+        ({"how_met": KT, "last_contact": d("2026-03-10")}, "2026-06-08", None),
+    ],
+)
+def test_a_reply_moves_past_the_first_step_and_restarts_the_clock(
+    fields: dict[str, object], next_date: str, step: int | None
+) -> None:
+    answered = contact(**fields, replied_on=d("2026-03-05"))
+    assert follow_up(answered, TODAY, DEFAULTS).next_date == d(next_date)
+    assert step_index(answered, DEFAULTS) == step

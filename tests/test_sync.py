@@ -242,6 +242,35 @@ def test_mail_sent_before_a_follow_up_on_date_retires_it_in_the_same_run_s_diges
     assert (row["next_follow_up"], row["status"]) == ("2026-06-08", "scheduled")  # B: 90 days
 
 
+def test_a_referral_who_replied_gets_no_first_introduction_in_the_same_digest(
+    tmp_path: Path, imap: ImapServer
+) -> None:
+    """The referral wrote back: the digest thanks the referrer, and no longer asks the user to
+    introduce themselves to the person they are now talking to."""
+    header = ["Name", "Email", "How we met", "Met on", "Last contact", "Status", "Referred by"]
+    people = [
+        ["Dmitri Singh", "dmitri@example.com", "Referral", D("2026-03-02"), D("2026-03-02"),
+         "Waiting for reply", "Lena Andersson"],
+        ["Lena Andersson", "lena@example.com", "Keep in touch", None, D("2026-03-01"), "", ""],
+        ["Cy Diaz", "", "Networking event", D("2026-03-09"), None, "", ""],  # due today
+    ]  # fmt: skip
+    make_workbook(tmp_path / "contacts.xlsx", [header, *people])
+    write_config(tmp_path, imap_config(imap))
+    imap.append("INBOX", sender="Dmitri Singh <dmitri@example.com>", to=[ME.address],
+                subject="Re: Lena suggested I write", date=at("2026-03-10"))  # fmt: skip
+    ran = run(tmp_path, "run")
+    assert ran.returncode == 0, ran.stderr
+    assert "Dmitri Singh (row 2): replied on 2026-03-10, Status Active" in ran.stdout
+    [digest] = outbox_messages(tmp_path / "outbox")
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "introducing me to Dmitri Singh" in text  # the referrer is thanked
+    assert "at the suggestion of" not in text
+    assert "OVERDUE" not in text.upper()
+    status = run(tmp_path, "status", "--json")
+    [dmitri] = [c for c in json.loads(status.stdout)["contacts"] if c["name"] == "Dmitri Singh"]
+    assert (dmitri["next_follow_up"], dmitri["status"]) == ("2026-06-08", "scheduled")
+
+
 def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: ImapServer) -> None:
     """Each read gets a byte in time, so only the deadline on the whole sync ends it."""
     trickler = Trickler(greet=True)

@@ -13,8 +13,8 @@ From it and the Log a run learns two things:
   follow-up the user recorded by hand: the run logs it (channel "workbook edit"). When the
   date it replaced was a follow-up the Log does not know either, that one is logged too, so the
   Log counts every touch the workbook has shown. Touches are then counted from the Log
-  (`Contact.logged_touches`), never by writing Follow-ups: during a run only the program's own
-  cells and its own Log sheet change.
+  (`Contact.logged_touches`, and their latest reply `Contact.replied_on`), never by writing
+  Follow-ups: during a run only the program's own cells and its own Log sheet change.
 * Referrers to thank. Once a referred contact has a follow-up in the Log, the person named in
   their Referred by (when they are in the workbook) is due a thank-you with news of how it
   went; the digest says so once, and the memory records when.
@@ -31,7 +31,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from followup.core.identity import contact_key, fold, index_by
-from followup.core.log import WORKBOOK_EDIT, Log, LogEntry, entries_by_row, touch_days
+from followup.core.log import (
+    WORKBOOK_EDIT,
+    Log,
+    LogEntry,
+    entries_by_row,
+    last_reply,
+    touch_days,
+)
 from followup.core.model import Contact, Stage
 
 
@@ -100,7 +107,10 @@ def review(contacts: Sequence[Contact], log: Log, memory: Memory, today: date) -
                 new_entries += edits
                 logged = by_row[contact.row] = [*logged, *edits]
         touches = len(touch_days(contact, logged, today)) if logged else 0
-        counted.append(dataclasses.replace(contact, logged_touches=touches) if touches else contact)
+        replied = last_reply(contact, logged, today) if logged else None
+        if touches or replied:
+            contact = dataclasses.replace(contact, logged_touches=touches, replied_on=replied)
+        counted.append(contact)
     thanks = _thanks(contacts, keys, by_row, memory) if by_row else []
     return History(log, memory, tuple(new_entries), tuple(thanks), tuple(counted), keys)
 

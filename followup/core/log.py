@@ -87,6 +87,20 @@ def touch_days(contact: Contact, entries: Sequence[LogEntry], today: date) -> se
     }
 
 
+def last_reply(contact: Contact, entries: Sequence[LogEntry], today: date) -> date | None:
+    """The day of their latest logged reply since Met on: from then on you are in touch."""
+    return max(
+        (
+            e.day
+            for e in entries
+            if e.channel == REPLY
+            and e.day <= today
+            and (contact.met_on is None or e.day > contact.met_on)
+        ),
+        default=None,
+    )
+
+
 def logged_on(entries: Sequence[LogEntry], day: date) -> list[LogEntry]:
     """A contact's Log rows of follow-ups on a day (a reply is theirs, not one)."""
     return [e for e in entries if e.day == day and e.channel != REPLY]

@@ -122,6 +122,8 @@ class Contact:
     last_reminded: date | None = None
     logged_touches: int = 0
     """Follow-ups the Log sheet records since Met on; the job fills it in, it is no column."""
+    replied_on: date | None = None
+    """Their latest reply the Log records since Met on (sync logs it); no column either."""
     where_met: str = ""
     """The event or occasion ("PyData Berlin"), which makes a draft specific."""
     birthday: Birthday | None = None

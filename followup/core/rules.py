@@ -119,6 +119,8 @@ def step_index(contact: Contact, settings: RuleSettings) -> int | None:
     so a draft always matches the action."""
     steps = settings.steps.get(contact.how_met, ())
     touches = _touches(contact, len(steps))
+    if contact.replied_on is not None:  # you are in touch: no thank-you or introduction now
+        touches = max(touches, 1)
     if touches >= len(steps):
         return None
     anchor, planned = _anchor(contact), contact.follow_up_on
@@ -144,8 +146,11 @@ def is_resting(contact: Contact, settings: RuleSettings) -> bool:
 
 
 def _anchor(contact: Contact) -> date | None:
-    """Last contact, unless it predates Met on (a typo or an older acquaintance), else Met on."""
+    """Last contact or their last reply, whichever is later, unless it predates Met on (a typo
+    or an older acquaintance), else Met on."""
     last, met = contact.last_contact, contact.met_on
+    if contact.replied_on is not None and (last is None or contact.replied_on > last):
+        last = contact.replied_on
     if last is not None and (met is None or last >= met):
         return last
     return met

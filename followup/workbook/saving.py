@@ -347,7 +347,7 @@ _USER_FIELDS = operator.attrgetter(
     *(
         field.name
         for field in dataclasses.fields(Contact)
-        if field.name not in {"last_reminded", "logged_touches"}
+        if field.name not in {"last_reminded", "logged_touches", "replied_on"}
     )
 )
 """A contact's fields that come from the user's own cells (not what the program writes or
