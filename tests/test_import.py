@@ -231,6 +231,33 @@ def import_file(folder: Path, kind: str, name: str, data: bytes):
     return invoke(folder, "import", kind, str(folder / name))
 
 
+def test_a_big_import_names_ten_people_then_counts_the_rest_and_a_dry_run_names_all(
+    folder: Path,
+) -> None:
+    people = "".join(f"P{n},Person,,p{n}@example.com,Acme,,1 Mar 2026\r\n" for n in range(25))
+    data = (CONNECTIONS_HEADER + people).encode()
+    (folder / "big.csv").write_bytes(data)
+    dry = invoke(folder, "import", "linkedin", str(folder / "big.csv"), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert sum(line.startswith("Would add row ") for line in dry.output.splitlines()) == 25
+    assert "more" not in dry.output
+
+    done = import_file(folder, "linkedin", "big.csv", data)
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[:10] == [f"Added row {5 + n}: P{n} Person, Acme (Keep in touch, met 2026-03-01)"
+                          for n in range(10)]  # fmt: skip
+    assert lines[10] == "... and 15 more (rows 15 to 29)."
+    assert lines[11].startswith("Added 25 contacts; skipped 0.")
+
+    again = import_file(folder, "linkedin", "big.csv", data)
+    assert again.exit_code == 0, again.output
+    lines = again.output.splitlines()
+    assert lines[:10] == [f"Skipped P{n} Person: already in row {5 + n} (same email)."
+                          for n in range(10)]  # fmt: skip
+    assert lines[10:12] == ["... and 15 more skipped.", "Added 0 contacts; skipped 25."]
+
+
 def test_a_position_with_a_line_break_is_imported_with_it(folder: Path) -> None:
     """One such field ended the whole import in "did not read back the same"."""
     before = keep_copy(folder / "contacts.xlsx")

@@ -24,6 +24,9 @@ from followup.workbook.sheet_guard import open_workbook
 
 _IMPORTED_FIELDS = ("name", "company", "role", "email", "phone", "linkedin", "notes")
 _SAME = {"email": "same email", "linkedin": "same LinkedIn profile", "name": "same name"}
+_LISTED = 10
+"""How many people an import names one line each, added and skipped (a dry run names all):
+a LinkedIn export of 500 should not scroll its summary away."""
 
 
 def plan_import(
@@ -53,19 +56,24 @@ def plan_import(
     from_file: dict[str, str] = {}
     new: list[Imported] = []
     lines: list[str] = []
+    skipped: list[str] = []
     for person in people:
         keys = identities(person)
         if not person.name:
-            lines.append(f"Skipped {person.source}: it has no name.")
+            skipped.append(f"Skipped {person.source}: it has no name.")
         elif match := next((k for k in keys if k in known), None):
-            lines.append(f"Skipped {person.name}: already in row {known[match]} ({_why(match)}).")
+            skipped.append(f"Skipped {person.name}: already in row {known[match]} ({_why(match)}).")
         elif match := next((k for k in keys if k in from_file), None):
-            lines.append(
+            skipped.append(
                 f"Skipped {person.name} ({person.source}): {_why(match)} as {from_file[match]}."
             )
         else:
             new.append(person)
             from_file.update(dict.fromkeys(keys, person.source))
+    listed = len(people) if dry_run else _LISTED
+    lines += skipped[:listed]
+    if len(skipped) > listed:
+        lines.append(f"... and {len(skipped) - listed} more skipped.")
     first = max((c.row for c in contents.contacts), default=contents.header_row) + 1
     busy = sorted(set(range(first, first + len(new))) & set(rows_in_use))
     if busy:
@@ -95,7 +103,11 @@ def plan_import(
             values["met_on"] = day
         values["priority"] = priority
         added.append(Contact(row=row, how_met=how_met, birthday=person.birthday, **values))
-        lines.append(f"{verb} row {row}: {_summary(added[-1])}")
+        if len(added) <= listed:
+            lines.append(f"{verb} row {row}: {_summary(added[-1])}")
+    if len(added) > listed:
+        more = len(added) - listed
+        lines.append(f"... and {more} more (rows {first + listed} to {added[-1].row}).")
     spread = spread_check_ins(added, today, config) if today and config else {}
     added = [dataclasses.replace(c, follow_up_on=spread.get(c.row)) for c in added]
     for contact in added:
