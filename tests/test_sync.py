@@ -210,6 +210,47 @@ def test_the_daily_run_syncs_first_and_a_mailbox_fault_is_a_notice(
     ]
 
 
+def digest_text(folder: Path) -> str:
+    [digest] = outbox_messages(folder / "outbox")
+    return digest.get_body(("plain",)).get_content()  # type: ignore[union-attr,no-any-return]
+
+
+def test_a_date_no_timezone_can_convert_counts_on_its_arrival_day(
+    folder: Path, imap: ImapServer
+) -> None:
+    # Anyone can send this: it once ended every run before the digest, for good.
+    raw = (
+        b"From: Bo Chen <bo@example.com>\r\nTo: me@example.org\r\nSubject: Re: the role\r\n"
+        b"Date: Fri, 31 Dec 9999 23:59:59 -1200\r\nMessage-ID: <edge@example.com>\r\n\r\nHi\r\n"
+    )
+    imap.append_raw("INBOX", raw, received=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    assert "Bo Chen (row 3): replied on 2026-03-10, Status Active" in ran.stdout
+    assert "Mail was not synced" not in digest_text(folder)
+    assert "Follow-up status" in sheet_values_row1(folder)
+    assert run(folder, "sync").stdout.startswith("Mailbox: 0 new messages"), "the marks moved"
+
+
+def test_a_fault_in_the_sync_is_a_one_line_notice_and_the_run_goes_on(
+    folder: Path, imap: ImapServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any exception the sync raises, even one no code foresaw, stops the sync, not the run."""
+
+    def broken(*_: object) -> None:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr("followup.commands.sync.message_of", broken)  # the fault, injected
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    notice = "Mail was not synced: an unexpected error (OverflowError) stopped it"
+    assert notice in ran.stdout
+    assert notice in digest_text(folder)
+    assert "Traceback" not in ran.stdout + ran.stderr + digest_text(folder)
+    assert "Follow-up status" in sheet_values_row1(folder)
+
+
 def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: ImapServer) -> None:
     """Each read gets a byte in time, so only the deadline on the whole sync ends it."""
     trickler = Trickler(greet=True)
