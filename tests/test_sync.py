@@ -251,6 +251,27 @@ def test_a_fault_in_the_sync_is_a_one_line_notice_and_the_run_goes_on(
     assert "Follow-up status" in sheet_values_row1(folder)
 
 
+def test_sync_leaves_text_typed_in_last_contact_and_says_so(folder: Path, imap: ImapServer) -> None:
+    book = folder / "contacts.xlsx"
+    people = [list(person) for person in PEOPLE]
+    people[1][COL["Last contact"] - 1] = "last spring"
+    make_workbook(book, [HEADER, *people])
+    before = keep_copy(book)
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-10"))
+    imap.append("Sent", sender=ME.address, to=["ana@example.com"], date=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    assert (
+        "Bo Chen (row 3): Contacts!G3 (Last contact) holds 'last spring', which followup "
+        "cannot read, so nothing was changed for them" in ran.stdout
+    )
+    changed = changed_cells(before, book, "Contacts")
+    assert (3, COL["Last contact"]) not in changed
+    assert (3, COL["Follow-ups"]) not in changed
+    assert changed[(2, COL["Last contact"])] == date(2026, 3, 10), "Ana's mail still counts"
+    assert [row[1] for row in log_rows(book)[1:]] == ["Ana Lima"]
+
+
 def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: ImapServer) -> None:
     """Each read gets a byte in time, so only the deadline on the whole sync ends it."""
     trickler = Trickler(greet=True)
