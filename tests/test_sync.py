@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from cli_helpers import Ran, followup, outbox_messages, write_config
+from cli_helpers import Ran, followup, in_openpyxl, outbox_messages, sheet_values, write_config
 from click.testing import CliRunner
 from edit_helpers import LOG_HEADER, changed_cells, keep_copy, log_rows, sheet_names
 from keyrings import MemoryKeyring
@@ -270,6 +270,37 @@ def test_sync_leaves_text_typed_in_last_contact_and_says_so(folder: Path, imap: 
     assert (3, COL["Follow-ups"]) not in changed
     assert changed[(2, COL["Last contact"])] == date(2026, 3, 10), "Ana's mail still counts"
     assert [row[1] for row in log_rows(book)[1:]] == ["Ana Lima"]
+
+
+def test_mark_done_mails_read_again_never_undo_what_came_after_them(
+    folder: Path, imap: ImapServer
+) -> None:
+    """mailbox.json lost (a new computer, a cleared or damaged state folder): the first sync
+    reads the last days_back days again, mark-done and snooze mails included."""
+    book = folder / "contacts.xlsx"
+    people = [[*person, None] for person in PEOPLE]
+    make_workbook(book, [[*HEADER, "Follow up on"], *people])
+    follow_up_on = (2, len(HEADER) + 1)
+    imap.append("INBOX", sender=ME.address, to=[ME.address],
+                subject="followup: snooze #2 Ana Lima 14", date=at("2026-03-02"))  # fmt: skip
+    imap.append("INBOX", sender=ME.address, to=[ME.address],
+                subject="followup: done #3 Bo Chen", date=at("2026-03-02"))  # fmt: skip
+    assert run(folder, "sync", today="2026-03-03").returncode == 0
+    assert sheet_values(book, "Contacts")[1][len(HEADER)] == date(2026, 3, 16)
+    state = folder / "outbox" / SYNC_FILE
+
+    def again(typed: date | None, today: str) -> dict[tuple[int, int], object]:
+        with in_openpyxl(book) as workbook:
+            workbook["Contacts"].cell(*follow_up_on).value = typed
+            workbook.save(book)
+        state.unlink()
+        before = keep_copy(book)
+        assert run(folder, "sync", today=today).returncode == 0
+        return changed_cells(before, book, "Contacts")
+
+    assert again(datetime(2026, 6, 1), "2026-03-11") == {}, "a later date typed stays"
+    assert again(None, "2026-03-20") == {}, "a snooze to a day past is not set again"
+    assert len(log_rows(book)) == 2, "the done is not counted twice"
 
 
 def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: ImapServer) -> None:

@@ -188,8 +188,7 @@ def plan_touches(evaluation: Evaluation, touches: Sequence[Touch], *, today: dat
         contact = current[touch.row]
         try:
             if touch.kind == "snooze":
-                until = min(touch.day + timedelta(days=touch.days), LAST_DAY)
-                contact, line = _snooze(columns, contact, until)
+                contact, line = _snooze(columns, contact, touch.until)
             elif touch.kind == "reply":
                 contact, entry, line = _replied(columns, contact, touch.day)
                 entries.append(entry)
