@@ -145,6 +145,31 @@ def test_a_reply_sets_waiting_for_reply_back_to_active_and_is_no_follow_up(
     assert bo["status"] != "waiting"
 
 
+def test_mail_from_before_met_on_is_no_reply_and_an_older_one_leaves_waiting(
+    folder: Path, imap: ImapServer
+) -> None:
+    book = folder / "contacts.xlsx"
+    people = [list(person) for person in PEOPLE]
+    people[1][COL["Last contact"] - 1] = people[1][COL["Follow-ups"] - 1] = None  # Bo: Met on 1 Feb
+    make_workbook(book, [HEADER, *people])
+    before = keep_copy(book)
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address],
+                subject="Newsletter: jobs at Globex", date=at("2026-01-15"))  # fmt: skip
+    synced = run(folder, "sync")
+    assert synced.stdout == "Mailbox: 1 new message in Sent, INBOX; nothing to update.\n"
+    assert book.read_bytes() == before.read_bytes()
+    # Written to on 8 Feb: an answer from 5 Feb is logged, but Bo still waits for a reply.
+    with in_openpyxl(book) as workbook:
+        workbook["Contacts"].cell(3, COL["Last contact"]).value = datetime(2026, 2, 8)
+        workbook.save(book)
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-02-05"))
+    older = run(folder, "sync")
+    assert "Bo Chen (row 3): replied on 2026-02-05\n" in older.stdout
+    assert sheet_values(book, "Contacts")[2][COL["Status"] - 1] == "Waiting for reply"
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-02-08"))
+    assert "replied on 2026-02-08, Status Active" in run(folder, "sync").stdout
+
+
 def test_a_mark_done_mail_is_applied_once_to_the_person_it_names(
     folder: Path, imap: ImapServer
 ) -> None:

@@ -5,8 +5,8 @@ the same planners as `followup done` and `followup snooze`.
 * A message in Sent to a contact's Email (To, Cc or Bcc) is a follow-up on its day: one per
   person per day, and none on a day already recorded (in the Log, or a Last contact typed by
   hand, `core/log.already_recorded`).
-* A message in the inbox from a contact is their reply: a Waiting for reply contact is Active
-  again, and the Log says "reply".
+* A message in the inbox from a contact, on or after Met on, is their reply: a Waiting for
+  reply contact is Active again, and the Log says "reply" (mail from before you met is not).
 * A message from the user to themselves titled "followup: done #14 Ana Lima" (or "followup:
   snooze #14 Ana Lima 14") is the digest's one-click link: done or snooze for that person,
   found by name (the row only decides between namesakes, since rows move). A snooze read
@@ -150,7 +150,7 @@ def decide(
                 touches.append(touch)  # a done counts once a day, like any follow-up
         else:
             for contact in {c.row: c for a in sender for c in by_address.get(a, ())}.values():
-                if _new(seen, contact.row, True, message.day):
+                if _answers(contact, message.day) and _new(seen, contact.row, True, message.day):
                     touches.append(Touch(contact.row, "reply", message.day))
     return touches
 
@@ -158,6 +158,11 @@ def decide(
 def _counts(contact: Contact, day: date) -> bool:
     """Mail on or before Met on is part of meeting them, not a follow-up."""
     return contact.met_on is None or day > contact.met_on
+
+
+def _answers(contact: Contact, day: date) -> bool:
+    """Mail from a contact before Met on (a newsletter, an old thread) answers nothing yet."""
+    return contact.met_on is None or day >= contact.met_on
 
 
 def _still_meant(contact: Contact, snooze: Touch, today: date) -> bool:
