@@ -20,8 +20,8 @@ from workbooks import make_workbook
 
 from followup.cli import cli
 from followup.core.mail_sync import MARKED_DONE
-from followup.delivery.mailbox import SYNC_FILE
-from tests.imap_server import ME, ImapServer, Trickler
+from followup.delivery.mailbox import PASSWORD_ENV, SYNC_FILE
+from tests.imap_server import INTL, ME, ImapServer, Trickler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 
@@ -429,6 +429,31 @@ def test_a_wrong_password_never_shows_the_password(folder: Path, imap: ImapServe
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert SECRET.encode() not in imap.log.read_bytes() if imap.log.exists() else True
+
+
+def test_a_password_set_in_another_encoding_is_named_at_once_not_blamed_on_the_server(
+    folder: Path, imap: ImapServer
+) -> None:
+    """INTL's password from a crontab in GB18030: its bytes reach Python escaped. The login
+    stalled for [imap] timeout, then said the server did not answer."""
+    write_config(
+        folder,
+        imap_config(imap, timeout=30).replace(f'user = "{ME.user}"', f'user = "{INTL.user}"'),
+    )
+    escaped = INTL.password.encode("gb18030").decode("utf-8", "surrogateescape")
+    said = f"{PASSWORD_ENV} is not valid UTF-8 text"
+    started = time.monotonic()
+    synced = run(folder, "sync", password=escaped)
+    assert synced.returncode == 4
+    assert said in synced.stderr
+    assert "followup password --imap" in synced.stderr
+    daily = run(folder, "run", password=escaped)
+    assert daily.returncode == 0, daily.stderr
+    assert f"Mail was not synced: {said}" in " ".join(digest_text(folder).split())
+    doctor = run(folder, "doctor", password=escaped)
+    assert said in " ".join(doctor.stdout.split())
+    assert time.monotonic() - started < 10, "no wait on the server"
+    assert run(folder, "sync", password=INTL.password).returncode == 0, "UTF-8: it logs in"
 
 
 def test_sync_without_imap_settings_says_what_to_set(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import imaplib
 import json
-import os
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -158,8 +157,12 @@ def account_of(imap: ImapSettings) -> str:
 
 
 def resolve_password(imap: ImapSettings, smtp: SmtpSettings | None) -> str:
-    """The IMAP password (see the module doc); ConfigError when there is none. Never prompts."""
-    password = os.environ.get(PASSWORD_ENV)
+    """The IMAP password (see the module doc); ConfigError when there is none, MailboxError
+    when the environment's is not UTF-8 (no server could check it). Never prompts."""
+    try:
+        password = mailer.env_password(PASSWORD_ENV, "followup password --imap")
+    except ConfigError as error:  # LOGIN would wait out the timeout, then blame the server
+        raise MailboxError(str(error)) from None
     if password:
         return password
     with suppress(KeyringError):
