@@ -9,6 +9,7 @@ import time
 from datetime import UTC, date, datetime
 from html import unescape
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -326,6 +327,28 @@ def test_mark_done_mails_read_again_never_undo_what_came_after_them(
     assert again(datetime(2026, 6, 1), "2026-03-11") == {}, "a later date typed stays"
     assert again(None, "2026-03-20") == {}, "a snooze to a day past is not set again"
     assert len(log_rows(book)) == 2, "the done is not counted twice"
+
+
+def test_a_sync_the_workbook_refuses_is_said_in_the_digest(folder: Path, imap: ImapServer) -> None:
+    """Under cron nobody reads what the run prints: a sync refused every day must say so where
+    the user looks, or the mark-done links silently do nothing."""
+    book = folder / "contacts.xlsx"
+
+    def merge(workbook: Any, sheet: Any) -> None:  # Bo's Met on and Last contact, F3:G3
+        sheet.merge_range(
+            "F3:G3", datetime(2026, 2, 1), workbook.add_format({"num_format": "yyyy-mm-dd"})
+        )
+
+    people = [list(person) for person in PEOPLE]
+    people[1][COL["Last contact"] - 1] = None
+    make_workbook(book, [HEADER, *people], customize=merge)
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    said = "Mail was not synced: Contacts!G3 is inside the merged range F3:G3"
+    assert said in ran.stdout
+    assert said in " ".join(digest_text(folder).split())
+    assert "Follow-up status" in sheet_values_row1(folder), "the statuses are still written"
 
 
 def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: ImapServer) -> None:

@@ -192,9 +192,11 @@ class _Run:
         except (MailboxError, ConfigError) as error:
             self.report.messages.append(_Say.not_synced(error))
             return [_Say.not_synced(error)]
-        except FollowupError as error:  # the workbook is open, or could not be saved
+        except FollowupError as error:  # the workbook is open, or refused or failed the save
             self.report.messages.append(_Say.not_synced(error))
-            return []
+            if guards.open_by_user(self.config.workbook.path):
+                return []  # the digest's open notice says so
+            return [_Say.not_synced(error)]
         except Exception as error:  # a fault in the sync: it is optional, the digest is not
             self.report.messages.append(_Say.sync_failed(error))
             return [_Say.sync_failed(error)]
