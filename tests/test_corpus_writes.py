@@ -36,13 +36,12 @@ import pytest
 from cli_helpers import assert_namespace_well_formed, loads_in_openpyxl, zip_parts
 from corpus import CORPUS, SHARED, SHEETJS, corpus_files, missing
 from edit_helpers import invoke
+from reading import read_contacts, read_log
 from sheet_xml import edit_sheet, has_sheet_data, rows_and_widths, sheet_entries
 from xlsx_helpers import soffice_convert
 
 from followup.errors import WorkbookError
 from followup.workbook.columns import match_header
-from followup.workbook.log_sheet import read_log
-from followup.workbook.reader import read_contacts
 from followup.workbook.sheet_guard import open_workbook
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # openpyxl on odd files

@@ -520,3 +520,30 @@ def test_done_says_why_there_is_no_next_follow_up(folder: Path) -> None:
         "No next follow-up: the job application follow-ups are all made, so give them space "
         "unless they get in touch (set Follow up on for a reminder).\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "typed", "command"),
+    [
+        ("Last contact", "last spring", ("done", "ann lee")),
+        ("Follow-ups", "a few", ("done", "ann lee")),
+        ("Follow up on", "after the holidays", ("done", "ann lee")),
+        ("Follow up on", "after the holidays", ("snooze", "ann lee", "14")),
+    ],
+)
+def test_text_typed_in_a_cell_a_command_would_write_is_kept_and_named(
+    folder: Path, column: str, typed: str, command: tuple[str, ...]
+) -> None:
+    book = folder / "contacts.xlsx"
+    people = [list(PEOPLE[0]) + [None] * (len(HEADER) - len(PEOPLE[0])), *PEOPLE[1:]]
+    people[0][COL[column] - 1] = typed
+    make_workbook(book, [HEADER, *people])
+    before = keep_copy(book)
+    refused = invoke(folder, *command)
+    assert refused.exit_code == 2, refused.output
+    cell = f"Contacts!{'FGH'[['Last contact', 'Follow-ups', 'Follow up on'].index(column)]}2"
+    assert f"{cell} ({column}) holds {typed!r}, which followup cannot read" in refused.output
+    assert book.read_bytes() == before.read_bytes()
+    undo = invoke(folder, "undo")
+    assert undo.exit_code != 0, "nothing was recorded to take back"
+    assert book.read_bytes() == before.read_bytes()

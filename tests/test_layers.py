@@ -95,10 +95,10 @@ def test_the_rule_is_really_checked(tmp_path: Path) -> None:
     module.write_text(
         "from followup.core.model import Contact\n"
         "def later() -> None:\n"
-        "    from followup.workbook.reader import read_contacts\n",
+        "    from followup.workbook.reader import contacts_in\n",
         encoding="utf-8",
     )
-    assert violations("followup.core.rules", module) == ["followup.workbook.reader.read_contacts"]
+    assert violations("followup.core.rules", module) == ["followup.workbook.reader.contacts_in"]
     assert violations("followup.commands.daily", module) == []
 
 

@@ -24,6 +24,7 @@ from edit_helpers import (
     log_rows,
     sheet_names,
 )
+from reading import read_log
 from workbooks import make_workbook
 from xlsx_helpers import rich_workbook
 
@@ -32,7 +33,6 @@ from followup.core.history import Memory, review
 from followup.core.log import Log, LogEntry
 from followup.core.model import Contact, HowMet, RuleSettings, Stage, Status
 from followup.core.rules import follow_up
-from followup.workbook.log_sheet import read_log
 from followup.workbook.saving import log_additions
 from followup.workbook.xlsx import OwnSheet, patch_sheet
 

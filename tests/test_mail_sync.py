@@ -154,3 +154,18 @@ def test_several_addresses_in_one_cell_are_all_found(
 @given(st.text())
 def test_any_subject_decides_without_an_error(subject: str) -> None:
     run(inbox(10, ME, subject), Message("sent", date(2026, 1, 1), ME, (subject,), subject))
+
+
+def test_a_snooze_mail_never_sets_a_past_day_nor_an_earlier_one_than_the_cell_holds() -> None:
+    def snoozed(day: int, days: int, held: date | None) -> bool:
+        ana = dataclasses.replace(ANA, follow_up_on=held)
+        message = inbox(day, ME, f"followup: snooze #2 Ana Lima {days}", key=f"<z{day}-{days}>")
+        touches = decide([ana], {}, [message], own_address=ME, today=TODAY, log_subjects=False)
+        return [t.kind for t in touches] == ["snooze"]
+
+    assert snoozed(2, 14, None), "to 16 March"
+    assert snoozed(2, 9, None), "to today"
+    assert not snoozed(2, 8, None), "to yesterday: past"
+    assert not snoozed(2, 14, date(2026, 6, 1)), "a later day is held"
+    assert snoozed(2, 14, date(2026, 3, 16)), "the same day"
+    assert snoozed(10, 14, date(2026, 3, 20)), "a later day than the one held"

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from imapclient.response_parser import parse_fetch_response
 from keyrings import MemoryKeyring
 
+from followup.commands.sync import message_of
+from followup.core.model import FIRST_DAY, LAST_DAY
 from followup.delivery import mailer
 from followup.delivery.mailbox import (
     PASSWORD_ENV,
@@ -17,6 +23,7 @@ from followup.delivery.mailbox import (
     SyncState,
     account_of,
     fetch_new,
+    header_of,
     resolve_password,
 )
 from followup.errors import ConfigError
@@ -208,3 +215,50 @@ def test_the_password_comes_from_the_environment_the_keyring_or_the_same_smtp_ac
     assert resolve_password(mine, smtp) == "from-keyring"
     monkeypatch.setenv(PASSWORD_ENV, "from-env")
     assert resolve_password(mine, smtp) == "from-env"
+
+
+_TIMEZONES = st.sampled_from([None, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12"),
+                              ZoneInfo("Europe/Paris"), ZoneInfo("UTC")])  # fmt: skip
+_OFFSETS = st.integers(-(99 * 60 + 59), 99 * 60 + 59)  # what a Date header's +HHMM can say
+
+
+def _date_texts() -> st.SearchStrategy[str]:
+    """What a Date header can hold: any day and offset, well-formed or not, or any text."""
+    well_formed = st.builds(
+        lambda when, minutes: (
+            when.strftime("%a, %d %b ")
+            + f"{when.year:04d} {when:%H:%M:%S} {'-' if minutes < 0 else '+'}"
+            + f"{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+        ),
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+        _OFFSETS,
+    )
+    text = st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_characters='"\\'))
+    return st.one_of(well_formed, text)
+
+
+@given(date_text=_date_texts(), arrived=st.booleans(), timezone=_TIMEZONES)
+@example(
+    date_text="Fri, 31 Dec 9999 23:59:59 -1200", arrived=True, timezone=None
+)  # it stopped every run
+@example(date_text="Mon, 1 Jan 0001 00:00:00 +1400", arrived=False, timezone=ZoneInfo("Etc/GMT+12"))
+@example(date_text="Fri, 31 Dec 9999 23:59:59 -9959", arrived=False, timezone=None)
+def test_any_date_header_is_a_day_or_a_skipped_line(
+    date_text: str, arrived: bool, timezone: ZoneInfo | None
+) -> None:
+    """The FETCH answer as imapclient parses it, then as sync reads it: never an exception."""
+    internal = b' INTERNALDATE "30-Nov-2026 10:00:00 +0000"' if arrived else b""
+    line = (
+        b'1 (UID 5 ENVELOPE ("' + date_text.encode() + b'" "hi" ((NIL NIL "bo" "example.com")) '
+        b'NIL NIL ((NIL NIL "me" "example.org")) NIL NIL NIL "<a@b>")' + internal + b")"
+    )
+    data = parse_fetch_response([line], normalise_times=False)[5]
+    header = header_of("INBOX", "inbox", 5, data)
+    if isinstance(header, str):
+        assert not arrived and "(UID 5) was skipped" in header
+        return
+    assert header.when.tzinfo is not None
+    day = message_of(header, timezone).day
+    assert FIRST_DAY - timedelta(days=1) <= day <= LAST_DAY + timedelta(days=1)
+    if arrived and "9999" in date_text:
+        assert header.when == datetime(2026, 11, 30, 10, tzinfo=UTC), "the arrival time"

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from corpus import CORPUS, corpus_file, corpus_params
+from reading import read_contacts
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from followup.core.model import Contact, HowMet, Problem, Stage
 from followup.errors import WorkbookError
 from followup.workbook.contents import SheetContents, digest_skips, user_digest
-from followup.workbook.reader import read_contacts
 from tests.workbooks import make_workbook
 
 TODAY = date(2026, 3, 11)

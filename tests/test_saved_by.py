@@ -23,11 +23,9 @@ import pandas as pd
 import pytest
 from cli_helpers import assert_namespace_well_formed, loads_in_openpyxl, write_config, zip_parts
 from edit_helpers import invoke
+from reading import read_contacts, read_log
 from workbooks import make_workbook
 from xlsx_helpers import soffice_convert
-
-from followup.workbook.log_sheet import read_log
-from followup.workbook.reader import read_contacts
 
 D = date.fromisoformat
 TODAY = "2026-03-11"

@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 from cli_helpers import ROOT, in_openpyxl, write_config, zip_parts
 from edit_helpers import invoke
+from reading import read_contacts
 from sheet_xml import edit_sheet, sheet_entries
 from workbooks import make_workbook
 from xlsx_helpers import soffice_convert
 
 from followup.errors import WorkbookError
 from followup.workbook.columns import column_number
-from followup.workbook.reader import read_contacts
 from followup.workbook.sheet_guard import _SheetEntries, open_workbook
 from followup.workbook.sheet_layout import MIN_CELLS, Layout, fits
 from followup.workbook.xlsx import patch_sheet

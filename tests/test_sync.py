@@ -9,10 +9,11 @@ import time
 from datetime import UTC, date, datetime
 from html import unescape
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from cli_helpers import Ran, followup, outbox_messages, write_config
+from cli_helpers import Ran, followup, in_openpyxl, outbox_messages, sheet_values, write_config
 from click.testing import CliRunner
 from edit_helpers import LOG_HEADER, changed_cells, keep_copy, log_rows, sheet_names
 from keyrings import MemoryKeyring
@@ -20,8 +21,8 @@ from workbooks import make_workbook
 
 from followup.cli import cli
 from followup.core.mail_sync import MARKED_DONE
-from followup.delivery.mailbox import SYNC_FILE
-from tests.imap_server import ME, ImapServer, Trickler
+from followup.delivery.mailbox import PASSWORD_ENV, SYNC_FILE
+from tests.imap_server import INTL, ME, ImapServer, Trickler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 
@@ -143,6 +144,31 @@ def test_a_reply_sets_waiting_for_reply_back_to_active_and_is_no_follow_up(
     status = run(folder, "status", "--json")
     [bo] = [c for c in json.loads(status.stdout)["contacts"] if c["name"] == "Bo Chen"]
     assert bo["status"] != "waiting"
+
+
+def test_mail_from_before_met_on_is_no_reply_and_an_older_one_leaves_waiting(
+    folder: Path, imap: ImapServer
+) -> None:
+    book = folder / "contacts.xlsx"
+    people = [list(person) for person in PEOPLE]
+    people[1][COL["Last contact"] - 1] = people[1][COL["Follow-ups"] - 1] = None  # Bo: Met on 1 Feb
+    make_workbook(book, [HEADER, *people])
+    before = keep_copy(book)
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address],
+                subject="Newsletter: jobs at Globex", date=at("2026-01-15"))  # fmt: skip
+    synced = run(folder, "sync")
+    assert synced.stdout == "Mailbox: 1 new message in Sent, INBOX; nothing to update.\n"
+    assert book.read_bytes() == before.read_bytes()
+    # Written to on 8 Feb: an answer from 5 Feb is logged, but Bo still waits for a reply.
+    with in_openpyxl(book) as workbook:
+        workbook["Contacts"].cell(3, COL["Last contact"]).value = datetime(2026, 2, 8)
+        workbook.save(book)
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-02-05"))
+    older = run(folder, "sync")
+    assert "Bo Chen (row 3): replied on 2026-02-05\n" in older.stdout
+    assert sheet_values(book, "Contacts")[2][COL["Status"] - 1] == "Waiting for reply"
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-02-08"))
+    assert "replied on 2026-02-08, Status Active" in run(folder, "sync").stdout
 
 
 def test_a_mark_done_mail_is_applied_once_to_the_person_it_names(
@@ -271,6 +297,121 @@ def test_a_referral_who_replied_gets_no_first_introduction_in_the_same_digest(
     assert (dmitri["next_follow_up"], dmitri["status"]) == ("2026-06-08", "scheduled")
 
 
+def digest_text(folder: Path) -> str:
+    [digest] = outbox_messages(folder / "outbox")
+    return digest.get_body(("plain",)).get_content()  # type: ignore[union-attr,no-any-return]
+
+
+def test_a_date_no_timezone_can_convert_counts_on_its_arrival_day(
+    folder: Path, imap: ImapServer
+) -> None:
+    # Anyone can send this: it once ended every run before the digest, for good.
+    raw = (
+        b"From: Bo Chen <bo@example.com>\r\nTo: me@example.org\r\nSubject: Re: the role\r\n"
+        b"Date: Fri, 31 Dec 9999 23:59:59 -1200\r\nMessage-ID: <edge@example.com>\r\n\r\nHi\r\n"
+    )
+    imap.append_raw("INBOX", raw, received=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    assert "Bo Chen (row 3): replied on 2026-03-10, Status Active" in ran.stdout
+    assert "Mail was not synced" not in digest_text(folder)
+    assert "Follow-up status" in sheet_values_row1(folder)
+    assert run(folder, "sync").stdout.startswith("Mailbox: 0 new messages"), "the marks moved"
+
+
+def test_a_fault_in_the_sync_is_a_one_line_notice_and_the_run_goes_on(
+    folder: Path, imap: ImapServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any exception the sync raises, even one no code foresaw, stops the sync, not the run."""
+
+    def broken(*_: object) -> None:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr("followup.commands.sync.message_of", broken)  # the fault, injected
+    imap.append("INBOX", sender="bo@example.com", to=[ME.address], date=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    notice = "Mail was not synced: an unexpected error (OverflowError) stopped it"
+    assert notice in ran.stdout
+    assert notice in digest_text(folder)
+    assert "Traceback" not in ran.stdout + ran.stderr + digest_text(folder)
+    assert "Follow-up status" in sheet_values_row1(folder)
+
+
+def test_sync_leaves_text_typed_in_last_contact_and_says_so(folder: Path, imap: ImapServer) -> None:
+    book = folder / "contacts.xlsx"
+    people = [list(person) for person in PEOPLE]
+    people[1][COL["Last contact"] - 1] = "last spring"
+    make_workbook(book, [HEADER, *people])
+    before = keep_copy(book)
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-10"))
+    imap.append("Sent", sender=ME.address, to=["ana@example.com"], date=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    assert (
+        "Bo Chen (row 3): Contacts!G3 (Last contact) holds 'last spring', which followup "
+        "cannot read, so nothing was changed for them" in ran.stdout
+    )
+    changed = changed_cells(before, book, "Contacts")
+    assert (3, COL["Last contact"]) not in changed
+    assert (3, COL["Follow-ups"]) not in changed
+    assert changed[(2, COL["Last contact"])] == date(2026, 3, 10), "Ana's mail still counts"
+    assert [row[1] for row in log_rows(book)[1:]] == ["Ana Lima"]
+
+
+def test_mark_done_mails_read_again_never_undo_what_came_after_them(
+    folder: Path, imap: ImapServer
+) -> None:
+    """mailbox.json lost (a new computer, a cleared or damaged state folder): the first sync
+    reads the last days_back days again, mark-done and snooze mails included."""
+    book = folder / "contacts.xlsx"
+    people = [[*person, None] for person in PEOPLE]
+    make_workbook(book, [[*HEADER, "Follow up on"], *people])
+    follow_up_on = (2, len(HEADER) + 1)
+    imap.append("INBOX", sender=ME.address, to=[ME.address],
+                subject="followup: snooze #2 Ana Lima 14", date=at("2026-03-02"))  # fmt: skip
+    imap.append("INBOX", sender=ME.address, to=[ME.address],
+                subject="followup: done #3 Bo Chen", date=at("2026-03-02"))  # fmt: skip
+    assert run(folder, "sync", today="2026-03-03").returncode == 0
+    assert sheet_values(book, "Contacts")[1][len(HEADER)] == date(2026, 3, 16)
+    state = folder / "outbox" / SYNC_FILE
+
+    def again(typed: date | None, today: str) -> dict[tuple[int, int], object]:
+        with in_openpyxl(book) as workbook:
+            workbook["Contacts"].cell(*follow_up_on).value = typed
+            workbook.save(book)
+        state.unlink()
+        before = keep_copy(book)
+        assert run(folder, "sync", today=today).returncode == 0
+        return changed_cells(before, book, "Contacts")
+
+    assert again(datetime(2026, 6, 1), "2026-03-11") == {}, "a later date typed stays"
+    assert again(None, "2026-03-20") == {}, "a snooze to a day past is not set again"
+    assert len(log_rows(book)) == 2, "the done is not counted twice"
+
+
+def test_a_sync_the_workbook_refuses_is_said_in_the_digest(folder: Path, imap: ImapServer) -> None:
+    """Under cron nobody reads what the run prints: a sync refused every day must say so where
+    the user looks, or the mark-done links silently do nothing."""
+    book = folder / "contacts.xlsx"
+
+    def merge(workbook: Any, sheet: Any) -> None:  # Bo's Met on and Last contact, F3:G3
+        sheet.merge_range(
+            "F3:G3", datetime(2026, 2, 1), workbook.add_format({"num_format": "yyyy-mm-dd"})
+        )
+
+    people = [list(person) for person in PEOPLE]
+    people[1][COL["Last contact"] - 1] = None
+    make_workbook(book, [HEADER, *people], customize=merge)
+    imap.append("Sent", sender=ME.address, to=["bo@example.com"], date=at("2026-03-10"))
+    ran = run(folder, "run")
+    assert ran.returncode == 0, ran.stderr
+    said = "Mail was not synced: Contacts!G3 is inside the merged range F3:G3"
+    assert said in ran.stdout
+    assert said in " ".join(digest_text(folder).split())
+    assert "Follow-up status" in sheet_values_row1(folder), "the statuses are still written"
+
+
 def test_a_server_trickling_bytes_cannot_hold_the_daily_run(folder: Path, imap: ImapServer) -> None:
     """Each read gets a byte in time, so only the deadline on the whole sync ends it."""
     trickler = Trickler(greet=True)
@@ -372,6 +513,31 @@ def test_a_wrong_password_never_shows_the_password(folder: Path, imap: ImapServe
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert SECRET.encode() not in imap.log.read_bytes() if imap.log.exists() else True
+
+
+def test_a_password_set_in_another_encoding_is_named_at_once_not_blamed_on_the_server(
+    folder: Path, imap: ImapServer
+) -> None:
+    """INTL's password from a crontab in GB18030: its bytes reach Python escaped. The login
+    stalled for [imap] timeout, then said the server did not answer."""
+    write_config(
+        folder,
+        imap_config(imap, timeout=30).replace(f'user = "{ME.user}"', f'user = "{INTL.user}"'),
+    )
+    escaped = INTL.password.encode("gb18030").decode("utf-8", "surrogateescape")
+    said = f"{PASSWORD_ENV} is not valid UTF-8 text"
+    started = time.monotonic()
+    synced = run(folder, "sync", password=escaped)
+    assert synced.returncode == 4
+    assert said in synced.stderr
+    assert "followup password --imap" in synced.stderr
+    daily = run(folder, "run", password=escaped)
+    assert daily.returncode == 0, daily.stderr
+    assert f"Mail was not synced: {said}" in " ".join(digest_text(folder).split())
+    doctor = run(folder, "doctor", password=escaped)
+    assert said in " ".join(doctor.stdout.split())
+    assert time.monotonic() - started < 10, "no wait on the server"
+    assert run(folder, "sync", password=INTL.password).returncode == 0, "UTF-8: it logs in"
 
 
 def test_sync_without_imap_settings_says_what_to_set(tmp_path: Path) -> None:

@@ -37,12 +37,12 @@ from corpus import CORPUS, corpus_file, corpus_files, corpus_params
 from corpus import missing as corpus_missing
 from openpyxl.cell.cell import Cell
 from python_calamine import CalamineWorkbook
+from reading import read_contacts
 from smtp_server import HOST, free_port
 from workbooks import make_workbook
 from xlsx_helpers import FIRST_FREE_COL, LAST_ROW, rich_workbook, soffice_convert
 
 from followup.cli import cli
-from followup.workbook.reader import read_contacts
 from followup.workbook.xlsx import patch_sheet
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")

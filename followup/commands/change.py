@@ -17,7 +17,7 @@ from followup.commands.evaluation import Evaluation, evaluate
 from followup.commands.undo_record import Undoable, forget_undoable, save_undoable
 from followup.core.log import LogEntry
 from followup.core.model import Contact
-from followup.errors import FollowupError, WorkbookError
+from followup.errors import FollowupError, UsageError, WorkbookError
 from followup.settings import Config
 from followup.workbook import guards
 from followup.workbook.cells import Cells
@@ -61,6 +61,23 @@ class Columns:
             self.added[key] = col
             self.cells[(self.contents.header_row, col)] = HEADERS[key]
         return col
+
+    def keep_typed(self, contact: Contact, *keys: str) -> None:
+        """Refuse a change to a cell whose text did not read as a value (the reader's problem
+        names it): the user typed it, so no command may replace it, and no undo could bring
+        it back."""
+        contents = self.contents
+        unread = {p.cell: p for p in contents.problems if p.sheet == contents.sheet}
+        for key in keys:
+            col = contents.columns.get(key)
+            problem = unread.get(cell_address(contact.row, col)) if col else None
+            if problem is not None:
+                raise UsageError(
+                    f"{contact.name} (row {contact.row}): {contents.sheet}!{problem.cell} "
+                    f"({HEADERS[key]}) holds {problem.value!r}, which followup cannot read, so "
+                    "nothing was changed for them and your text stays. Correct or clear that "
+                    "cell first."
+                )
 
     def _no_room(self, key: str) -> WorkbookError:
         contents = self.contents

@@ -192,9 +192,14 @@ class _Run:
         except (MailboxError, ConfigError) as error:
             self.report.messages.append(_Say.not_synced(error))
             return [_Say.not_synced(error)]
-        except FollowupError as error:  # the workbook is open, or could not be saved
+        except FollowupError as error:  # the workbook is open, or refused or failed the save
             self.report.messages.append(_Say.not_synced(error))
-            return []
+            if guards.open_by_user(self.config.workbook.path):
+                return []  # the digest's open notice says so
+            return [_Say.not_synced(error)]
+        except Exception as error:  # a fault in the sync: it is optional, the digest is not
+            self.report.messages.append(_Say.sync_failed(error))
+            return [_Say.sync_failed(error)]
         self.report.messages.extend([*synced.problems, *synced.lines])
         return [_Say.sync_problem(problem) for problem in synced.problems]
 
@@ -329,6 +334,14 @@ class _Say:
     @staticmethod
     def not_synced(why: object) -> str:
         return f"Mail was not synced: {why}"
+
+    @staticmethod
+    def sync_failed(error: Exception) -> str:
+        """A fault in followup's own sync code: its kind only, never a traceback."""
+        return (
+            f"Mail was not synced: an unexpected error ({type(error).__name__}) stopped it; "
+            "the statuses and this digest were made without it."
+        )
 
     @staticmethod
     def sync_problem(problem: str) -> str:

@@ -96,6 +96,7 @@ def _done(
         raise UsageError(f"--on {on} is in the future: record a follow-up once it is made.")
     if contact.met_on is not None and on < contact.met_on:
         raise UsageError(f"--on {on} is before {contact.name}'s Met on ({contact.met_on}).")
+    columns.keep_typed(contact, "last_contact", "follow_ups", "follow_up_on")
     row = contact.row
     last = max(on, contact.last_contact or on)
     count = touches_made(contact) + 1
@@ -170,6 +171,7 @@ def plan_snooze(evaluation: Evaluation, query: str, until: date, *, today: date)
 
 
 def _snooze(columns: Columns, contact: Contact, until: date) -> tuple[Contact, str]:
+    columns.keep_typed(contact, "follow_up_on")
     columns.cells[(contact.row, columns["follow_up_on"])] = until
     updated = dataclasses.replace(contact, follow_up_on=until)
     return updated, f"{contact.name} (row {contact.row}): Follow up on {until.isoformat()}"
@@ -180,7 +182,8 @@ def plan_touches(
 ) -> Change:
     """What the mailbox says (core/mail_sync.decide) as one change, made by the steps of
     `done` and `snooze`; a reply sets Waiting for reply back to Active and logs "reply".
-    A touch that `done` refuses (a Follow-ups cell at its limit) is told, not applied."""
+    A touch that `done` or `snooze` refuses (a Follow-ups cell at its limit, a cell holding
+    text followup cannot read) is told, not applied."""
     contents = evaluation.contents
     columns = Columns(contents)
     current = {contact.row: contact for contact in _contacts(evaluation)}
@@ -189,23 +192,22 @@ def plan_touches(
     changed: set[int] = set()
     for touch in touches:
         contact = current[touch.row]
-        if touch.kind == "snooze":
-            until = min(touch.day + timedelta(days=touch.days), LAST_DAY)
-            contact, line = _snooze(columns, contact, until)
-        elif touch.kind == "reply":
-            contact, entry, line = _replied(columns, contact, touch.day)
-            entries.append(entry)
-        else:
-            channel = "email" if touch.kind == "sent" else None
-            note = new_cell_text(touch.note)[0]
-            try:
+        try:
+            if touch.kind == "snooze":
+                contact, line = _snooze(columns, contact, touch.until)
+            elif touch.kind == "reply":
+                contact, entry, line = _replied(columns, contact, touch.day)
+                entries.append(entry)
+            else:
+                channel = "email" if touch.kind == "sent" else None
+                note = new_cell_text(touch.note)[0]
                 contact, entry, line = _done(
                     columns, contact, evaluation, rules, touch.day, channel, note, today
                 )
-            except UsageError as error:
-                lines.append(str(error))
-                continue
-            entries.append(entry)
+                entries.append(entry)
+        except UsageError as error:
+            lines.append(str(error))
+            continue
         current[touch.row] = contact
         changed.add(touch.row)
         lines.append(line)

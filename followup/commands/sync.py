@@ -58,7 +58,7 @@ def sync_mail(config: Config, today: date, now: datetime, *, locked: bool = Fals
 
     change = (apply_locked if locked else apply)(config, today, now, plan)
     lines = [state.warning] if state.warning else []
-    lines += change.lines or [_nothing_new(fetched)]
+    lines += [*fetched.skipped, *(change.lines or [_nothing_new(fetched)])]
     later = [h for h, m in zip(fetched.headers, messages, strict=True) if waits(contacts, m, today)]
     try:
         _remember(state, fetched, decided, later)

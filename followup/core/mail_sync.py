@@ -5,11 +5,12 @@ the same planners as `followup done` and `followup snooze`.
 * A message in Sent to a contact's Email (To, Cc or Bcc) is a follow-up on its day: one per
   person per day, and none on a day already recorded (in the Log, or a Last contact typed by
   hand, `core/log.already_recorded`).
-* A message in the inbox from a contact is their reply: a Waiting for reply contact is Active
-  again, and the Log says "reply".
+* A message in the inbox from a contact, on or after Met on, is their reply: a Waiting for
+  reply contact is Active again, and the Log says "reply" (mail from before you met is not).
 * A message from the user to themselves titled "followup: done #14 Ana Lima" (or "followup:
   snooze #14 Ana Lima 14") is the digest's one-click link: done or snooze for that person,
-  found by name (the row only decides between namesakes, since rows move).
+  found by name (the row only decides between namesakes, since rows move). A snooze read
+  again later never sets a day already past, nor one before the Follow up on date held.
 
 Anyone not in the workbook is ignored: nothing about them leaves this module.
 """
@@ -19,12 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from followup.core.identity import fold, index_by
 from followup.core.log import REPLY, LogEntry, already_recorded
-from followup.core.model import MAX_DAYS, Contact
+from followup.core.model import LAST_DAY, MAX_DAYS, Contact
 
 SUBJECT_PREFIX = "followup:"
 _ADDRESS = re.compile(r"[^\s<>,;:\"'()\[\]]+@[^\s<>,;:\"'()\[\]]+")
@@ -60,6 +61,11 @@ class Touch:
     """For snooze: how many days after `day` the next follow-up is."""
     key: str = ""
     """For done and snooze: the message to remember as applied."""
+
+    @property
+    def until(self) -> date:
+        """For snooze: the Follow up on date it sets."""
+        return min(self.day + timedelta(days=self.days), LAST_DAY)
 
 
 def addresses(cell: str) -> frozenset[str]:
@@ -135,11 +141,16 @@ def decide(
                     touches.append(Touch(contact.row, "sent", message.day, note))
         elif sender & own:
             touch = _command(contacts, message) if message.key not in applied else None
-            if touch and (touch.kind == "snooze" or follow_up(touch.row, touch.day)):
+            if touch is None:
+                continue
+            if touch.kind == "snooze":
+                if _still_meant(by_row[touch.row], touch, today):
+                    touches.append(touch)
+            elif follow_up(touch.row, touch.day):
                 touches.append(touch)  # a done counts once a day, like any follow-up
         else:
             for contact in {c.row: c for a in sender for c in by_address.get(a, ())}.values():
-                if _new(seen, contact.row, True, message.day):
+                if _answers(contact, message.day) and _new(seen, contact.row, True, message.day):
                     touches.append(Touch(contact.row, "reply", message.day))
     return touches
 
@@ -147,6 +158,19 @@ def decide(
 def _counts(contact: Contact, day: date) -> bool:
     """Mail on or before Met on is part of meeting them, not a follow-up."""
     return contact.met_on is None or day > contact.met_on
+
+
+def _answers(contact: Contact, day: date) -> bool:
+    """Mail from a contact before Met on (a newsletter, an old thread) answers nothing yet."""
+    return contact.met_on is None or day >= contact.met_on
+
+
+def _still_meant(contact: Contact, snooze: Touch, today: date) -> bool:
+    """A snooze mail read again (mailbox.json lost, a folder renumbered) must not undo what
+    came after it: one whose date is past means nothing now, and none moves a Follow up on
+    date the workbook holds to an earlier day."""
+    held = contact.follow_up_on
+    return snooze.until >= today and (held is None or snooze.until >= held)
 
 
 def _new(seen: set[tuple[int, bool, date]], row: int, reply: bool, day: date) -> bool:

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import imaplib
 import json
-import os
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,6 +31,7 @@ import keyring
 from keyring.errors import KeyringError
 
 from followup.atomic import set_aside, write_atomic
+from followup.core.model import FIRST_DAY, LAST_DAY
 from followup.delivery import mailer
 from followup.errors import ConfigError
 from followup.settings import ImapSettings, SmtpSettings
@@ -74,7 +74,8 @@ class Header:
     kind: Kind
     uid: int
     when: datetime
-    """The Date header (its own timezone), else the arrival time."""
+    """The Date header (its own timezone), else the arrival time: always timezone-aware and
+    within followup's days (`moment`), so converting it to any timezone cannot fail."""
     sender: str
     recipients: tuple[str, ...]  # To, Cc and Bcc
     subject: str
@@ -146,6 +147,8 @@ class Fetched:
     marks: dict[str, Mark]
     folders: dict[str, Kind]
     problems: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    """Messages left out because neither their Date nor their arrival time can be read."""
 
 
 def account_of(imap: ImapSettings) -> str:
@@ -154,8 +157,12 @@ def account_of(imap: ImapSettings) -> str:
 
 
 def resolve_password(imap: ImapSettings, smtp: SmtpSettings | None) -> str:
-    """The IMAP password (see the module doc); ConfigError when there is none. Never prompts."""
-    password = os.environ.get(PASSWORD_ENV)
+    """The IMAP password (see the module doc); ConfigError when there is none, MailboxError
+    when the environment's is not UTF-8 (no server could check it). Never prompts."""
+    try:
+        password = mailer.env_password(PASSWORD_ENV, "followup password --imap")
+    except ConfigError as error:  # LOGIN would wait out the timeout, then blame the server
+        raise MailboxError(str(error)) from None
     if password:
         return password
     with suppress(KeyringError):
@@ -198,11 +205,13 @@ def fetch_new(imap: ImapSettings, password: str, state: SyncState, today: date) 
         with _session(imap, password, deadline) as client:
             folders, problems = _folders(client, imap)
             headers: list[Header] = []
+            skipped: list[str] = []
             marks: dict[str, Mark] = {}
             for name, kind in folders.items():
                 found, marks[name] = _read(client, name, kind, state.marks.get(name), since)
-                headers += found
-        return Fetched(tuple(headers), marks, folders, tuple(problems))
+                headers += [header for header in found if isinstance(header, Header)]
+                skipped += [line for line in found if isinstance(line, str)]
+        return Fetched(tuple(headers), marks, folders, tuple(problems), tuple(skipped))
 
     return deadline.run(read, imap)
 
@@ -384,8 +393,9 @@ def _folders(client: IMAPClient, imap: ImapSettings) -> tuple[dict[str, Kind], l
 
 def _read(
     client: IMAPClient, name: str, kind: Kind, mark: Mark | None, since: date
-) -> tuple[list[Header], Mark]:
-    """The new messages of one folder, opened read-only (EXAMINE), and the folder's new mark."""
+) -> tuple[list[Header | str], Mark]:
+    """The new messages of one folder, opened read-only (EXAMINE), and the folder's new mark;
+    a message that cannot be read is a line saying it was skipped."""
     info = client.select_folder(name, readonly=True)
     uidvalidity = int(info[b"UIDVALIDITY"])
     top = int(info.get(b"UIDNEXT", 1)) - 1
@@ -398,24 +408,24 @@ def _read(
     else:  # the first sync, or the server renumbered the folder
         uids = client.search(["SINCE", since])
         last = 0
-    headers = []
+    headers: list[Header | str] = []
     uids = sorted(uids)
     for start in range(0, len(uids), _CHUNK):
         chunk = uids[start : start + _CHUNK]
         for uid, data in client.fetch(chunk, ["ENVELOPE", "INTERNALDATE"]).items():
-            header = _header(name, kind, uid, data)
-            if header is not None:
-                headers.append(header)
+            headers.append(header_of(name, kind, uid, data))
     return headers, Mark(uidvalidity, max([last, top, *uids]))
 
 
-def _header(folder: str, kind: Kind, uid: int, data: dict[bytes, Any]) -> Header | None:
+def header_of(folder: str, kind: Kind, uid: int, data: dict[bytes, Any]) -> Header | str:
+    """One FETCH response as a Header, or the line saying why the message was skipped."""
     envelope = data.get(b"ENVELOPE")
-    if envelope is None:
-        return None
-    when = envelope.date or data.get(b"INTERNALDATE")
-    if not isinstance(when, datetime):
-        return None
+    when = moment(envelope.date if envelope else None) or moment(data.get(b"INTERNALDATE"))
+    if envelope is None or when is None:
+        return (
+            f"A message in {folder} (UID {uid}) was skipped: it has no date followup can "
+            "read (neither its Date header nor its arrival time)."
+        )
     senders = _addresses(envelope.from_)
     recipients = _addresses(envelope.to) + _addresses(envelope.cc) + _addresses(envelope.bcc)
     return Header(
@@ -428,6 +438,20 @@ def _header(folder: str, kind: Kind, uid: int, data: dict[bytes, Any]) -> Header
         _decoded(envelope.subject),
         _decoded(envelope.message_id),
     )
+
+
+def moment(value: object) -> datetime | None:
+    """A header's date as a safe moment: aware (no timezone read as UTC) and on a day from
+    FIRST_DAY to LAST_DAY, else None. Anyone can send a Date like `31 Dec 9999 -1200`, which
+    no timezone conversion survives."""
+    if not isinstance(value, datetime):
+        return None
+    when = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        day = when.astimezone(UTC).date()
+    except (OverflowError, ValueError):  # past year 9999, or an offset of a day or more
+        return None
+    return when if FIRST_DAY <= day <= LAST_DAY else None
 
 
 def _addresses(field_value: Sequence[Any] | None) -> tuple[str, ...]:

@@ -56,9 +56,9 @@ def resolve_password(smtp: SmtpSettings) -> str | None:
     """
     if not smtp.user:
         return None
-    password = os.environ.get(PASSWORD_ENV)
+    password = env_password(PASSWORD_ENV, "followup password")
     if password:
-        return _utf8(password)
+        return password
     try:
         password = keyring.get_password(KEYRING_SERVICE, keyring_username(smtp))
     except KeyringError as err:
@@ -68,17 +68,21 @@ def resolve_password(smtp: SmtpSettings) -> str | None:
     return password
 
 
-def _utf8(password: str) -> str:
-    """The password from the environment, which no server could check when it was set in
-    another encoding than UTF-8 (a Latin-1 crontab or EnvironmentFile): Python then holds its
-    bytes escaped, which cannot be sent."""
+def env_password(variable: str, store: str) -> str | None:
+    """The password in an environment variable (None when unset or empty), for SMTP and IMAP.
+    ConfigError when it was set in another encoding than UTF-8 (a Latin-1 crontab or
+    EnvironmentFile): Python then holds its bytes escaped, which no server could check;
+    `store` is the command that keeps it in the keyring instead."""
+    password = os.environ.get(variable)
+    if not password:
+        return None
     try:
         password.encode("utf-8")
     except UnicodeEncodeError:
         raise ConfigError(
-            f"{PASSWORD_ENV} is not valid UTF-8 text (it was set in another encoding, such as "
+            f"{variable} is not valid UTF-8 text (it was set in another encoding, such as "
             "Latin-1 in a crontab or systemd EnvironmentFile): set it again as UTF-8, or unset "
-            "it and store the password with `followup password`."
+            f"it and store the password with `{store}`."
         ) from None
     return password
 

@@ -11,18 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from itertools import count
-from pathlib import Path
 
 from followup.core.log import HEADER, LOG_SHEET, SPARE_NAME, Log, LogEntry
 from followup.workbook.cells import DateOrder, ReadValue, parse_date, parse_text
 from followup.workbook.columns import normalize_header
-from followup.workbook.sheet_guard import Workbook, open_workbook
-
-
-def read_log(path: Path, date_order: DateOrder = "MDY", contacts: str = "") -> Log:
-    """The program's log in the workbook at `path` (see `log_in`)."""
-    with open_workbook(path) as workbook:
-        return log_in(workbook, date_order, contacts)
+from followup.workbook.sheet_guard import Workbook
 
 
 def log_in(workbook: Workbook, date_order: DateOrder = "MDY", contacts: str = "") -> Log:

@@ -57,7 +57,7 @@ from followup.workbook.contents import (
     user_digest,
 )
 from followup.workbook.merges import MergedCells, hidden_problems
-from followup.workbook.sheet_guard import Workbook, open_workbook, stray_problems
+from followup.workbook.sheet_guard import Workbook, stray_problems
 
 HEADER_SEARCH_ROWS = 20
 """The header row is the first of the first 20 rows that holds a Name header."""
@@ -78,18 +78,6 @@ _DEFAULTS: list[Any] = [
     for field in dataclasses.fields(Contact)
 ]
 _NAME = _POSITIONS["name"]
-
-
-def read_contacts(
-    path: Path,
-    sheet: str | None = None,
-    date_order: DateOrder = "MDY",
-    *,
-    today: date | None = None,
-) -> SheetContents:
-    """Read the contacts sheet of the workbook at `path` (see `contacts_in`)."""
-    with open_workbook(path) as workbook:
-        return contacts_in(workbook, path, sheet, date_order, today=today)
 
 
 def contacts_in(
