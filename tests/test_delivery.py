@@ -9,6 +9,7 @@ the program's output. `followup password` is tested here too, as the way the pas
 from __future__ import annotations
 
 import base64
+import email.utils
 import re
 import subprocess
 import time
@@ -130,6 +131,36 @@ def test_a_password_outside_ascii_delivers_and_the_statuses_are_written(tmp_path
     assert done.returncode == 0, done.stderr
     assert len(server.messages) == 1
     assert owned_cells(tmp_path, ANN_ROW)["Last reminded"] == date(2026, 3, 11)
+
+
+@pytest.mark.parametrize(
+    ("login", "sender", "sent_from"),
+    [
+        ("sam", "", "Sam Smith <me@example.org>"),  # a relay login: [digest] to is the sender
+        ("apikey", "", "Sam Smith <me@example.org>"),
+        ("sam@example.net", "", "sam@example.net"),  # a login that is an address
+        ("sam", "Digest <digest@example.com>", "Digest <digest@example.com>"),
+    ],
+)
+def test_the_sender_is_always_an_address(
+    tmp_path: Path, login: str, sender: str, sent_from: str
+) -> None:
+    """A login such as "sam" or "apikey" went out as `From: sam` with Message-ID `@sam`."""
+    with smtp_server(login, PASSWORD) as server:
+        smtp_folder(tmp_path, server.port)
+        write_config(
+            tmp_path,
+            '[digest]\nto = "Sam Smith <me@example.org>"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
+            f'user = "{login}"\nfrom = "{sender}"\ntimeout = 5\n',
+        )
+        done = followup(tmp_path, "run", "--today", "2026-03-11", env=WITH_PASSWORD)
+    assert done.returncode == 0, done.stderr
+    [message] = server.messages
+    address = email.utils.parseaddr(sent_from)[1]
+    assert message["From"] == sent_from
+    assert message["X-MailFrom"] == address
+    assert message["Message-ID"].endswith(f"@{address.partition('@')[2]}>")
 
 
 def test_at_most_one_digest_a_day_unless_forced(tmp_path: Path) -> None:
