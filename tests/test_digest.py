@@ -10,6 +10,8 @@ from email.parser import BytesParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from followup.commands.draft_files import load_templates
 from followup.core.digest import build_digest, to_message, worth_sending
@@ -452,3 +454,32 @@ def test_every_draft_is_in_both_the_text_and_the_html_part(reach: dict) -> None:
             "  Draft email:\n    Subject: Great to meet you at PyData Berlin\n\n    Hi Ann,\n"
             in (digest.text)
         )
+
+
+@given(
+    name=st.text(
+        st.characters(codec="utf-8", categories=("L", "Zs", "P", "S", "Cc")), min_size=1
+    ).filter(str.strip),
+    to=st.sampled_from(
+        ["Sam Smith <me@example.org>", '"Smith, Sam" <me@example.org>', "me@example.org"]
+    ),
+)
+def test_mark_links_go_to_the_bare_address_with_the_whole_subject(name: str, to: str) -> None:
+    """`mailto:Sam%20Smith%20%3Cme@...%3E` put the display name where RFC 6068 wants only an
+    address; and no name (CR, LF, &, ?, #) can add a header or end the subject early."""
+    digest = build_digest(
+        [entry(name, Status.OVERDUE, -3, row=7, phone="+44 20 7946 0000")],
+        [],
+        TODAY,
+        mark_done_to=to,
+    )
+    marks = [urlsplit(h) for h in hrefs(digest.html) if "followup%3A" in h]
+    assert len(marks) == 2
+    shown = " ".join(name.split())
+    for mark, verb in zip(marks, ("done #7", "snooze #7"), strict=True):
+        assert (mark.scheme, mark.path) == ("mailto", "me@example.org")
+        assert "\r" not in mark.query and "\n" not in mark.query and "#" not in mark.geturl()
+        fields = parse_qs(mark.query, keep_blank_values=True, strict_parsing=True)
+        assert sorted(fields) == ["body", "subject"]
+        [subject] = fields["subject"]
+        assert subject.startswith(f"followup: {verb} {shown}")

@@ -426,7 +426,9 @@ _MARK_BODY = "Send this message as it is: followup's next sync reads its subject
 
 
 def _mark_links(contact: Contact, to: str) -> tuple[Link, ...]:
-    """Mailto links to the user's own address whose subject the next sync applies."""
+    """Mailto links to the user's own address whose subject the next sync applies. A mailto:
+    holds a bare address (RFC 6068): "Sam <me@example.org>" there is refused by webmail."""
+    to = email.utils.parseaddr(to)[1]
     done = mark_subject("done", contact)
     snooze = mark_subject("snooze", contact, _SNOOZE_DAYS)
     return (
