@@ -17,9 +17,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from followup.core import birthdays, drafts
@@ -73,6 +75,37 @@ _COPY_LABELS: dict[Channel, str] = {
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _PHONE = re.compile(r"\+?\d{3,}")
 _BARE_LINKEDIN = re.compile(r"(www\.)?linkedin\.com/", re.IGNORECASE)
+
+
+class _Policy(EmailPolicy):
+    """policy.default, except that headers fold as every reader reads them back.
+
+    Python moves a value that does not fit after "Subject: " but fits on a line of its own
+    to the next line ("Subject:\n Follow-ups for Sat 5 Dec: ..."), which strict readers take
+    as a subject starting with a space: here it is folded after its first words. And Python
+    3.11 drops a space between words when it folds encoded words ("Zoë, ¡" came back as
+    "Zoë,¡"), so a subject outside ASCII is encoded whole (email.header), which cannot.
+    """
+
+    def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:
+        if name.lower() == "subject" and hasattr(value, "name") and not str(value).isascii():
+            words = Header(str(value), "utf-8", header_name=name)
+            encoded = words.encode(linesep=self.linesep, maxlinelen=self.max_line_length)
+            return f"{name}: {encoded}{self.linesep}"
+        folded = super()._fold(name, value, refold_binary)
+        lead = f"{name}:{self.linesep} "
+        if not folded.startswith(lead):
+            return folded
+        first, linesep, rest = folded[len(lead) :].partition(self.linesep)
+        room = (self.max_line_length or len(folded)) - len(name) - 2
+        cut = first.rfind(" ", 1, room + 1)  # a break at a space fits on one line
+        if cut > 0 and first[:cut].strip() and first[cut:].strip():
+            first = f"{first[:cut]}{self.linesep}{first[cut:]}"
+        return f"{name}: {first}{linesep}{rest}"
+
+
+MESSAGE_POLICY = _Policy()
+"""How digests are written and read back (outbox): headers fold after their first words."""
 
 
 @dataclass(frozen=True)
@@ -193,7 +226,7 @@ def to_message(digest: Digest, sender: str, recipient: str, when: datetime) -> E
     Quoted-printable keeps every line short and 7-bit, so no relay can mangle the body.
     `when` (the Date header) comes from the caller, like every other reading of the clock.
     """
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["From"] = sender
     message["To"] = recipient
     message["Subject"] = digest.subject

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import cast
 
 from followup.atomic import remove_stale_temps, write_atomic
+from followup.core.digest import MESSAGE_POLICY
 
 _NAME = re.compile(r"(\d{4}-\d{2}-\d{2}) Follow-ups(?: (\d+))?\.eml")
 
@@ -77,8 +77,9 @@ class Outbox:
     def load(path: Path) -> EmailMessage:
         """Read back a saved digest, exactly as it was written."""
         with path.open("rb") as file:
-            # policy.default makes the parser build an EmailMessage.
-            return cast(EmailMessage, BytesParser(policy=policy.default).parse(file))
+            # An EmailPolicy makes the parser build an EmailMessage; the digests' own one
+            # sends its headers folded as they were written.
+            return cast(EmailMessage, BytesParser(policy=MESSAGE_POLICY).parse(file))
 
 
 def _free_name(day: date, folder: Path, *also: Path) -> Path:
