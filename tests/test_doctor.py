@@ -188,7 +188,7 @@ def test_undelivered_digests_in_the_outbox_fail(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert failed(done) == {"SMTP login", "Outbox", "Last digest"}
     assert "1 undelivered digest in" in done.stdout
-    assert "The next `followup run` sends them first" in done.stdout
+    assert "the next `followup run` sends today's digest in their place" in done.stdout
 
 
 def test_nobody_due_needs_no_digest_and_no_smtp_is_fine(tmp_path: Path) -> None:

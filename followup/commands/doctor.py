@@ -322,7 +322,8 @@ def check_outbox(config: Config) -> Check:
     if pending:
         count = len(pending)
         fix = (
-            "The next `followup run` sends them first, oldest first, once the SMTP check passes."
+            "Once the SMTP check passes, the next `followup run` sends today's digest in their "
+            "place, saying which days it replaces (they move to replaced/)."
             if config.smtp
             else "[smtp] host is empty, so nothing sends them: set [smtp] again, or read "
             "the .html files there."

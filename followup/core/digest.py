@@ -45,6 +45,7 @@ from followup.core.model import (
     RuleSettings,
     Status,
     day_month,
+    day_name,
 )
 
 # The contact sections, in the order the digest shows them, with their heading and colour.
@@ -72,7 +73,6 @@ _COPY_LABELS: dict[Channel, str] = {
     Channel.PHONE: "Talking points for a call",
     Channel.NOTE: "Handwritten note (no email, LinkedIn or phone)",
 }
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _PHONE = re.compile(r"\+?\d{3,}")
 _BARE_LINKEDIN = re.compile(r"(www\.)?linkedin\.com/", re.IGNORECASE)
 
@@ -188,7 +188,7 @@ def build_digest(
             )
     coming = birthdays.coming_birthdays([c for c, _ in entries], today, rules.lookahead_days)
     greet = partial(drafts.greeting, templates=templates or {}, your_name=your_name)
-    if section := birthdays.birthday_section(coming, today, greet, _reach, _day):
+    if section := birthdays.birthday_section(coming, today, greet, _reach, day_name):
         sections.append(section)
     if thanks:
         sections.append(_thanks_section(thanks, templates or {}, your_name, mark_done_to))
@@ -197,7 +197,7 @@ def build_digest(
         cards = tuple(_problem_card(problem) for problem in problems)
         sections.append(Section(*_PROBLEMS, len(problems), cards))
 
-    headline = f"Follow-ups for {_day(today)}"
+    headline = f"Follow-ups for {day_name(today)}"
     statuses = [follow.status for _, follow in ranked]
     summary = _summary(
         statuses.count(Status.OVERDUE),
@@ -395,7 +395,7 @@ def _when(follow: FollowUp, today: date) -> str:
         days = follow.days_overdue
         return f"{days} day{'s' if days != 1 else ''} overdue"
     if follow.status is Status.UPCOMING and follow.next_date:
-        return f"Due {_day(follow.next_date)}, {_ago(follow.next_date, today)}"
+        return f"Due {day_name(follow.next_date)}, {_ago(follow.next_date, today)}"
     return "Due today"
 
 
@@ -413,11 +413,6 @@ def _ago(day: date, today: date) -> str:
     if days < 730:
         return f"{days // 30} months ago"
     return f"{days // 365} years ago"
-
-
-def _day(day: date) -> str:
-    """Like "Wed 11 Mar", in English whatever the machine's locale."""
-    return f"{_WEEKDAYS[day.weekday()]} {day_month(day)}"
 
 
 def _reach(contact: Contact, draft: Draft | None, mark_to: str = "") -> Reach:
