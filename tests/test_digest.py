@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from followup.commands.draft_files import load_templates
 from followup.core.digest import build_digest, to_message, worth_sending
 from followup.core.digest_render import Section
-from followup.core.model import Contact, FollowUp, HowMet, Problem, Stage, Status
+from followup.core.model import Birthday, Contact, FollowUp, HowMet, Problem, Stage, Status
 
 TODAY = date(2026, 3, 11)  # a Wednesday
 TEMPLATES = load_templates(None).by_name
@@ -483,3 +483,46 @@ def test_mark_links_go_to_the_bare_address_with_the_whole_subject(name: str, to:
         assert sorted(fields) == ["body", "subject"]
         [subject] = fields["subject"]
         assert subject.startswith(f"followup: {verb} {shown}")
+
+
+def drafted(digest_html: str, address: str) -> bool:
+    """Whether the person's email link opens a drafted message (a subject and body)."""
+    return any(h.startswith(f"mailto:{address}?subject=") for h in hrefs(digest_html))
+
+
+def test_only_people_due_get_a_drafted_message() -> None:
+    """Coming-up people got a full draft every day for a week: they get what to do and links."""
+    entries = [
+        entry("Olga", Status.OVERDUE, -3, row=2, email="olga@example.com"),
+        entry("Tess", Status.DUE_TODAY, 0, row=3, email="tess@example.com"),
+        entry("Uli", Status.UPCOMING, 3, row=4, email="uli@example.com"),
+    ]
+    digest = build_digest(entries, [], TODAY, templates=TEMPLATES)
+    assert drafted(digest.html, "olga@example.com") and drafted(digest.html, "tess@example.com")
+    assert not drafted(digest.html, "uli@example.com")
+    assert "mailto:uli@example.com" in hrefs(digest.html)
+    coming_up = digest.text.split("COMING UP (1)")[1]
+    assert "Say hello." in coming_up and "Draft email" not in coming_up
+
+
+@pytest.mark.parametrize("status", [Status.OVERDUE, Status.DUE_TODAY, Status.UPCOMING])
+def test_a_birthday_of_someone_listed_is_a_line_on_their_card_not_a_second_draft(
+    status: Status,
+) -> None:
+    """Hannah had a check-in draft and a birthday draft in the same digest."""
+    hannah = entry(
+        "Hannah", status, 0 if status is Status.DUE_TODAY else 2 - 4 * (status is Status.OVERDUE),
+        row=2, email="hannah@example.com", birthday=Birthday(TODAY.month, TODAY.day),
+    )  # fmt: skip
+    bea = entry(
+        "Bea", Status.SCHEDULED, 40, row=3, email="bea@example.com", birthday=Birthday(3, 13)
+    )
+    digest = build_digest([hannah, bea], [], TODAY, templates=TEMPLATES)
+    assert digest.subject.endswith("1 birthday today")
+    assert digest.text.count("Hannah\n") == 1
+    assert "Birthday today: add a birthday wish when you get in touch" in digest.text
+    birthdays = digest.text.split("BIRTHDAYS (1)")[1]
+    assert "Bea" in birthdays and "Hannah" not in birthdays
+    assert "Happy birthday" in birthdays  # Bea, not listed otherwise, keeps her greeting
+    drafts = [h for h in hrefs(digest.html) if h.startswith("mailto:hannah@example.com?")]
+    assert len(drafts) == (status is not Status.UPCOMING)

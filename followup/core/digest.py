@@ -55,6 +55,7 @@ _SECTIONS: dict[Status, tuple[str, str]] = {
     Status.UPCOMING: ("Coming up", "#1d4ed8"),
 }
 _SECTION_RANK = {status: rank for rank, status in enumerate(_SECTIONS)}
+_DRAFTED = frozenset({Status.OVERDUE, Status.DUE_TODAY})
 _PROBLEMS = ("Workbook problems", "#6d28d9")
 _THANKS = ("Thank a referrer", "#b45309")
 _NOTES_LIMIT = 200
@@ -121,11 +122,13 @@ class Digest:
 
 
 class _Person(NamedTuple):
-    """A listed contact, what the rules decided and their draft."""
+    """A listed contact, what the rules decided, their draft (only when they are due: Coming
+    up shows what to do, not the message yet) and their birthday when it is coming up."""
 
     contact: Contact
     follow: FollowUp
     draft: Draft | None
+    birthday: date | None = None
 
 
 def worth_sending(
@@ -161,12 +164,13 @@ def build_digest(
 
     Within a section people are ranked by priority (A first), then by how overdue. Only the
     first `max_items` (0: everyone) are listed, so a long backlog stays readable; the rest are
-    counted. `templates` (from drafts.load_templates) and `rules` pick each person's draft;
-    without templates the email links open a blank message. Birthdays coming up follow the
-    people due, then the `mentions` (the weekly needs-info and review sections), then the
-    problems. With `mark_done_to` (the user's own address, when sync reads their mailbox)
-    people reached other than by email get "mark done" and "snooze" links: a message to
-    themselves that the next sync applies.
+    counted. `templates` (from drafts.load_templates) and `rules` pick the draft of each
+    person Overdue or Due today (Coming up shows the action and links only); without templates
+    the email links open a blank message. Birthdays coming up follow the people due (someone
+    listed there already has it on their card instead), then the `mentions` (the weekly
+    needs-info and review sections), then the problems. With `mark_done_to` (the user's own
+    address, when sync reads their mailbox) people reached other than by email get "mark done"
+    and "snooze" links: a message to themselves that the next sync applies.
     """
     rules = rules or _DEFAULT_RULES
     ranked = sorted(
@@ -175,8 +179,18 @@ def build_digest(
     )
     listed = ranked[:max_items] if max_items else ranked
     left_out = [follow.status for _, follow in ranked[len(listed) :]]
+    coming = birthdays.coming_birthdays([c for c, _ in entries], today, rules.lookahead_days)
+    born_on = {contact.row: when for contact, when in coming}
     people = [
-        _Person(c, f, drafts.draft_for(c, templates or {}, rules, your_name)) for c, f in listed
+        _Person(
+            c,
+            f,
+            drafts.draft_for(c, templates or {}, rules, your_name)
+            if f.status in _DRAFTED
+            else None,
+            born_on.get(c.row),
+        )
+        for c, f in listed
     ]
     sections = []
     for status, (title, colour) in _SECTIONS.items():
@@ -186,9 +200,10 @@ def build_digest(
             sections.append(
                 Section(title, colour, len(here) + more, _cards(here, today, mark_done_to), more)
             )
-    coming = birthdays.coming_birthdays([c for c, _ in entries], today, rules.lookahead_days)
     greet = partial(drafts.greeting, templates=templates or {}, your_name=your_name)
-    if section := birthdays.birthday_section(coming, today, greet, _reach, day_name):
+    shown_rows = {contact.row for contact, _ in listed}  # their card says it: one message
+    others = [(contact, when) for contact, when in coming if contact.row not in shown_rows]
+    if section := birthdays.birthday_section(others, today, greet, _reach):
         sections.append(section)
     if thanks:
         sections.append(_thanks_section(thanks, templates or {}, your_name, mark_done_to))
@@ -289,16 +304,20 @@ def _cards(people: list[_Person], today: date, mark_to: str = "") -> tuple[Card,
 def _crowd_key(person: _Person) -> tuple[object, ...] | None:
     """What people share to be one crowd; None for anyone not met at an event on a known day.
     People met on one day at different events (Where we met) are different crowds."""
-    contact, follow, draft = person
-    if contact.how_met is HowMet.NETWORKING_EVENT and contact.met_on:
+    contact, follow, draft, birthday = person
+    if contact.how_met is HowMet.NETWORKING_EVENT and contact.met_on and not birthday:
         where = drafts.at_place(contact.where_met).casefold()
         return (contact.met_on, where, follow.next_date, draft and draft.template)
     return None
 
 
 def _contact_card(person: _Person, today: date, mark_to: str = "") -> Card:
-    contact, follow, draft = person
+    contact, follow, draft, birthday = person
     lines = [_who(contact), _history(contact, today), _when(follow, today)]
+    if birthday:  # one card, not a second one in Birthdays with a second draft
+        lines.append(
+            f"{birthdays.birthday_line(birthday, today)}: add a birthday wish when you get in touch"
+        )
     if contact.referred_by:
         lines.append(f"Referred by {contact.referred_by}")
     if contact.notes:
@@ -317,7 +336,7 @@ def _crowd_card(crowd: list[_Person], today: date, mark_to: str = "") -> Card:
     """E.g. "5 people you met at PyData Berlin on 9 Mar are due today: Ann, Bob, Cem and 2 more —
     one short thank-you each" ("at the event" when Where we met is blank), then one compact
     line per person with their links."""
-    contact, follow, draft = crowd[0]
+    contact, follow, draft, _ = crowd[0]
     names = [drafts.first_name(p.contact.name) or p.contact.name for p in crowd]
     if len(names) <= _CROWD_NAMES:
         who = f"{', '.join(names[:-1])} and {names[-1]}"
