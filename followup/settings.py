@@ -63,6 +63,8 @@ class SmtpSettings:
     user: str
     sender: str
     timeout: float
+    sender_key: str = "[smtp] from"
+    """The setting `sender` came from ([smtp] from, [smtp] user or [digest] to)."""
 
 
 @dataclass(frozen=True)

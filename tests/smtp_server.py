@@ -29,11 +29,13 @@ HOST = "127.0.0.1"
 
 @dataclass
 class Server:
-    """Where a test server listens and what it received (envelope in X-MailFrom/X-RcptTo)."""
+    """Where a test server listens and what it received (envelope in X-MailFrom/X-RcptTo),
+    parsed and as the bytes that came over the wire (`raw`)."""
 
     host: str
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
 
 
 class _Recorder:
@@ -58,6 +60,7 @@ class _Recorder:
         message["X-MailFrom"] = envelope.mail_from
         message["X-RcptTo"] = ", ".join(envelope.rcpt_tos)
         self.server.messages.append(message)
+        self.server.raw.append(envelope.content)
         return "250 Message accepted"
 
 

@@ -9,6 +9,7 @@ the program's output. `followup password` is tested here too, as the way the pas
 from __future__ import annotations
 
 import base64
+import email.utils
 import re
 import subprocess
 import time
@@ -132,6 +133,36 @@ def test_a_password_outside_ascii_delivers_and_the_statuses_are_written(tmp_path
     assert owned_cells(tmp_path, ANN_ROW)["Last reminded"] == date(2026, 3, 11)
 
 
+@pytest.mark.parametrize(
+    ("login", "sender", "sent_from"),
+    [
+        ("sam", "", "Sam Smith <me@example.org>"),  # a relay login: [digest] to is the sender
+        ("apikey", "", "Sam Smith <me@example.org>"),
+        ("sam@example.net", "", "sam@example.net"),  # a login that is an address
+        ("sam", "Digest <digest@example.com>", "Digest <digest@example.com>"),
+    ],
+)
+def test_the_sender_is_always_an_address(
+    tmp_path: Path, login: str, sender: str, sent_from: str
+) -> None:
+    """A login such as "sam" or "apikey" went out as `From: sam` with Message-ID `@sam`."""
+    with smtp_server(login, PASSWORD) as server:
+        smtp_folder(tmp_path, server.port)
+        write_config(
+            tmp_path,
+            '[digest]\nto = "Sam Smith <me@example.org>"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
+            f'user = "{login}"\nfrom = "{sender}"\ntimeout = 5\n',
+        )
+        done = followup(tmp_path, "run", "--today", "2026-03-11", env=WITH_PASSWORD)
+    assert done.returncode == 0, done.stderr
+    [message] = server.messages
+    address = email.utils.parseaddr(sent_from)[1]
+    assert message["From"] == sent_from
+    assert message["X-MailFrom"] == address
+    assert message["Message-ID"].endswith(f"@{address.partition('@')[2]}>")
+
+
 def test_at_most_one_digest_a_day_unless_forced(tmp_path: Path) -> None:
     with smtp_server(USER, PASSWORD) as server:
         smtp_folder(tmp_path, server.port)
@@ -159,9 +190,12 @@ def test_at_most_one_digest_a_day_unless_forced(tmp_path: Path) -> None:
 # --- nothing lost --------------------------------------------------------------------------
 
 
-def test_a_server_that_is_down_keeps_the_digests_and_they_go_out_oldest_first(
+def test_a_server_that_is_down_keeps_the_digests_and_the_newest_replaces_them(
     tmp_path: Path,
 ) -> None:
+    """Three digests used to arrive together once the server was back, the older two stale
+    and unmarked: now the newest goes out alone, saying which days it replaces and why, and
+    the others are kept in the outbox."""
     smtp_folder(tmp_path, free_port())  # nothing listens there
     down = [
         followup(tmp_path, "run", "--today", day, env=WITH_PASSWORD)
@@ -170,7 +204,7 @@ def test_a_server_that_is_down_keeps_the_digests_and_they_go_out_oldest_first(
     for done in down:
         line = one_line_error(done)
         assert "refused the connection: check [smtp] host and port" in line
-        assert "the next run sends them first" in line
+        assert "the next run sends the newest, saying which days it replaces" in line
     assert "2 digests kept in" in down[1].stderr
     assert pending(tmp_path) == ["2026-03-11 Follow-ups.eml", "2026-03-12 Follow-ups.eml"]
     cells = owned_cells(tmp_path, ANN_ROW)
@@ -184,14 +218,55 @@ def test_a_server_that_is_down_keeps_the_digests_and_they_go_out_oldest_first(
 
     assert up.returncode == 0, up.stderr
     assert again.returncode == 0, again.stderr
-    assert [m["Subject"][:26] for m in server.messages] == [
-        "Follow-ups for Wed 11 Mar:",
-        "Follow-ups for Thu 12 Mar:",
-        "Follow-ups for Fri 13 Mar:",
-    ]
+    [message] = server.messages
+    assert message["Subject"].startswith("Follow-ups for Fri 13 Mar:")
+    replaced = tmp_path / "outbox" / "replaced"
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert re.search(
+        r"Note: The digests of Wed 11 Mar and Thu 12 Mar could not be sent then "
+        r"\(127\.0\.0\.1:\d+ refused the connection: check \[smtp\] host and port\)\. "
+        f"This one replaces them; they are kept in {re.escape(str(replaced))}\\.",
+        text,
+    ), text[:600]
+    assert "This one replaces them" in message.get_body(("html",)).get_content()
+    assert f"Today's digest replaces 2 earlier ones that could not be sent; kept in {replaced}" in (
+        up.stdout
+    )
     assert pending(tmp_path) == []
-    assert len(sent(tmp_path)) == 3
+    assert sent(tmp_path) == ["2026-03-13 Follow-ups.eml"]
+    assert sorted(p.name for p in replaced.iterdir()) == [
+        "2026-03-11 Follow-ups.eml",
+        "2026-03-11 Follow-ups.html",
+        "2026-03-12 Follow-ups.eml",
+        "2026-03-12 Follow-ups.html",
+    ]
     assert owned_cells(tmp_path, ANN_ROW)["Last reminded"] == date(2026, 3, 13)
+
+
+def test_a_digest_that_could_not_be_sent_is_replaced_even_on_a_quiet_day(tmp_path: Path) -> None:
+    """With nobody due today, the stale digest of yesterday used to go out as it was."""
+    make_workbook(tmp_path / "contacts.xlsx", [HEADER, ROWS[0]])
+    smtp_folder(tmp_path, free_port())
+    assert followup(tmp_path, "run", "--today", "2026-03-11", env=WITH_PASSWORD).returncode == 4
+    with smtp_server(USER, PASSWORD) as server:
+        smtp_folder(tmp_path, server.port)
+        write_config(
+            tmp_path,
+            f'[digest]\nto = "{TO}"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
+            f'user = "{USER}"\nfrom = "{USER}"\ntimeout = 5\n'
+            "[rules]\nnudge_days = 400\n",
+        )
+        done = followup(tmp_path, "run", "--today", "2026-03-12", env=WITH_PASSWORD)
+    assert done.returncode == 0, done.stderr
+    [message] = server.messages
+    assert message["Subject"].startswith("Follow-ups for Thu 12 Mar:")
+    assert (
+        "The digest of Wed 11 Mar could not be sent then"
+        in message.get_body(("plain",)).get_content()
+    )
+    assert pending(tmp_path) == []
+    assert (tmp_path / "outbox" / "replaced" / "2026-03-11 Follow-ups.eml").exists()
 
 
 def test_a_wrong_password_fails_clearly_and_keeps_the_digest(tmp_path: Path) -> None:
@@ -272,8 +347,9 @@ def test_the_password_is_in_no_file_and_no_output(tmp_path: Path) -> None:
         runs.append(followup(tmp_path, "run", "--force", "--today", "2026-03-12", env=NO_KEYRING))
         runs.append(followup(tmp_path, "password", env=NO_KEYRING))
     assert [r.returncode for r in runs] == [4, 4, 1, 0, 0, 0, 4, 2]
-    assert len(server.messages) == 2  # the queued digest of the 11th, then the 12th's
-    assert len(sent(tmp_path)) == 2
+    assert len(server.messages) == 1  # the 12th's, which replaces the queued one of the 11th
+    assert len(sent(tmp_path)) == 1
+    assert (tmp_path / "outbox" / "replaced" / "2026-03-11 Follow-ups.eml").exists()
 
     secrets = [
         s.encode() for s in (PASSWORD, WRONG) for s in (s, base64.b64encode(s.encode()).decode())

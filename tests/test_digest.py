@@ -10,11 +10,13 @@ from email.parser import BytesParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from followup.commands.draft_files import load_templates
 from followup.core.digest import build_digest, to_message, worth_sending
 from followup.core.digest_render import Section
-from followup.core.model import Contact, FollowUp, HowMet, Problem, Stage, Status
+from followup.core.model import Birthday, Contact, FollowUp, HowMet, Problem, Stage, Status
 
 TODAY = date(2026, 3, 11)  # a Wednesday
 TEMPLATES = load_templates(None).by_name
@@ -452,3 +454,75 @@ def test_every_draft_is_in_both_the_text_and_the_html_part(reach: dict) -> None:
             "  Draft email:\n    Subject: Great to meet you at PyData Berlin\n\n    Hi Ann,\n"
             in (digest.text)
         )
+
+
+@given(
+    name=st.text(
+        st.characters(codec="utf-8", categories=("L", "Zs", "P", "S", "Cc")), min_size=1
+    ).filter(str.strip),
+    to=st.sampled_from(
+        ["Sam Smith <me@example.org>", '"Smith, Sam" <me@example.org>', "me@example.org"]
+    ),
+)
+def test_mark_links_go_to_the_bare_address_with_the_whole_subject(name: str, to: str) -> None:
+    """`mailto:Sam%20Smith%20%3Cme@...%3E` put the display name where RFC 6068 wants only an
+    address; and no name (CR, LF, &, ?, #) can add a header or end the subject early."""
+    digest = build_digest(
+        [entry(name, Status.OVERDUE, -3, row=7, phone="+44 20 7946 0000")],
+        [],
+        TODAY,
+        mark_done_to=to,
+    )
+    marks = [urlsplit(h) for h in hrefs(digest.html) if "followup%3A" in h]
+    assert len(marks) == 2
+    shown = " ".join(name.split())
+    for mark, verb in zip(marks, ("done #7", "snooze #7"), strict=True):
+        assert (mark.scheme, mark.path) == ("mailto", "me@example.org")
+        assert "\r" not in mark.query and "\n" not in mark.query and "#" not in mark.geturl()
+        fields = parse_qs(mark.query, keep_blank_values=True, strict_parsing=True)
+        assert sorted(fields) == ["body", "subject"]
+        [subject] = fields["subject"]
+        assert subject.startswith(f"followup: {verb} {shown}")
+
+
+def drafted(digest_html: str, address: str) -> bool:
+    """Whether the person's email link opens a drafted message (a subject and body)."""
+    return any(h.startswith(f"mailto:{address}?subject=") for h in hrefs(digest_html))
+
+
+def test_only_people_due_get_a_drafted_message() -> None:
+    """Coming-up people got a full draft every day for a week: they get what to do and links."""
+    entries = [
+        entry("Olga", Status.OVERDUE, -3, row=2, email="olga@example.com"),
+        entry("Tess", Status.DUE_TODAY, 0, row=3, email="tess@example.com"),
+        entry("Uli", Status.UPCOMING, 3, row=4, email="uli@example.com"),
+    ]
+    digest = build_digest(entries, [], TODAY, templates=TEMPLATES)
+    assert drafted(digest.html, "olga@example.com") and drafted(digest.html, "tess@example.com")
+    assert not drafted(digest.html, "uli@example.com")
+    assert "mailto:uli@example.com" in hrefs(digest.html)
+    coming_up = digest.text.split("COMING UP (1)")[1]
+    assert "Say hello." in coming_up and "Draft email" not in coming_up
+
+
+@pytest.mark.parametrize("status", [Status.OVERDUE, Status.DUE_TODAY, Status.UPCOMING])
+def test_a_birthday_of_someone_listed_is_a_line_on_their_card_not_a_second_draft(
+    status: Status,
+) -> None:
+    """Hannah had a check-in draft and a birthday draft in the same digest."""
+    hannah = entry(
+        "Hannah", status, 0 if status is Status.DUE_TODAY else 2 - 4 * (status is Status.OVERDUE),
+        row=2, email="hannah@example.com", birthday=Birthday(TODAY.month, TODAY.day),
+    )  # fmt: skip
+    bea = entry(
+        "Bea", Status.SCHEDULED, 40, row=3, email="bea@example.com", birthday=Birthday(3, 13)
+    )
+    digest = build_digest([hannah, bea], [], TODAY, templates=TEMPLATES)
+    assert digest.subject.endswith("1 birthday today")
+    assert digest.text.count("Hannah\n") == 1
+    assert "Birthday today: add a birthday wish when you get in touch" in digest.text
+    birthdays = digest.text.split("BIRTHDAYS (1)")[1]
+    assert "Bea" in birthdays and "Hannah" not in birthdays
+    assert "Happy birthday" in birthdays  # Bea, not listed otherwise, keeps her greeting
+    drafts = [h for h in hrefs(digest.html) if h.startswith("mailto:hannah@example.com?")]
+    assert len(drafts) == (status is not Status.UPCOMING)

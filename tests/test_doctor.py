@@ -92,6 +92,34 @@ def test_a_working_setup_passes_every_check_and_sends_nothing(tmp_path: Path) ->
     assert PASSWORD not in done.stdout + done.stderr
 
 
+@pytest.mark.parametrize(
+    ("login", "sender", "says"),
+    [
+        ("sam", "", 'From Sam <me@example.org>, your [digest] to ([smtp] from is empty and '
+         '[smtp] user "sam" is not an address)'),
+        ("sam@example.net", "", "From sam@example.net, your [smtp] user ([smtp] from is empty)"),
+        ("sam", "me@example.org", None),
+    ],
+)  # fmt: skip
+def test_doctor_says_which_from_the_digests_carry(
+    tmp_path: Path, login: str, sender: str, says: str | None
+) -> None:
+    with smtp_server(login, PASSWORD) as server:
+        make_workbook(tmp_path / "contacts.xlsx", [HEADER, DUE])
+        write_config(
+            tmp_path,
+            '[digest]\nto = "Sam <me@example.org>"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
+            f'user = "{login}"\nfrom = "{sender}"\ntimeout = 5\n',
+        )
+        done = followup(tmp_path, "doctor", "--today", TODAY, env=WITH_PASSWORD)
+    assert verdicts(done)["SMTP login"], done.stdout
+    if says:
+        assert f"nothing was sent; digests go out {says}" in done.stdout
+    else:
+        assert "digests go out" not in done.stdout
+
+
 FAILURES = [
     ("server-down", WITH_PASSWORD, {"SMTP login"}, "refused the connection"),
     ("wrong-password", {**NO_KEYRING, mailer.PASSWORD_ENV: "nope"}, {"SMTP login"},
@@ -160,7 +188,7 @@ def test_undelivered_digests_in_the_outbox_fail(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert failed(done) == {"SMTP login", "Outbox", "Last digest"}
     assert "1 undelivered digest in" in done.stdout
-    assert "The next `followup run` sends them first" in done.stdout
+    assert "the next `followup run` sends today's digest in their place" in done.stdout
 
 
 def test_nobody_due_needs_no_digest_and_no_smtp_is_fine(tmp_path: Path) -> None:

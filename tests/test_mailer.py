@@ -2,29 +2,45 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import re
 import shutil
 import ssl
 import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import keyring
 import keyring.backend
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_for_hypothesis
+from hypothesis import strategies as st
 from keyring.backends import fail
 
 from followup.core.digest import Digest, build_digest, to_message
-from followup.core.model import Contact, FollowUp, Status
+from followup.core.model import Birthday, Contact, FollowUp, Problem, Status
 from followup.delivery import mailer
+from followup.delivery.outbox import Outbox
 from followup.errors import ConfigError, DeliveryError
 from followup.settings import SmtpSettings
 from tests.keyrings import MemoryKeyring
-from tests.smtp_server import HOST, free_port, hangup_server, silent_server, smtp_server
+from tests.smtp_server import (
+    HOST,
+    Server,
+    free_port,
+    hangup_server,
+    silent_server,
+    smtp_server,
+)
 
 USER = "me@example.com"
 PASSWORD = "s3cret-app-pass"
@@ -80,6 +96,77 @@ def test_the_message_arrives_exactly_as_built() -> None:
     assert crlf(plain.get_content()) == digest.text
     assert crlf(rich.get_content()) == digest.html
     assert "&lt;Lee&gt; &amp; Co" in rich.get_content()
+
+
+def subjects_read_back(raw: bytes) -> tuple[str, str]:
+    """The Subject as a strict reader (policy.default) and an old one (compat32, unfolded by
+    removing the line breaks only, its encoded words decoded) read it."""
+    strict = message_from_bytes(raw, policy=policy.default)["Subject"]
+    folded = message_from_bytes(raw, policy=policy.compat32)["Subject"]
+    return strict, str(make_header(decode_header(re.sub(r"\r?\n(?=[ \t])", "", folded))))
+
+
+def test_a_subject_that_fits_a_line_of_its_own_starts_on_the_subject_line(
+    tmp_path: Path,
+) -> None:
+    """Sat 5 Dec's digest went out as "Subject:\\n Follow-ups for ...": a value too long for
+    the first line but short enough for a line of its own was moved whole to the next line,
+    and strict readers saw a subject starting with a space."""
+    saturday = date(2026, 12, 5)
+    overdue = [
+        (Contact(row=row, name=f"P{row}"), FollowUp(TODAY, Status.OVERDUE, 3, "Say hello."))
+        for row in range(2, 21)
+    ]
+    born = Contact(row=30, name="Bea", birthday=Birthday(12, 5))
+    digest = build_digest(
+        [*overdue, (born, FollowUp(None, Status.SCHEDULED, 0, ""))],
+        [Problem("Contacts", "G7", "31/02/2026", "Not a date.")],
+        saturday,
+    )
+    assert digest.subject == (
+        "Follow-ups for Sat 5 Dec: 19 overdue, 1 workbook problem, 1 birthday today"
+    )
+    outbox = Outbox(tmp_path)
+    with smtp_server() as server:
+        mailer.send(a_message(digest), settings(server.port, user=""), None)
+        queued = outbox.add(a_message(digest), saturday)  # the pending path: written, read back
+        mailer.send(Outbox.load(queued), settings(server.port, user=""), None)
+    for raw in (*server.raw, queued.read_bytes()):
+        assert re.search(rb"^Subject: Follow-ups for Sat 5 Dec:", raw, re.MULTILINE)
+        assert subjects_read_back(raw) == (digest.subject, digest.subject)
+
+
+class Relay:
+    """A server shared by a property's examples; no repr of all it received."""
+
+    def __init__(self, server: Server) -> None:
+        self.port, self.raw = server.port, server.raw
+
+    def __repr__(self) -> str:
+        return f"Relay({self.port})"
+
+
+@pytest.fixture(scope="module")
+def relay() -> Iterator[Relay]:
+    with smtp_server() as server:
+        yield Relay(server)
+
+
+NAME = st.text(
+    st.characters(codec="utf-8", categories=("L", "M", "Nd", "Pd", "Po")), min_size=1, max_size=24
+)
+
+
+@settings_for_hypothesis(deadline=None, max_examples=60)
+@given(names=st.lists(NAME, min_size=1, max_size=6), day=st.integers(1, 31))
+def test_every_subject_reads_back_as_it_was_sent(relay: Relay, names: list[str], day: int) -> None:
+    subject = f"Follow-ups for Sat {day} Dec: {', '.join(names)}"
+    digest = dataclasses.replace(a_digest(), subject=subject)
+    mailer.send(a_message(digest), settings(relay.port, user=""), None)
+    raw = relay.raw[-1]
+    assert subjects_read_back(raw) == (subject, subject)
+    assert raw.startswith(b"Subject: ") or b"\nSubject: " in raw
+    assert b"\nSubject:\r\n" not in raw and not raw.startswith(b"Subject:\r\n")
 
 
 def test_a_text_that_names_an_existing_file_is_not_attached(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from followup.commands.memory import MEMORY_FILE, load_memory
 from followup.core.history import Memory
-from followup.delivery.state import State
+from followup.delivery.state import State, last_failure
 from followup.workbook.guards import RUN_LOCK_NAME, run_lock
 
 DAY = date(2026, 3, 11)
@@ -36,6 +36,18 @@ def test_a_delivery_is_remembered_across_runs(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["state.json"]  # no temporary left
 
 
+def test_why_sending_failed_is_remembered_and_read_without_side_effects(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    assert last_failure(path) == ""
+    state = State.load(path)
+    state.last_failure = "smtp.example.org refused the connection."
+    state.save()
+    assert State.load(path).last_failure == last_failure(path) == state.last_failure
+    path.write_text('{"last_failure": 4}')
+    assert last_failure(path) == ""
+    assert path.exists()  # only a run's State.load sets a broken file aside
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -47,6 +59,7 @@ def test_a_delivery_is_remembered_across_runs(tmp_path: Path) -> None:
         b'{"last_delivered_day": "2026-03-11", "last_delivered_at": "soon"}',
         b"\xff\xfe\x00garbage",
         b"[" * 100_000,  # deeper than json can recurse
+        b'{"last_failure": ["refused"]}',
     ],
 )
 def test_a_broken_file_is_set_aside_and_the_run_goes_on(tmp_path: Path, content: bytes) -> None:

@@ -25,7 +25,7 @@ from followup.core import needs_info, weekly
 from followup.core.digest import Digest, build_digest, worth_sending
 from followup.core.digest_render import Section
 from followup.core.history import History
-from followup.delivery.deliver import Outcome, deliver
+from followup.delivery.deliver import Outcome, deliver, late_notice
 from followup.delivery.state import STATE_FILE, last_shown
 from followup.errors import ConfigError, DeliveryError, FollowupError, WorkbookError
 from followup.settings import Config
@@ -156,12 +156,13 @@ class _Run:
         before = guards.fingerprint(self.config.workbook.path)
         evaluation = self.read()
         open_in = guards.open_by_user(self.config.workbook.path)
-        notices = [*_Say.open_notice(open_in), *synced]
+        late = late_notice(self.config.digest, self.config.smtp, self.today)
+        notices = [*late, *_Say.open_notice(open_in), *synced]
         digest = digest_for(self.config, evaluation, self.today, notices)
         if dry_run:
             self.report.digest = digest
             return
-        outcome = self.deliver(evaluation, digest, force=force)
+        outcome = self.deliver(evaluation, digest, force=force, replaces=bool(late))
         cells = self.plan_cells(evaluation, outcome)
         logged, up_to_date = self.save(evaluation, cells, before, open_in)
         remembered = self.remember(evaluation.history, logged, outcome.delivered is not None)
@@ -210,12 +211,16 @@ class _Run:
             self.report.messages.append(evaluation.history.memory.warning)
         return evaluation
 
-    def deliver(self, evaluation: Evaluation, digest: Digest, *, force: bool) -> Outcome:
-        """Deliver the digest when it is worth sending (and the queue of earlier ones)."""
+    def deliver(
+        self, evaluation: Evaluation, digest: Digest, *, force: bool, replaces: bool
+    ) -> Outcome:
+        """Deliver the digest when it is worth sending or `replaces` earlier days' that could
+        not be sent (and otherwise the queue of earlier ones)."""
         config = self.config
         due = (
             worth_sending(evaluation.entries, evaluation.contents.problems, self.today)
             or needs_info.TITLE in digest.weekly
+            or replaces
         )
         outcome = deliver(
             config.digest,

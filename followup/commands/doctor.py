@@ -250,6 +250,7 @@ def check_smtp(smtp: SmtpSettings, password: str | Exception | None) -> Check:
     """Connect, secure and log in without sending; without a password, connect only."""
     server = f"{smtp.host}:{smtp.port} ({smtp.security})"
     name = "SMTP login" if smtp.user else "SMTP connection"
+    sender = _sender(smtp)
     if isinstance(password, Exception):
         smtp, password, name = dataclasses.replace(smtp, user=""), None, "SMTP connection"
     try:
@@ -263,8 +264,22 @@ def check_smtp(smtp: SmtpSettings, password: str | Exception | None) -> Check:
             "Gmail, Outlook and a local relay), then run doctor again.",
         )
     if name == "SMTP login":
-        return Check(name, True, f"logged in to {server} as {smtp.user}; nothing was sent")
-    return Check(name, True, f"connected to {server}; nothing was sent")
+        return Check(name, True, f"logged in to {server} as {smtp.user}; nothing was sent{sender}")
+    return Check(name, True, f"connected to {server}; nothing was sent{sender}")
+
+
+def _sender(smtp: SmtpSettings) -> str:
+    """Which From the digests carry, when [smtp] from does not say it."""
+    if smtp.sender_key == "[smtp] from":
+        return ""
+    login = (
+        f' and [smtp] user "{smtp.user}" is not an address'
+        if smtp.user and smtp.sender_key == "[digest] to"
+        else ""
+    )
+    return (
+        f"; digests go out From {smtp.sender}, your {smtp.sender_key} ([smtp] from is empty{login})"
+    )
 
 
 def check_mailbox(config: Config, day: date, read: evaluation.Evaluation | Exception) -> Check:
@@ -307,7 +322,8 @@ def check_outbox(config: Config) -> Check:
     if pending:
         count = len(pending)
         fix = (
-            "The next `followup run` sends them first, oldest first, once the SMTP check passes."
+            "Once the SMTP check passes, the next `followup run` sends today's digest in their "
+            "place, saying which days it replaces (they move to replaced/)."
             if config.smtp
             else "[smtp] host is empty, so nothing sends them: set [smtp] again, or read "
             "the .html files there."

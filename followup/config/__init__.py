@@ -190,14 +190,27 @@ def _smtp(v: dict[str, Any], source: Path) -> SmtpSettings | None:
     if not v["digest.to"]:
         raise ConfigError(f"{source}: [digest] to is empty; set it to your own email address.")
     security = _secured(v, "smtp", source)
+    sender, sender_key = _sender(v)
     return SmtpSettings(
         host=v["smtp.host"],
         port=v["smtp.port"] or _DEFAULT_PORTS[security],
         security=security,
         user=v["smtp.user"],
-        sender=v["smtp.from"] or v["smtp.user"] or v["digest.to"],
+        sender=sender,
         timeout=v["smtp.timeout"],
+        sender_key=sender_key,
     )
+
+
+def _sender(v: dict[str, Any]) -> tuple[str, str]:
+    """The From address and the key it came from: [smtp] from, else the login when it is an
+    address, else [digest] to. Relays often log in with a name ("apikey", "sam"), and a From
+    without a domain is refused or filed as spam."""
+    if v["smtp.from"]:
+        return v["smtp.from"], "[smtp] from"
+    if "@" in email.utils.parseaddr(v["smtp.user"])[1]:
+        return v["smtp.user"], "[smtp] user"
+    return v["digest.to"], "[digest] to"
 
 
 def _rules(v: dict[str, Any]) -> RuleSettings:

@@ -162,7 +162,7 @@ SCHEMA: tuple[Key, ...] = (
         one_of("starttls", "ssl", "none"),
     ),
     Key("smtp", "user", "", "Login name; empty: send without logging in.", one_line),
-    Key("smtp", "from", "", "Sender address; empty: the user, else digest.to.", address),
+    Key("smtp", "from", "", "Sender address; empty: user if an address, else digest.to.", address),
     Key(
         "smtp",
         "timeout",

@@ -13,7 +13,16 @@ from datetime import date, timedelta
 
 from followup.core.digest_render import Card, Reach, Section
 from followup.core.drafts import Draft
-from followup.core.model import FIRST_DAY, LAST_DAY, MONTH_NUMBERS, MONTHS, Birthday, Contact, Stage
+from followup.core.model import (
+    FIRST_DAY,
+    LAST_DAY,
+    MONTH_NUMBERS,
+    MONTHS,
+    Birthday,
+    Contact,
+    Stage,
+    day_name,
+)
 
 _ISO = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?")  # 1990-03-14, 19900314, with a time
 _NO_YEAR = re.compile(r"--(\d{2})-?(\d{2})")  # vCard: --03-14, --0314
@@ -122,24 +131,26 @@ def birthday_section(
     today: date,
     greeting: Callable[[Contact], Draft | None],
     reach: Callable[[Contact, Draft | None], Reach],
-    day_name: Callable[[date], str],
 ) -> Section | None:
     """The digest's Birthdays section: one card per person, with a greeting that asks nothing."""
     if not coming:
         return None
-    cards = []
-    for contact, when in coming:
-        days = (when - today).days
-        said = {0: "today", 1: "tomorrow"}.get(days, f"on {day_name(when)}")
-        cards.append(
-            Card(
-                title=contact.name,
-                lines=(f"Birthday {said}",),
-                action=_ACTION,
-                reach=reach(contact, greeting(contact)),
-            )
+    cards = tuple(
+        Card(
+            title=contact.name,
+            lines=(birthday_line(when, today),),
+            action=_ACTION,
+            reach=reach(contact, greeting(contact)),
         )
-    return Section(SECTION_TITLE, _COLOUR, len(cards), tuple(cards))
+        for contact, when in coming
+    )
+    return Section(SECTION_TITLE, _COLOUR, len(cards), cards)
+
+
+def birthday_line(when: date, today: date) -> str:
+    """Like "Birthday today", "Birthday tomorrow" or "Birthday on Sat 5 Dec"."""
+    days = (when - today).days
+    return f"Birthday {({0: 'today', 1: 'tomorrow'}).get(days, f'on {day_name(when)}')}"
 
 
 SECTION_TITLE = "Birthdays"

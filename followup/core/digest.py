@@ -17,9 +17,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from followup.core import birthdays, drafts
@@ -43,6 +45,7 @@ from followup.core.model import (
     RuleSettings,
     Status,
     day_month,
+    day_name,
 )
 
 # The contact sections, in the order the digest shows them, with their heading and colour.
@@ -52,6 +55,7 @@ _SECTIONS: dict[Status, tuple[str, str]] = {
     Status.UPCOMING: ("Coming up", "#1d4ed8"),
 }
 _SECTION_RANK = {status: rank for rank, status in enumerate(_SECTIONS)}
+_DRAFTED = frozenset({Status.OVERDUE, Status.DUE_TODAY})
 _PROBLEMS = ("Workbook problems", "#6d28d9")
 _THANKS = ("Thank a referrer", "#b45309")
 _NOTES_LIMIT = 200
@@ -70,9 +74,39 @@ _COPY_LABELS: dict[Channel, str] = {
     Channel.PHONE: "Talking points for a call",
     Channel.NOTE: "Handwritten note (no email, LinkedIn or phone)",
 }
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _PHONE = re.compile(r"\+?\d{3,}")
 _BARE_LINKEDIN = re.compile(r"(www\.)?linkedin\.com/", re.IGNORECASE)
+
+
+class _Policy(EmailPolicy):
+    """policy.default, except that headers fold as every reader reads them back.
+
+    Python moves a value that does not fit after "Subject: " but fits on a line of its own
+    to the next line ("Subject:\n Follow-ups for Sat 5 Dec: ..."), which strict readers take
+    as a subject starting with a space: here it is folded after its first words. And Python
+    3.11 drops a space between words when it folds encoded words ("Zoë, ¡" came back as
+    "Zoë,¡"), so a subject outside ASCII is encoded whole (email.header), which cannot.
+    """
+
+    def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:
+        if name.lower() == "subject" and hasattr(value, "name") and not str(value).isascii():
+            words = Header(str(value), "utf-8", header_name=name)
+            encoded = words.encode(linesep=self.linesep, maxlinelen=self.max_line_length)
+            return f"{name}: {encoded}{self.linesep}"
+        folded = super()._fold(name, value, refold_binary)
+        lead = f"{name}:{self.linesep} "
+        if not folded.startswith(lead):
+            return folded
+        first, linesep, rest = folded[len(lead) :].partition(self.linesep)
+        room = (self.max_line_length or len(folded)) - len(name) - 2
+        cut = first.rfind(" ", 1, room + 1)  # a break at a space fits on one line
+        if cut > 0 and first[:cut].strip() and first[cut:].strip():
+            first = f"{first[:cut]}{self.linesep}{first[cut:]}"
+        return f"{name}: {first}{linesep}{rest}"
+
+
+MESSAGE_POLICY = _Policy()
+"""How digests are written and read back (outbox): headers fold after their first words."""
 
 
 @dataclass(frozen=True)
@@ -88,11 +122,13 @@ class Digest:
 
 
 class _Person(NamedTuple):
-    """A listed contact, what the rules decided and their draft."""
+    """A listed contact, what the rules decided, their draft (only when they are due: Coming
+    up shows what to do, not the message yet) and their birthday when it is coming up."""
 
     contact: Contact
     follow: FollowUp
     draft: Draft | None
+    birthday: date | None = None
 
 
 def worth_sending(
@@ -128,12 +164,13 @@ def build_digest(
 
     Within a section people are ranked by priority (A first), then by how overdue. Only the
     first `max_items` (0: everyone) are listed, so a long backlog stays readable; the rest are
-    counted. `templates` (from drafts.load_templates) and `rules` pick each person's draft;
-    without templates the email links open a blank message. Birthdays coming up follow the
-    people due, then the `mentions` (the weekly needs-info and review sections), then the
-    problems. With `mark_done_to` (the user's own address, when sync reads their mailbox)
-    people reached other than by email get "mark done" and "snooze" links: a message to
-    themselves that the next sync applies.
+    counted. `templates` (from drafts.load_templates) and `rules` pick the draft of each
+    person Overdue or Due today (Coming up shows the action and links only); without templates
+    the email links open a blank message. Birthdays coming up follow the people due (someone
+    listed there already has it on their card instead), then the `mentions` (the weekly
+    needs-info and review sections), then the problems. With `mark_done_to` (the user's own
+    address, when sync reads their mailbox) people reached other than by email get "mark done"
+    and "snooze" links: a message to themselves that the next sync applies.
     """
     rules = rules or _DEFAULT_RULES
     ranked = sorted(
@@ -142,8 +179,18 @@ def build_digest(
     )
     listed = ranked[:max_items] if max_items else ranked
     left_out = [follow.status for _, follow in ranked[len(listed) :]]
+    coming = birthdays.coming_birthdays([c for c, _ in entries], today, rules.lookahead_days)
+    born_on = {contact.row: when for contact, when in coming}
     people = [
-        _Person(c, f, drafts.draft_for(c, templates or {}, rules, your_name)) for c, f in listed
+        _Person(
+            c,
+            f,
+            drafts.draft_for(c, templates or {}, rules, your_name)
+            if f.status in _DRAFTED
+            else None,
+            born_on.get(c.row),
+        )
+        for c, f in listed
     ]
     sections = []
     for status, (title, colour) in _SECTIONS.items():
@@ -153,9 +200,10 @@ def build_digest(
             sections.append(
                 Section(title, colour, len(here) + more, _cards(here, today, mark_done_to), more)
             )
-    coming = birthdays.coming_birthdays([c for c, _ in entries], today, rules.lookahead_days)
     greet = partial(drafts.greeting, templates=templates or {}, your_name=your_name)
-    if section := birthdays.birthday_section(coming, today, greet, _reach, _day):
+    shown_rows = {contact.row for contact, _ in listed}  # their card says it: one message
+    others = [(contact, when) for contact, when in coming if contact.row not in shown_rows]
+    if section := birthdays.birthday_section(others, today, greet, _reach):
         sections.append(section)
     if thanks:
         sections.append(_thanks_section(thanks, templates or {}, your_name, mark_done_to))
@@ -164,7 +212,7 @@ def build_digest(
         cards = tuple(_problem_card(problem) for problem in problems)
         sections.append(Section(*_PROBLEMS, len(problems), cards))
 
-    headline = f"Follow-ups for {_day(today)}"
+    headline = f"Follow-ups for {day_name(today)}"
     statuses = [follow.status for _, follow in ranked]
     summary = _summary(
         statuses.count(Status.OVERDUE),
@@ -193,7 +241,7 @@ def to_message(digest: Digest, sender: str, recipient: str, when: datetime) -> E
     Quoted-printable keeps every line short and 7-bit, so no relay can mangle the body.
     `when` (the Date header) comes from the caller, like every other reading of the clock.
     """
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["From"] = sender
     message["To"] = recipient
     message["Subject"] = digest.subject
@@ -256,16 +304,20 @@ def _cards(people: list[_Person], today: date, mark_to: str = "") -> tuple[Card,
 def _crowd_key(person: _Person) -> tuple[object, ...] | None:
     """What people share to be one crowd; None for anyone not met at an event on a known day.
     People met on one day at different events (Where we met) are different crowds."""
-    contact, follow, draft = person
-    if contact.how_met is HowMet.NETWORKING_EVENT and contact.met_on:
+    contact, follow, draft, birthday = person
+    if contact.how_met is HowMet.NETWORKING_EVENT and contact.met_on and not birthday:
         where = drafts.at_place(contact.where_met).casefold()
         return (contact.met_on, where, follow.next_date, draft and draft.template)
     return None
 
 
 def _contact_card(person: _Person, today: date, mark_to: str = "") -> Card:
-    contact, follow, draft = person
+    contact, follow, draft, birthday = person
     lines = [_who(contact), _history(contact, today), _when(follow, today)]
+    if birthday:  # one card, not a second one in Birthdays with a second draft
+        lines.append(
+            f"{birthdays.birthday_line(birthday, today)}: add a birthday wish when you get in touch"
+        )
     if contact.referred_by:
         lines.append(f"Referred by {contact.referred_by}")
     if contact.notes:
@@ -284,7 +336,7 @@ def _crowd_card(crowd: list[_Person], today: date, mark_to: str = "") -> Card:
     """E.g. "5 people you met at PyData Berlin on 9 Mar are due today: Ann, Bob, Cem and 2 more —
     one short thank-you each" ("at the event" when Where we met is blank), then one compact
     line per person with their links."""
-    contact, follow, draft = crowd[0]
+    contact, follow, draft, _ = crowd[0]
     names = [drafts.first_name(p.contact.name) or p.contact.name for p in crowd]
     if len(names) <= _CROWD_NAMES:
         who = f"{', '.join(names[:-1])} and {names[-1]}"
@@ -362,7 +414,7 @@ def _when(follow: FollowUp, today: date) -> str:
         days = follow.days_overdue
         return f"{days} day{'s' if days != 1 else ''} overdue"
     if follow.status is Status.UPCOMING and follow.next_date:
-        return f"Due {_day(follow.next_date)}, {_ago(follow.next_date, today)}"
+        return f"Due {day_name(follow.next_date)}, {_ago(follow.next_date, today)}"
     return "Due today"
 
 
@@ -380,11 +432,6 @@ def _ago(day: date, today: date) -> str:
     if days < 730:
         return f"{days // 30} months ago"
     return f"{days // 365} years ago"
-
-
-def _day(day: date) -> str:
-    """Like "Wed 11 Mar", in English whatever the machine's locale."""
-    return f"{_WEEKDAYS[day.weekday()]} {day_month(day)}"
 
 
 def _reach(contact: Contact, draft: Draft | None, mark_to: str = "") -> Reach:
@@ -426,7 +473,9 @@ _MARK_BODY = "Send this message as it is: followup's next sync reads its subject
 
 
 def _mark_links(contact: Contact, to: str) -> tuple[Link, ...]:
-    """Mailto links to the user's own address whose subject the next sync applies."""
+    """Mailto links to the user's own address whose subject the next sync applies. A mailto:
+    holds a bare address (RFC 6068): "Sam <me@example.org>" there is refused by webmail."""
+    to = email.utils.parseaddr(to)[1]
     done = mark_subject("done", contact)
     snooze = mark_subject("snooze", contact, _SNOOZE_DAYS)
     return (

@@ -38,6 +38,14 @@ def day_month(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1][:3]}"
 
 
+def day_name(day: date) -> str:
+    """Like "Wed 11 Mar", in English whatever the machine's locale."""
+    return f"{_WEEKDAYS[day.weekday()]} {day_month(day)}"
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
 class HowMet(StrEnum):
     """The relationship a contact started from; it picks the follow-up steps."""
 

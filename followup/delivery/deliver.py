@@ -1,21 +1,25 @@
 """Getting the day's digest to the user: to disk, or by SMTP with the outbox as a safety net.
 
-Every digest is written to the outbox before any attempt to send it, queued digests go out
-oldest first before today's, and a day counts as delivered only once its digest reached the
-user. A failure is returned, not raised, so the job can still write the workbook first.
+Every digest is written to the outbox before any attempt to send it, and a day counts as
+delivered only once its digest reached the user. Digests of earlier days still queued are not
+sent late and stale beside today's: today's opens with a line saying which days it replaces and
+why they were not sent (`late_notice`), and once it is sent they move to the outbox's
+replaced/ folder. Without a digest today, the queue goes out oldest first. A failure is
+returned, not raised, so the job can still write the workbook first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 from followup.core.digest import Digest, to_message
-from followup.delivery.outbox import Outbox
-from followup.delivery.state import STATE_FILE, State
+from followup.core.model import day_name
+from followup.delivery.outbox import Outbox, day_of
+from followup.delivery.state import STATE_FILE, State, last_failure
 from followup.errors import ConfigError, DeliveryError
 from followup.settings import DigestSettings, SmtpSettings
 
@@ -33,6 +37,25 @@ class Outcome:
     """The day of the last digest that reached the user (this run's or an earlier one's)."""
     last_listed: frozenset[str] = frozenset()
     """The contact keys that digest listed: their Last reminded is `last_day`."""
+
+
+def late_notice(settings: DigestSettings, smtp: SmtpSettings | None, today: date) -> list[str]:
+    """The line today's digest opens with when digests of earlier days wait in the queue: it
+    replaces them (deliver sets them aside once it is sent), and says why they were not sent."""
+    if smtp is None:
+        return []
+    outbox = Outbox(settings.outbox)
+    days = sorted({day for path in outbox.pending() if (day := day_of(path)) and day < today})
+    if not days:
+        return []
+    names = ", ".join(map(day_name, days[:-1])) + " and " * (len(days) > 1) + day_name(days[-1])
+    why = last_failure(settings.state_dir / STATE_FILE)
+    return [
+        f"The digest{'s' * (len(days) > 1)} of {names} could not be sent then"
+        + (f" ({why.rstrip('.')})" if why else "")
+        + f". This one replaces {'them' if len(days) > 1 else 'it'}; "
+        f"{'they are' if len(days) > 1 else 'it is'} kept in {outbox.replaced_folder}."
+    ]
 
 
 def deliver(
@@ -53,6 +76,7 @@ def deliver(
     """
     state = State.load(settings.state_dir / STATE_FILE)
     outcome = Outcome(messages=[state.warning] if state.warning else [])
+    failure = ""
     if digest and state.delivered_on(digest.day) and not force:
         at = f" at {state.last_at:%H:%M}" if state.last_at else ""
         outcome.messages.append(
@@ -70,7 +94,7 @@ def deliver(
                 outcome.delivered = digest
                 outcome.messages.append(f"Digest written to {eml.with_suffix('.html')}")
         else:
-            _send_queue(settings.to, smtp, outbox, digest, now, outcome, calendar)
+            failure = _send_queue(settings.to, smtp, outbox, digest, now, outcome, calendar)
     except OSError as err:  # a read-only outbox or a full disk
         outcome.error = (
             f"Could not write the digest in {settings.outbox} ({err.strerror or err}). Make that "
@@ -85,14 +109,17 @@ def deliver(
             filter(None, map(listed, outcome.delivered.listed_rows)),
             outcome.delivered.weekly,
         )
+    if outcome.delivered or failure != state.last_failure:
+        state.last_failure = failure
         try:
             state.save()
-        except OSError as err:
-            outcome.messages.append(
-                f"Could not record the delivery in {state.path} ({err.strerror or err}), so "
-                "the next run may deliver today's digest again. Check that the disk has free "
-                "space."
-            )
+        except OSError as err:  # only a delivery's record matters: why one failed is a nicety
+            if outcome.delivered:
+                outcome.messages.append(
+                    f"Could not record the delivery in {state.path} ({err.strerror or err}), "
+                    "so the next run may deliver today's digest again. Check that the disk has "
+                    "free space."
+                )
     outcome.last_day, outcome.last_listed = state.last_day, state.last_listed
     return outcome
 
@@ -105,16 +132,20 @@ def _send_queue(
     now: datetime,
     outcome: Outcome,
     calendar: bytes | None,
-) -> None:
-    """Queue today's digest, then send everything pending, oldest first, each at most once."""
+) -> str:
+    """Queue today's digest and send it, then set aside the earlier days' it replaces; without
+    one, send the queue oldest first. Each at most once. Returns why sending failed, or ""."""
     todays: Path | None = None
+    queue = outbox.pending()
+    replaced: list[Path] = []
     if digest:
         outbox.withdraw(digest.day)  # an undelivered earlier digest of today is superseded
         message = to_message(digest, smtp.sender, to, now)
         todays = outbox.add(_attach(message, calendar), digest.day)
-    queue = outbox.pending()
+        replaced = [p for p in queue if (day := day_of(p)) is not None and day < digest.day]
+        queue = [p for p in outbox.pending() if p not in replaced]
     if not queue:
-        return
+        return ""
     from followup.delivery import mailer  # yagmail, keyring and ssl load only when used
 
     try:
@@ -124,18 +155,32 @@ def _send_queue(
             if path == todays:
                 outcome.delivered = digest
             outcome.messages.append(f"Sent {path.stem} to {to}.")
-            try:
-                outbox.mark_sent(path)
-            except OSError as err:  # it was sent: a warning, not a failed delivery
-                outcome.messages.append(
-                    f"Could not move {path.name} to {outbox.sent_folder} "
-                    f"({err.strerror or err}), so the next run sends it again."
-                )
+            _file(outbox.mark_sent, path, outcome, "the next run sends it again")
     except (DeliveryError, ConfigError) as err:  # no password is a failed delivery too
         left = len(outbox.pending())
         outcome.error = (
             f"{err} {left} digest{'s' * (left != 1)} kept in {outbox.pending_folder}; "
-            "the next run sends them first."
+            "the next run sends the newest, saying which days it replaces."
+        )
+        return str(err)
+    if outcome.delivered and replaced:
+        for path in replaced:
+            _file(outbox.set_aside, path, outcome, "the next run sends it late")
+        outcome.messages.append(
+            f"Today's digest replaces {len(replaced)} earlier one{'s' * (len(replaced) > 1)} "
+            f"that could not be sent; kept in {outbox.replaced_folder}."
+        )
+    return ""
+
+
+def _file(move: Callable[[Path], Path], path: Path, outcome: Outcome, otherwise: str) -> None:
+    """Move a digest out of pending/; a failure to move it is a warning, not a failed delivery."""
+    try:
+        move(path)
+    except OSError as err:
+        outcome.messages.append(
+            f"Could not move {path.name} out of {path.parent} ({err.strerror or err}), so "
+            f"{otherwise}."
         )
 
 

@@ -5,8 +5,10 @@ Layout, inside `[digest] outbox` (default `outbox/`):
     outbox/
       2026-03-11 Follow-ups.html  a digest delivered to disk (no [smtp] host): open in a browser
       2026-03-11 Follow-ups.eml   the same digest as an email (Outlook, Apple Mail, Thunderbird)
-      pending/                    digests waiting for the SMTP server; the next run sends them first
+      pending/                    digests waiting for the SMTP server; the next run sends them
       sent/                       a copy of every digest the SMTP server accepted
+      replaced/                   earlier digests that waited in pending/ while a newer one,
+                                  which says so, went out in their place
 
 Every .eml has a .html twin with the same name. A second digest on the same day (`--force`) is
 "2026-03-11 Follow-ups 2.eml", and so on. A digest meant for SMTP is written to pending/ before
@@ -18,13 +20,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import cast
 
 from followup.atomic import remove_stale_temps, write_atomic
+from followup.core.digest import MESSAGE_POLICY
 
 _NAME = re.compile(r"(\d{4}-\d{2}-\d{2}) Follow-ups(?: (\d+))?\.eml")
 
@@ -36,10 +38,11 @@ class Outbox:
         self.folder = folder
         self.pending_folder = folder / "pending"
         self.sent_folder = folder / "sent"
+        self.replaced_folder = folder / "replaced"
 
     def tidy(self) -> None:
         """Remove the temp files a run killed while writing left in these folders."""
-        for folder in (self.folder, self.pending_folder, self.sent_folder):
+        for folder in (self.folder, self.pending_folder, self.sent_folder, self.replaced_folder):
             remove_stale_temps(folder)
 
     def keep(self, message: EmailMessage, day: date) -> Path:
@@ -65,20 +68,36 @@ class Outbox:
 
     def mark_sent(self, path: Path) -> Path:
         """Move a pending digest (and its .html) to sent/; return where the .eml is now."""
-        self.sent_folder.mkdir(parents=True, exist_ok=True)
-        target = self.sent_folder / path.name
-        path.replace(target)
-        html = path.with_suffix(".html")
-        if html.exists():
-            html.replace(target.with_suffix(".html"))
-        return target
+        return _move(path, self.sent_folder)
+
+    def set_aside(self, path: Path) -> Path:
+        """Move a pending digest that a newer one replaced to replaced/; return where it is."""
+        return _move(path, self.replaced_folder)
 
     @staticmethod
     def load(path: Path) -> EmailMessage:
         """Read back a saved digest, exactly as it was written."""
         with path.open("rb") as file:
-            # policy.default makes the parser build an EmailMessage.
-            return cast(EmailMessage, BytesParser(policy=policy.default).parse(file))
+            # An EmailPolicy makes the parser build an EmailMessage; the digests' own one
+            # sends its headers folded as they were written.
+            return cast(EmailMessage, BytesParser(policy=MESSAGE_POLICY).parse(file))
+
+
+def day_of(path: Path) -> date | None:
+    """The day a digest's file is for, from its name ("2026-03-11 Follow-ups 2.eml")."""
+    match = _NAME.fullmatch(path.name)
+    return date.fromisoformat(match[1]) if match else None
+
+
+def _move(path: Path, folder: Path) -> Path:
+    """Move a digest's .eml (and its .html) into `folder`, under the same name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    path.replace(target)
+    html = path.with_suffix(".html")
+    if html.exists():
+        html.replace(target.with_suffix(".html"))
+    return target
 
 
 def _free_name(day: date, folder: Path, *also: Path) -> Path:

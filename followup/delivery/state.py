@@ -4,12 +4,15 @@ It is what keeps delivery to at most one digest a day, whether cron, the schedul
 person runs the job. The file is small JSON written atomically:
 
     {"last_delivered_day": "2026-03-11", "last_delivered_at": "2026-03-11T07:30:02+00:00",
-     "last_listed": ["email:ann@example.com", ...], "last_shown": {"Need a date": "2026-03-09"}}
+     "last_listed": ["email:ann@example.com", ...], "last_shown": {"Need a date": "2026-03-09"},
+     "last_failure": ""}
 
 `last_listed` holds the contact keys (identity.contact_key) of the people that digest listed,
 so their Last reminded can be written by a later run when the workbook was open at delivery.
 `last_shown` holds, by title, the day each weekly section last reached the user, so a week
 whose section day was skipped shows it in the next digest (needs_info.weekly_due).
+`last_failure` says why the last attempt to send failed ("" once one succeeds), so the digest
+that finally goes out can say why the earlier ones did not.
 
 An unreadable file never stops a run: it is renamed to `<name>.bad` and the run starts afresh.
 The worst that can happen is a second digest that day, never a lost one.
@@ -38,6 +41,7 @@ class State:
     last_at: datetime | None = None
     last_listed: frozenset[str] = frozenset()
     last_shown: Mapping[str, date] = field(default_factory=dict)
+    last_failure: str = ""
     warning: str = ""
 
     @classmethod
@@ -80,6 +84,7 @@ class State:
             "last_shown": {
                 title: day.isoformat() for title, day in sorted(self.last_shown.items())
             },
+            "last_failure": self.last_failure,
         }
         write_atomic(self.path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
@@ -93,10 +98,18 @@ def last_shown(path: Path) -> Mapping[str, date]:
         return {}
 
 
+def last_failure(path: Path) -> str:
+    """Why the last attempt to send failed, read without side effects ("" when unknown)."""
+    try:
+        return _parse(json.loads(path.read_text(encoding="utf-8")))[4]
+    except (OSError, ValueError, RecursionError):
+        return ""
+
+
 def _parse(
     raw: Any,
-) -> tuple[date | None, datetime | None, frozenset[str], dict[str, date]]:
-    """The four values, or ValueError when the file is not what save() writes."""
+) -> tuple[date | None, datetime | None, frozenset[str], dict[str, date], str]:
+    """The five values, or ValueError when the file is not what save() writes."""
     if not isinstance(raw, dict):
         raise ValueError("not a JSON object")
     day, at = raw.get("last_delivered_day"), raw.get("last_delivered_at")
@@ -108,9 +121,13 @@ def _parse(
     shown = raw.get("last_shown", {})
     if not isinstance(shown, dict) or not all(isinstance(day, str) for day in shown.values()):
         raise ValueError("last_shown must map titles to dates")
+    failure = raw.get("last_failure", "")
+    if not isinstance(failure, str):
+        raise ValueError("last_failure must be text")
     return (
         date.fromisoformat(day) if day else None,
         datetime.fromisoformat(at) if at else None,
         frozenset(listed),
         {title: date.fromisoformat(day) for title, day in shown.items()},
+        failure,
     )
