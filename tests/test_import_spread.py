@@ -164,3 +164,56 @@ def test_spread_dates_are_working_days_in_the_window_in_equal_shares(
     assert set(spread.values()) <= set(working)
     most = -(-len(spread) // len(working)) if spread else 0
     assert max(Counter(spread.values()).values(), default=0) <= most
+
+
+def test_a_second_import_fills_the_days_the_first_left_light(folder: Path) -> None:
+    """Two imports once put their first check-ins on the same days (2 Dec and 31 Dec twice)."""
+    _imported(folder, _connections(40))
+    csv = HEADER + "".join(
+        f"Q{n},Other,https://www.linkedin.com/in/q{n},,Co,Role,01 Jan 2020\r\n" for n in range(40)
+    )
+    said = _imported(folder, csv)
+
+    assert "Added 40 contacts; skipped 0." in said
+    assert "about 1 a working day" in said
+    days = Counter(date.fromisoformat(str(c["next_follow_up"])) for c in _status(folder))
+    # 80 people on the 43 working days up to 28 Jan: each day once before any twice.
+    assert len(days) == 43 and max(days.values()) == 2
+
+
+@given(
+    first=st.integers(0, 300),
+    second=st.integers(1, 300),
+    typed=st.lists(st.dates(date(2026, 12, 1), date(2027, 3, 1)), max_size=20),
+    days=st.integers(1, 120),
+)
+def test_after_two_imports_no_working_day_holds_more_than_its_share(
+    first: int,
+    second: int,
+    typed: list[date],
+    days: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = tmp_path_factory.mktemp("twice")
+    (folder / "config.toml").write_text(f"[import]\nspread_days = {days}\n", encoding="utf-8")
+    config = load_config(folder / "config.toml")
+    today = date(2026, 12, 1)
+    window = [today + timedelta(n) for n in range(1, days + 1)]
+    working = [d for d in window if d.weekday() < 5] or window
+    once = spread_check_ins(
+        [Contact(row=n, name=f"P{n}", priority="C") for n in range(first)], today, config, typed
+    )
+    twice = spread_check_ins(
+        [Contact(row=n, name=f"Q{n}", priority="C") for n in range(first, first + second)],
+        today,
+        config,
+        [*typed, *once.values()],
+    )
+
+    typed_days = Counter(typed)
+    held = Counter([*once.values(), *twice.values()]) + typed_days
+    assert set(twice.values()) <= set(working)
+    # Each day at most its share of everyone in the window (tighter than "share + 1"); a day
+    # the user's own typed dates already fill past it gets no one more.
+    share = -(-(first + second + sum(typed_days[d] for d in working)) // len(working))
+    assert all(held[d] <= max(share, typed_days[d]) for d in working)

@@ -108,7 +108,8 @@ def plan_import(
     if len(added) > listed:
         more = len(added) - listed
         lines.append(f"... and {more} more (rows {first + listed} to {added[-1].row}).")
-    spread = spread_check_ins(added, today, config) if today and config else {}
+    held = (c.follow_up_on for c in contents.contacts if c.follow_up_on)
+    spread = spread_check_ins(added, today, config, held) if today and config else {}
     added = [dataclasses.replace(c, follow_up_on=spread.get(c.row)) for c in added]
     for contact in added:
         cells = {key: getattr(contact, key) for key in (*_IMPORTED_FIELDS, "met_on")}
@@ -126,24 +127,47 @@ def plan_import(
     return Change(columns.cells, (*contents.contacts, *added), lines=tuple(lines))
 
 
-def spread_check_ins(added: Sequence[Contact], today: date, config: Config) -> dict[int, date]:
+def spread_check_ins(
+    added: Sequence[Contact], today: date, config: Config, held: Iterable[date] = ()
+) -> dict[int, date]:
     """Follow up on for new contacts, by row: working days from tomorrow to [import]
-    spread_days ahead, in equal shares, the most recently met first. A contact whose rules
-    give a date within that window (a job application's nudge next week) keeps it; one they
-    make overdue (a connection from 2015), or give no date, or a date beyond it, is spread."""
+    spread_days ahead, the least-loaded first, the most recently met first. `held` are the
+    Follow up on dates already in the workbook: a second import fills the days the first left
+    light instead of piling onto the same ones. A contact whose rules give a date within that
+    window (a job application's nudge next week) keeps it; one they make overdue (a connection
+    from 2015), or give no date, or a date beyond it, is spread."""
     ahead = config.import_.spread_days
     window = [today + timedelta(days=n) for n in range(1, ahead + 1)]
     days = [d for d in window if d.weekday() < 5] or window
     if not days:
         return {}
-    spread = [
-        c
-        for c in added
-        if (due := follow_up(c, today, config.rules).next_date) is None
-        or not today <= due <= days[-1]
-    ]
+    load = dict.fromkeys(days, 0)
+    spread = []
+    for contact in added:
+        due = follow_up(contact, today, config.rules).next_date
+        if due is None or not today <= due <= days[-1]:
+            spread.append(contact)
+        elif due in load:
+            load[due] += 1
+    for day in held:
+        if day in load:
+            load[day] += 1
     spread.sort(key=lambda c: c.met_on or date.min, reverse=True)
-    return {c.row: days[i * len(days) // len(spread)] for i, c in enumerate(spread)}
+    chosen = sorted(_least_loaded(load, len(spread)))
+    return {c.row: day for c, day in zip(spread, chosen, strict=True)}
+
+
+def _least_loaded(load: dict[date, int], count: int) -> list[date]:
+    """`count` days (a day as often as it is picked) that bring the lightest days up first: every
+    day is filled to one below the level `count` reaches, and the last ones go to days of that
+    load spread evenly over the window, so an empty window gets equal shares."""
+    level = min(load.values(), default=0)
+    while sum(max(0, level + 1 - n) for n in load.values()) < count:
+        level += 1
+    picked = [day for day, n in load.items() for _ in range(level - n)]
+    rest = count - len(picked)
+    light = [day for day, n in load.items() if n <= level]
+    return picked + [light[i * len(light) // rest] for i in range(rest)]
 
 
 def _spread_line(spread: dict[int, date], added: int, dry_run: bool) -> str:
