@@ -74,3 +74,21 @@ def test_a_part_held_twice_is_refused(names: list[str], twice: str | None) -> No
         return
     with pytest.raises(WorkbookError, match=f"holds {twice.replace(chr(92), chr(92) * 2)} twice"):
         xmlcheck.refuse_duplicate_parts(Path("contacts.xlsx"), names)
+
+
+def test_a_budget_checks_the_smallest_parts_first(tmp_path: Path) -> None:
+    """What run and status afford every time: the small parts, never a sheet of many MB."""
+    book = tmp_path / "book.xlsx"
+    big = "<x:worksheet>" + " " * 200_000  # broken, and large
+    with zipfile.ZipFile(book, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", big)
+        archive.writestr("xl/workbook.xml", f'<workbook {MAIN}><sheet r:id="rId1"/></workbook>')
+        archive.writestr("xl/styles.xml", f"<styleSheet {MAIN}/>")
+
+    assert [p.name for p in xmlcheck.broken_parts(book)] == [
+        "xl/worksheets/sheet1.xml",
+        "xl/workbook.xml",
+    ]
+    assert [p.name for p in xmlcheck.broken_parts(book, most=100_000)] == ["xl/workbook.xml"]
+    assert xmlcheck.broken_parts(book, most=10) == []
+    assert xmlcheck.readable_broken_parts(tmp_path / "missing.xlsx", most=100_000) == []

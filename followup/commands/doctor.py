@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import zipfile
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -157,7 +155,7 @@ def check_workbook(config: Config, read: evaluation.Evaluation | Exception) -> C
     """The workbook exists, opens, has a contacts sheet with a Name header, and every XML part
     in it is namespace-well-formed (the check a save makes, which python-calamine does not)."""
     book = config.workbook.path
-    broken = _broken_parts(book)
+    broken = xmlcheck.readable_broken_parts(book)
     if broken:
         parts = "; ".join(map(str, broken[:3])) + ("; ..." if len(broken) > 3 else "")
         return Check(
@@ -191,7 +189,7 @@ def check_workbook(config: Config, read: evaluation.Evaluation | Exception) -> C
 
 def check_problems(read: evaluation.Evaluation) -> Check:
     """How many cells need fixing; they never stop a run, so this check always passes."""
-    problems = read.contents.problems
+    problems = [p for p in read.contents.problems if p.cell]  # a broken part: the Workbook check
     if not problems:
         return Check("Workbook problems", True, "none")
     return Check(
@@ -397,15 +395,6 @@ def _evaluate(config: Config, today: date) -> evaluation.Evaluation | Exception:
         return evaluation.evaluate(config, today)
     except Exception as err:  # a checkup reports every failure; it must never crash
         return err
-
-
-def _broken_parts(book: Path) -> list[xmlcheck.BrokenPart]:
-    """The workbook's XML parts that are not namespace-well-formed; none when it cannot be
-    read as a zip at all (reading it says why)."""
-    try:
-        return xmlcheck.broken_parts(book)
-    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
-        return []
 
 
 def _password(smtp: SmtpSettings) -> str | Exception | None:

@@ -8,10 +8,11 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from followup.commands.memory import MEMORY_FILE, load_memory
 from followup.core.history import History, review
-from followup.core.model import Contact, FollowUp
+from followup.core.model import Contact, FollowUp, Problem
 from followup.core.rules import follow_up
 from followup.settings import Config
 from followup.workbook.columns import column_letter
@@ -19,6 +20,7 @@ from followup.workbook.contents import SheetContents
 from followup.workbook.log_sheet import log_in
 from followup.workbook.reader import contacts_in
 from followup.workbook.sheet_guard import open_workbook
+from followup.workbook.xlsx import xmlcheck
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,28 @@ def evaluate(config: Config, today: date) -> Evaluation:
             today=today,
         )
         log = log_in(workbook, config.workbook.date_order, contents.sheet)
+    broken = _broken_part_problems(config.workbook.path)
+    contents = dataclasses.replace(contents, problems=(*contents.problems, *broken))
     history = review(contents.contacts, log, load_memory(config.state_dir / MEMORY_FILE), today)
     history = _thanks_on_a_known_status(history, contents)
     entries = tuple((c, follow_up(c, today, config.rules)) for c in history.contacts)
     return Evaluation(contents, entries, history)
+
+
+def _broken_part_problems(book: Path) -> tuple[Problem, ...]:
+    """The parts of the workbook Excel and LibreOffice would refuse, among those cheap enough
+    to check every time (`xmlcheck.DAILY_BYTES`): a part a run does not rewrite is never
+    checked by its save, and python-calamine reads such a file without a word."""
+    return tuple(
+        Problem(
+            book.name,
+            "",
+            "",
+            f"Its part {part} is not well-formed XML, so Excel and LibreOffice may refuse to "
+            "open the file. Run `followup doctor` for details.",
+        )
+        for part in xmlcheck.readable_broken_parts(book, most=xmlcheck.DAILY_BYTES)
+    )
 
 
 def _thanks_on_a_known_status(history: History, contents: SheetContents) -> History:

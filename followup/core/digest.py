@@ -388,7 +388,8 @@ def _thanks_section(
 
 def _problem_card(problem: Problem) -> Card:
     lines = (f"Value: {problem.value}",) if problem.value else ()
-    return Card(title=f"{problem.sheet}!{problem.cell}", lines=lines, action=problem.message)
+    where = f"{problem.sheet}!{problem.cell}" if problem.cell else problem.sheet
+    return Card(title=where, lines=lines, action=problem.message)
 
 
 def _who(contact: Contact) -> str:

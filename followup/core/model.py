@@ -149,7 +149,8 @@ class FollowUp:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A cell the program could not use: where it is, what it holds and how to fix it."""
+    """A cell the program could not use: where it is, what it holds and how to fix it. One
+    without a cell is about the file as a whole, named in `sheet` (a part Excel would refuse)."""
 
     sheet: str
     cell: str
@@ -157,6 +158,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if not self.cell:
+            return f"{self.sheet}: {self.message}"
         shown = f" ({self.value!r})" if self.value else ""
         return f"{self.sheet}!{self.cell}{shown}: {self.message}"
 

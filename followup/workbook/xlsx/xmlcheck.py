@@ -2,14 +2,16 @@
 
 python-calamine forgives a prefix nobody declared, or a second root element; Excel and
 LibreOffice refuse the whole file ("could not be loaded"). So before a save is swapped in,
-every part it rewrote is parsed here with expat, namespace processing on, and `followup doctor`
-runs the same check over every XML part of the workbook. Parts are streamed through the
+every part it rewrote is parsed here with expat, namespace processing on; `followup doctor`
+runs the same check over every XML part of the workbook, and every read of the contacts over
+the small ones (`DAILY_BYTES`), which a run may never rewrite. Parts are streamed through the
 parser, so a sheet of 100,000 rows (60 MB of XML) costs time, not memory.
 """
 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -58,25 +60,58 @@ def is_xml_part(name: str) -> bool:
     return name.lower().endswith((".xml", ".rels"))
 
 
-def broken_parts(path: Path, names: Iterable[str] | None = None) -> list[BrokenPart]:
-    """The parts among `names` (every XML part when None) that fail the strict check.
+DAILY_BYTES = 1 << 20
+"""How much XML `broken_parts(most=...)` reads for the commands that check every time, smallest
+parts first: the package's own parts, the workbook, styles and relationships, a few
+milliseconds; the sheets and shared strings of a big workbook (tens of MB) are left to
+`followup doctor` and to the save, which checks every part it rewrites."""
+
+
+def broken_parts(
+    path: Path, names: Iterable[str] | None = None, *, most: int | None = None
+) -> list[BrokenPart]:
+    """The parts among `names` (every XML part when None) that fail the strict check; with
+    `most`, only the smallest of them, up to `most` bytes in all.
 
     Raises OSError, zipfile.BadZipFile and zlib.error as reading the zip does.
     """
     with zipfile.ZipFile(path) as archive:
-        infos = archive.infolist()
         wanted = None if names is None else set(names)
+        infos = [
+            info
+            for info in archive.infolist()
+            if not info.is_dir()
+            and (is_xml_part(info.filename) if wanted is None else info.filename in wanted)
+        ]
+        if most is not None:
+            infos = _smallest(infos, most)
         broken = []
         for info in infos:
-            if info.is_dir() or not (
-                is_xml_part(info.filename) if wanted is None else info.filename in wanted
-            ):
-                continue
             with archive.open(info) as stream:
                 problem = xml_problem(stream)
             if problem is not None:
                 broken.append(BrokenPart(info.filename, problem))
         return broken
+
+
+def readable_broken_parts(path: Path, *, most: int | None = None) -> list[BrokenPart]:
+    """`broken_parts` of every XML part (see `most` there); none when the file cannot be read
+    as a zip at all (reading it says why)."""
+    try:
+        return broken_parts(path, most=most)
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+        return []
+
+
+def _smallest(infos: list[zipfile.ZipInfo], most: int) -> list[zipfile.ZipInfo]:
+    """The smallest of `infos`, up to `most` bytes in all, in the zip's order."""
+    kept, total = set(), 0
+    for info in sorted(infos, key=lambda info: info.file_size):
+        total += info.file_size
+        if total > most:
+            break
+        kept.add(id(info))
+    return [info for info in infos if id(info) in kept]
 
 
 def rewritten_parts(original: Path, new: Path) -> list[str]:
