@@ -70,3 +70,23 @@ def test_the_run_says_it_in_the_digest_and_leaves_the_part_as_it_was(tmp_path: P
     assert "Its part xl/theme/theme1.xml (unbound prefix" in " ".join(text.split())
     assert "Wrote 8 cells in 2 rows" in ran.stdout  # the statuses and their headers, all the same
     assert parts(book)["xl/theme/theme1.xml"] == before
+
+
+def test_a_run_on_a_broken_workbook_part_says_that_is_why_it_was_not_saved(
+    tmp_path: Path,
+) -> None:
+    """It once said "has no sheet named 'Contacts' (its sheets: none)": a wrong cause."""
+    book = _broken_workbook(tmp_path)
+    before = book.read_bytes()
+
+    ran = followup(tmp_path, "run", "--today", TODAY)
+
+    assert ran.returncode == 3
+    said = " ".join(ran.stderr.split())
+    assert "contacts.xlsx is damaged: its part xl/workbook.xml is not well-formed XML (unbound" in (
+        said
+    )
+    assert "no sheet named" not in said
+    assert book.read_bytes() == before
+    [digest] = outbox_messages(tmp_path / "outbox")  # the digest still goes out
+    assert "1 workbook problem" in digest["Subject"]

@@ -206,12 +206,29 @@ class Book:
         date1904 = props.get("date1904", "").lower() in ("1", "true")
         return cls(part_name(entry), sheets, styles, date1904)
 
+    def _broken(self, package: Package) -> str:
+        """The workbook part and why it is not well-formed XML, or "" when it is."""
+        entry = package.entry(self.part)
+        if entry is None:
+            return ""
+        with package.archive.open(entry) as stream:
+            problem = xmlcheck.xml_problem(stream)
+        return f"{entry} is not well-formed XML ({problem})" if problem else ""
+
     def sheet_part(self, package: Package, sheet: str) -> tuple[Rel, str]:
         """The sheet's relationship and zip entry, or a WorkbookError naming the sheets there."""
         rel = self.sheets.get(sheet) or next(
             (r for name, r in self.sheets.items() if name.casefold() == sheet.casefold()), None
         )
         if rel is None:
+            if broken := self._broken(package):
+                raise WorkbookError(
+                    f"{package.name} is damaged: its part {broken}, so followup cannot tell "
+                    f"which part holds the sheet {sheet!r}, and Excel and LibreOffice may refuse "
+                    "to open the file. Nothing was changed. "
+                    "Restore it from a backup (followup keeps them in .followup-backups beside "
+                    "the workbook)."
+                )
             names = ", ".join(repr(name) for name in self.sheets) or "none"
             raise WorkbookError(
                 f"{package.name} has no sheet named {sheet!r} (its sheets: {names}). Fix "
