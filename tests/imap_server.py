@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import grp
 import os
 import pwd
@@ -34,10 +35,11 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -162,6 +164,7 @@ class ImapServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, which stop() ends
+                preexec_fn=_dies_with(os.getpid()),
                 **self._drop_root(),
             )
         deadline = time.monotonic() + 10
@@ -202,13 +205,7 @@ class ImapServer:
 
     def processes(self) -> list[int]:
         """The ids of this instance's processes (Dovecot names them after the instance)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError):
-                    if self.instance.encode() in (entry / "cmdline").read_bytes():
-                        found.append(int(entry.name))
-        return found
+        return pids_naming(self.instance)
 
     def reset(self) -> None:
         """Every account's mail as right after setup: the layout's folders, empty."""
@@ -441,12 +438,67 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
+def _dies_with(parent: int) -> Callable[[], None] | None:
+    """What the Dovecot child runs before exec so that it gets SIGTERM when the test process
+    dies, even by SIGKILL (a killed pytest, a CI timeout), when no teardown runs: Linux's
+    parent-death signal. The kernel sends it when the thread that started the child ends, so
+    only a start from the main thread sets it; elsewhere teardown alone stops Dovecot."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def set_death_signal() -> None:
+        if prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the test process died before the signal was set
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_death_signal
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_STALE_AFTER = 3600  # seconds: no test session lasts an hour
+
+
 def _root_folder() -> Path:
-    """A fresh folder, with a path short enough for the sockets Dovecot makes in it."""
+    """A fresh folder, with a path short enough for the sockets Dovecot makes in it.
+
+    Folders an interrupted session left (older than an hour, no process using them) go first.
+    """
     base = tempfile.gettempdir()
     if len(base) > 40:  # unix socket paths are limited to about 100 bytes
         base = "/tmp"
+    _remove_stale(Path(base))
     return Path(tempfile.mkdtemp(prefix="followup-imap-", dir=base))
+
+
+def _remove_stale(base: Path) -> None:
+    if not Path("/proc").is_dir():  # no telling which folders a Dovecot still uses
+        return
+    for folder in base.glob("followup-imap-*"):
+        if _age(folder) > _STALE_AFTER and not pids_naming(str(folder)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _age(folder: Path) -> float:
+    try:
+        return time.time() - folder.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def pids_naming(text: str) -> list[int]:
+    """The ids of the processes whose command line holds `text` (Dovecot's hold their
+    instance name, and the master its configuration's path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
 
 
 @pytest.fixture(scope="session")
