@@ -525,12 +525,14 @@ def imap(imap_server: ImapServer) -> ImapServer:
 
 
 class Trickler:
-    """A loopback server that greets at once (or not) and then sends one byte every 0.2 s,
-    never finishing a line: each socket read succeeds, so only a deadline on the whole sync
-    ends it. `closed` is set when the client shuts the connection."""
+    """A loopback server that greets at once (or not), with `log_in` also answers CAPABILITY
+    and accepts any login, and then sends one byte every 0.2 s, never finishing a line: each
+    socket read succeeds, so only a deadline on the whole sync ends it. `closed` is set when
+    the client shuts the connection."""
 
-    def __init__(self, greet: bool) -> None:
+    def __init__(self, greet: bool, log_in: bool = False) -> None:
         self.greet = greet
+        self.log_in = log_in
         self.closed = threading.Event()
         self.stop = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -540,10 +542,12 @@ class Trickler:
     def _serve(self) -> None:
         connection, _ = self.listener.accept()
         with connection:
-            connection.settimeout(0.2)
-            if self.greet:
-                connection.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n")
             try:
+                if self.greet:
+                    connection.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n")
+                if self.log_in:
+                    self._accept_login(connection)
+                connection.settimeout(0.2)
                 connection.sendall(b"* ")
                 while not self.stop.is_set():
                     with contextlib.suppress(TimeoutError):
@@ -553,6 +557,24 @@ class Trickler:
             except OSError:
                 pass
         self.closed.set()
+
+    @staticmethod
+    def _accept_login(connection: socket.socket) -> None:
+        """Answers commands until a login, which succeeds whatever the password."""
+        connection.settimeout(5)
+        with connection.makefile("rb") as lines:
+            while line := lines.readline():
+                tag, _, command = line.rstrip().partition(b" ")
+                name = command.split(b" ")[0].upper()
+                if name == b"CAPABILITY":
+                    connection.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n")
+                elif name == b"AUTHENTICATE":
+                    connection.sendall(b"+ \r\n")
+                    lines.readline()  # the credentials
+                if name in (b"AUTHENTICATE", b"LOGIN"):
+                    connection.sendall(tag + b" OK logged in\r\n")
+                    return
+                connection.sendall(tag + b" OK done\r\n")
 
     def close(self) -> None:
         self.stop.set()
