@@ -470,11 +470,12 @@ def _root_folder() -> Path:
     base = tempfile.gettempdir()
     if len(base) > 40:  # unix socket paths are limited to about 100 bytes
         base = "/tmp"
-    _remove_stale(Path(base))
+    remove_stale(Path(base))
     return Path(tempfile.mkdtemp(prefix="followup-imap-", dir=base))
 
 
-def _remove_stale(base: Path) -> None:
+def remove_stale(base: Path) -> None:
+    """Removes the test servers' folders in `base` older than an hour that no process names."""
     if not Path("/proc").is_dir():  # no telling which folders a Dovecot still uses
         return
     for folder in base.glob("followup-imap-*"):

@@ -30,6 +30,7 @@ from tests.imap_server import (
     Security,
     dovecot_missing,
     pids_naming,
+    remove_stale,
 )
 
 BRASILIA = timezone(timedelta(hours=-3))
@@ -286,3 +287,26 @@ def test_dovecot_dies_with_a_killed_test_process() -> None:
         for pid in dovecot():  # without the fix: not left running for good
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the folders in use in /proc")
+def test_folders_an_interrupted_session_left_are_removed(tmp_path: Path) -> None:
+    old, recent, in_use = (tmp_path / f"followup-imap-{name}" for name in ("a", "b", "c"))
+    for folder in (old, recent, in_use):
+        folder.mkdir()
+        (folder / "dovecot.conf").touch()
+    two_hours_ago = time.time() - 7200
+    for folder in (old, in_use):
+        os.utime(folder, (two_hours_ago, two_hours_ago))
+    # A process naming the folder in its command line, as a Dovecot running on it does; it
+    # says when it runs (until then /proc may show it without its arguments).
+    waits = "import time; print(flush=True); time.sleep(30)"
+    with subprocess.Popen(
+        [sys.executable, "-c", waits, str(in_use)], stdout=subprocess.PIPE
+    ) as user:
+        try:
+            user.stdout.readline()
+            remove_stale(tmp_path)
+        finally:
+            user.kill()
+    assert sorted(tmp_path.iterdir()) == [recent, in_use]
