@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import grp
 import os
 import pwd
@@ -34,10 +35,11 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -162,6 +164,7 @@ class ImapServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, which stop() ends
+                preexec_fn=_dies_with(os.getpid()),
                 **self._drop_root(),
             )
         deadline = time.monotonic() + 10
@@ -202,13 +205,7 @@ class ImapServer:
 
     def processes(self) -> list[int]:
         """The ids of this instance's processes (Dovecot names them after the instance)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError):
-                    if self.instance.encode() in (entry / "cmdline").read_bytes():
-                        found.append(int(entry.name))
-        return found
+        return pids_naming(self.instance)
 
     def reset(self) -> None:
         """Every account's mail as right after setup: the layout's folders, empty."""
@@ -441,12 +438,68 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
+def _dies_with(parent: int) -> Callable[[], None] | None:
+    """What the Dovecot child runs before exec so that it gets SIGTERM when the test process
+    dies, even by SIGKILL (a killed pytest, a CI timeout), when no teardown runs: Linux's
+    parent-death signal. The kernel sends it when the thread that started the child ends, so
+    only a start from the main thread sets it; elsewhere teardown alone stops Dovecot."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def set_death_signal() -> None:
+        if prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the test process died before the signal was set
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_death_signal
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_STALE_AFTER = 3600  # seconds: no test session lasts an hour
+
+
 def _root_folder() -> Path:
-    """A fresh folder, with a path short enough for the sockets Dovecot makes in it."""
+    """A fresh folder, with a path short enough for the sockets Dovecot makes in it.
+
+    Folders an interrupted session left (older than an hour, no process using them) go first.
+    """
     base = tempfile.gettempdir()
     if len(base) > 40:  # unix socket paths are limited to about 100 bytes
         base = "/tmp"
+    remove_stale(Path(base))
     return Path(tempfile.mkdtemp(prefix="followup-imap-", dir=base))
+
+
+def remove_stale(base: Path) -> None:
+    """Removes the test servers' folders in `base` older than an hour that no process names."""
+    if not Path("/proc").is_dir():  # no telling which folders a Dovecot still uses
+        return
+    for folder in base.glob("followup-imap-*"):
+        if _age(folder) > _STALE_AFTER and not pids_naming(str(folder)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _age(folder: Path) -> float:
+    try:
+        return time.time() - folder.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def pids_naming(text: str) -> list[int]:
+    """The ids of the processes whose command line holds `text` (Dovecot's hold their
+    instance name, and the master its configuration's path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -473,12 +526,14 @@ def imap(imap_server: ImapServer) -> ImapServer:
 
 
 class Trickler:
-    """A loopback server that greets at once (or not) and then sends one byte every 0.2 s,
-    never finishing a line: each socket read succeeds, so only a deadline on the whole sync
-    ends it. `closed` is set when the client shuts the connection."""
+    """A loopback server that greets at once (or not), with `log_in` also answers CAPABILITY
+    and accepts any login, and then sends one byte every 0.2 s, never finishing a line: each
+    socket read succeeds, so only a deadline on the whole sync ends it. `closed` is set when
+    the client shuts the connection."""
 
-    def __init__(self, greet: bool) -> None:
+    def __init__(self, greet: bool, log_in: bool = False) -> None:
         self.greet = greet
+        self.log_in = log_in
         self.closed = threading.Event()
         self.stop = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -488,10 +543,12 @@ class Trickler:
     def _serve(self) -> None:
         connection, _ = self.listener.accept()
         with connection:
-            connection.settimeout(0.2)
-            if self.greet:
-                connection.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n")
             try:
+                if self.greet:
+                    connection.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n")
+                if self.log_in:
+                    self._accept_login(connection)
+                connection.settimeout(0.2)
                 connection.sendall(b"* ")
                 while not self.stop.is_set():
                     with contextlib.suppress(TimeoutError):
@@ -501,6 +558,24 @@ class Trickler:
             except OSError:
                 pass
         self.closed.set()
+
+    @staticmethod
+    def _accept_login(connection: socket.socket) -> None:
+        """Answers commands until a login, which succeeds whatever the password."""
+        connection.settimeout(5)
+        with connection.makefile("rb") as lines:
+            while line := lines.readline():
+                tag, _, command = line.rstrip().partition(b" ")
+                name = command.split(b" ")[0].upper()
+                if name == b"CAPABILITY":
+                    connection.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n")
+                elif name == b"AUTHENTICATE":
+                    connection.sendall(b"+ \r\n")
+                    lines.readline()  # the credentials
+                if name in (b"AUTHENTICATE", b"LOGIN"):
+                    connection.sendall(tag + b" OK logged in\r\n")
+                    return
+                connection.sendall(tag + b" OK done\r\n")
 
     def close(self) -> None:
         self.stop.set()

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import ssl
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from email.header import decode_header, make_header
+from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
@@ -22,6 +28,9 @@ from tests.imap_server import (
     Account,
     ImapServer,
     Security,
+    dovecot_missing,
+    pids_naming,
+    remove_stale,
 )
 
 BRASILIA = timezone(timedelta(hours=-3))
@@ -240,3 +249,64 @@ def test_tls_with_the_test_certificate(imap: ImapServer, security: Security) -> 
 def test_tls_is_verified_against_the_test_certificate(imap: ImapServer) -> None:
     with pytest.raises(ssl.SSLCertVerificationError):
         IMAPClient(imap.host, imap.ssl_port, ssl=True, timeout=5)  # the system's CAs only
+
+
+# A test process that starts its Dovecot, says which it is, then waits to be killed.
+STARTS_DOVECOT = """
+import tempfile, time
+from pathlib import Path
+from tests.imap_server import ImapServer
+server = ImapServer(Path(tempfile.mkdtemp(prefix="followup-imap-", dir="/tmp")))
+server.setup()
+print(server.instance, server.root, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
+def test_dovecot_dies_with_a_killed_test_process() -> None:
+    """A test run killed outright (SIGKILL: no teardown runs) leaves no Dovecot behind."""
+    if reason := dovecot_missing():
+        pytest.skip(reason)
+    repository = Path(__file__).resolve().parents[1]
+    with subprocess.Popen(
+        [sys.executable, "-c", STARTS_DOVECOT], cwd=repository, stdout=subprocess.PIPE, text=True
+    ) as tests:
+        instance, root = tests.stdout.readline().split()
+        tests.kill()
+
+    def dovecot() -> list[int]:  # the master names its folder, the others the instance
+        return pids_naming(root) + pids_naming(instance)
+
+    try:
+        deadline = time.monotonic() + 5
+        while dovecot() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not dovecot()
+    finally:
+        for pid in dovecot():  # without the fix: not left running for good
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the folders in use in /proc")
+def test_folders_an_interrupted_session_left_are_removed(tmp_path: Path) -> None:
+    old, recent, in_use = (tmp_path / f"followup-imap-{name}" for name in ("a", "b", "c"))
+    for folder in (old, recent, in_use):
+        folder.mkdir()
+        (folder / "dovecot.conf").touch()
+    two_hours_ago = time.time() - 7200
+    for folder in (old, in_use):
+        os.utime(folder, (two_hours_ago, two_hours_ago))
+    # A process naming the folder in its command line, as a Dovecot running on it does; it
+    # says when it runs (until then /proc may show it without its arguments).
+    waits = "import time; print(flush=True); time.sleep(30)"
+    with subprocess.Popen(
+        [sys.executable, "-c", waits, str(in_use)], stdout=subprocess.PIPE
+    ) as user:
+        try:
+            user.stdout.readline()
+            remove_stale(tmp_path)
+        finally:
+            user.kill()
+    assert sorted(tmp_path.iterdir()) == [recent, in_use]

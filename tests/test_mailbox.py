@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from imapclient import IMAPClient
 from imapclient.response_parser import parse_fetch_response
 from keyrings import MemoryKeyring
 
@@ -183,6 +184,52 @@ def test_a_server_trickling_bytes_is_cut_off_by_the_deadline(
             MailboxError, match=r"did not answer within 2 seconds \(\[imap\] timeout"
         ):
             fetch(imap, SyncState(tmp_path / "m.json", "me"), port=trickler.port, timeout=2.0)
+        assert time.monotonic() - started < 4
+        assert trickler.closed.wait(2), "the connection is shut down, not left to trickle on"
+    finally:
+        trickler.close()
+
+
+@pytest.fixture(params=["renamed", "reshaped"])
+def later_imapclient(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """imapclient as a later release might make its connection: through a private hook of
+    another name, or one that is also given the connect timeout. Its __init__ calls the hook
+    as `self._create_IMAP4()`, so an attribute of the instance stands in for the new call."""
+    original_init, original_hook = IMAPClient.__init__, IMAPClient._create_IMAP4
+    if request.param == "renamed":
+        monkeypatch.delattr(IMAPClient, "_create_IMAP4")
+
+        def call_hook(client: IMAPClient, timeout: object) -> object:
+            return original_hook(client)  # under its new name
+    else:
+
+        def reshaped(client: IMAPClient, connect_timeout: object) -> object:
+            return original_hook(client)
+
+        monkeypatch.setattr(IMAPClient, "_create_IMAP4", reshaped)
+
+        def call_hook(client: IMAPClient, timeout: object) -> object:
+            return type(client)._create_IMAP4(client, timeout)
+
+    def later_init(client: IMAPClient, *args: object, timeout: object = None, **kw: object):
+        client._create_IMAP4 = lambda: call_hook(client, timeout)
+        original_init(client, *args, timeout=timeout, **kw)
+
+    monkeypatch.setattr(IMAPClient, "__init__", later_init)
+
+
+@pytest.mark.usefixtures("later_imapclient")
+def test_without_imapclients_private_hook_sync_reads_and_the_deadline_still_holds(
+    imap: ImapServer, tmp_path: Path
+) -> None:
+    imap.append("Sent", sender=ME.address, to=["ana@example.com"], date=WHEN)
+    fetched = fetch(imap, SyncState(tmp_path / "m.json", "me"))
+    assert [header.recipients for header in fetched.headers] == [("ana@example.com",)]
+    trickler = Trickler(greet=True, log_in=True)  # lets the client in, then trickles
+    try:
+        started = time.monotonic()
+        with pytest.raises(MailboxError, match=r"did not answer within 2 seconds"):
+            fetch(imap, SyncState(tmp_path / "t.json", "me"), port=trickler.port, timeout=2.0)
         assert time.monotonic() - started < 4
         assert trickler.closed.wait(2), "the connection is shut down, not left to trickle on"
     finally:

@@ -16,6 +16,7 @@ never in a message, a log line or a file. imapclient is imported only when a syn
 from __future__ import annotations
 
 import imaplib
+import inspect
 import json
 import socket
 import threading
@@ -225,7 +226,7 @@ class _Deadline:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._connection: imaplib.IMAP4 | None = None
+        self._socket: Callable[[], socket.socket] | None = None
         self._expired = False
 
     def run(self, read: Callable[[], Fetched], imap: ImapSettings) -> Fetched:
@@ -250,52 +251,77 @@ class _Deadline:
             raise outcome[0]
         return outcome[0]
 
-    def watch(self, connection: imaplib.IMAP4) -> None:
-        """Remember the connection to close; close it at once if the time is already up."""
+    def watch(self, current: Callable[[], socket.socket]) -> None:
+        """Remember how to find the connection's socket (the current one: STARTTLS replaces
+        it) to shut down; shut it at once if the time is already up."""
         with self._lock:
-            self._connection = connection
+            self._socket = current
             expired = self._expired
         if expired:
-            _close(connection)
+            _shut(current)
 
     def _expire(self) -> None:
         with self._lock:
             self._expired = True
-            connection = self._connection
-        if connection is not None:
-            _close(connection)
+            current = self._socket
+        if current is not None:
+            _shut(current)
 
 
-def _close(connection: imaplib.IMAP4) -> None:
-    """Shut its socket down (the current one: STARTTLS replaces it): a read blocked on it
-    returns at once."""
+def _shut(current: Callable[[], socket.socket]) -> None:
+    """Shut the socket down: a read blocked on it returns at once."""
     with suppress(OSError, AttributeError):
-        connection.sock.shutdown(socket.SHUT_RDWR)
+        current().shutdown(socket.SHUT_RDWR)
 
 
 def _connect(imap: ImapSettings, deadline: _Deadline) -> IMAPClient:
-    """An IMAPClient connected to the server. Its connection is handed to the deadline as soon
-    as the socket exists, before the greeting and CAPABILITY are read, which a slow server can
-    stretch out too (imaplib's open() is the documented place to hook)."""
+    """An IMAPClient connected to the server, its connection watched by the deadline."""
     import imapclient
-    from imapclient import imap4, tls
+
+    client_class = _watched_client(deadline) or imapclient.IMAPClient
+    client = client_class(imap.host, imap.port, ssl=imap.security == "ssl", timeout=imap.timeout)
+    deadline.watch(client.socket)
+    return client
+
+
+def _watched_client(deadline: _Deadline) -> type[IMAPClient] | None:
+    """An IMAPClient that hands its connection to the deadline as soon as the socket exists,
+    before the greeting and CAPABILITY are read, which a slow server can stretch out too.
+
+    It takes over imapclient's private `_create_IMAP4` (imaplib's open() is the documented
+    place to hook). None when this imapclient has no such hook, or one of another shape: then
+    the deadline can shut the connection only once the client exists. The sync still ends on
+    time; a greeting that trickles in holds only the worker thread, until a read times out.
+    """
+    import imapclient
+
+    try:
+        from imapclient import imap4, tls
+
+        plain, secure = imap4.IMAP4WithTimeout, tls.IMAP4_TLS
+        hook = imapclient.IMAPClient._create_IMAP4
+        shape = list(inspect.signature(hook).parameters)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None
+    if shape != ["self"]:
+        return None
 
     def watched(base: type[imaplib.IMAP4]) -> type[imaplib.IMAP4]:
         class Watched(base):  # type: ignore[valid-type,misc]
             def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
                 super().open(host, port, timeout)
-                deadline.watch(self)
+                deadline.watch(lambda: self.sock)
 
         return Watched
 
     class Client(imapclient.IMAPClient):
         def _create_IMAP4(self) -> imaplib.IMAP4:  # imapclient's own, with watched classes
-            connect = self._timeout.connect
+            connect = getattr(self._timeout, "connect", None)
             if self.ssl:
-                return watched(tls.IMAP4_TLS)(self.host, self.port, self.ssl_context, connect)
-            return watched(imap4.IMAP4WithTimeout)(self.host, self.port, connect)
+                return watched(secure)(self.host, self.port, self.ssl_context, connect)
+            return watched(plain)(self.host, self.port, connect)
 
-    return Client(imap.host, imap.port, ssl=imap.security == "ssl", timeout=imap.timeout)
+    return Client
 
 
 def _where(imap: ImapSettings) -> str:
