@@ -35,6 +35,7 @@ from followup.core.log import (
     WORKBOOK_EDIT,
     Log,
     LogEntry,
+    after_meeting,
     entries_by_row,
     last_reply,
     touch_days,
@@ -123,21 +124,16 @@ def _hand_edits(
     if new is None or new > today or (old is not None and new <= old):
         return []
     days = {entry.day for entry in logged}
-    if new in days or not _is_touch(contact, new):
+    if new in days or not after_meeting(contact, new):
         return []
     entries = []
-    if old is not None and old not in days and _is_touch(contact, old):
+    if old is not None and old not in days and after_meeting(contact, old):
         note = f"An earlier contact, seen in the workbook before {new.isoformat()}"
         entries.append(LogEntry(old, contact.name, contact.email, WORKBOOK_EDIT, note))
     moved = f"moved from {old.isoformat()} to" if old else "set to"
     note = f"Last contact {moved} {new.isoformat()} in the workbook"
     entries.append(LogEntry(new, contact.name, contact.email, WORKBOOK_EDIT, note))
     return entries
-
-
-def _is_touch(contact: Contact, day: date) -> bool:
-    """A Last contact on or before Met on is the meeting itself, not a follow-up."""
-    return contact.met_on is None or day > contact.met_on
 
 
 def _thanks(

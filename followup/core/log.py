@@ -75,15 +75,19 @@ def entries_by_row(
     return found
 
 
+def after_meeting(contact: Contact, day: date) -> bool:
+    """Whether a touch on `day` can be a follow-up: one on or before Met on is part of meeting
+    them (the Log, a hand edit to Last contact and sent mail all count by this rule)."""
+    return contact.met_on is None or day > contact.met_on
+
+
 def touch_days(contact: Contact, entries: Sequence[LogEntry], today: date) -> set[date]:
     """The days of logged follow-ups since Met on (the meeting itself is no follow-up, and a
     reply is theirs, not one)."""
     return {
         e.day
         for e in entries
-        if e.day <= today
-        and (contact.met_on is None or e.day > contact.met_on)
-        and e.channel != REPLY
+        if e.day <= today and after_meeting(contact, e.day) and e.channel != REPLY
     }
 
 
@@ -93,9 +97,7 @@ def last_reply(contact: Contact, entries: Sequence[LogEntry], today: date) -> da
         (
             e.day
             for e in entries
-            if e.channel == REPLY
-            and e.day <= today
-            and (contact.met_on is None or e.day > contact.met_on)
+            if e.channel == REPLY and e.day <= today and after_meeting(contact, e.day)
         ),
         default=None,
     )

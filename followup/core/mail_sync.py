@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from followup.core.identity import fold, index_by
-from followup.core.log import REPLY, LogEntry, already_recorded
+from followup.core.log import REPLY, LogEntry, after_meeting, already_recorded
 from followup.core.model import LAST_DAY, MAX_DAYS, Contact
 
 SUBJECT_PREFIX = "followup:"
@@ -137,7 +137,7 @@ def decide(
             found = {c.row: c for a in message.recipients for c in by_address.get(fold(a), ())}
             note = _subject(message) if log_subjects else ""
             for contact in found.values():
-                if _counts(contact, message.day) and follow_up(contact.row, message.day):
+                if after_meeting(contact, message.day) and follow_up(contact.row, message.day):
                     touches.append(Touch(contact.row, "sent", message.day, note))
         elif sender & own:
             touch = _command(contacts, message) if message.key not in applied else None
@@ -153,11 +153,6 @@ def decide(
                 if _answers(contact, message.day) and _new(seen, contact.row, True, message.day):
                     touches.append(Touch(contact.row, "reply", message.day))
     return touches
-
-
-def _counts(contact: Contact, day: date) -> bool:
-    """Mail on or before Met on is part of meeting them, not a follow-up."""
-    return contact.met_on is None or day > contact.met_on
 
 
 def _answers(contact: Contact, day: date) -> bool:
