@@ -79,7 +79,7 @@ def follow_up(contact: Contact, today: date, settings: RuleSettings) -> FollowUp
         next_date = _skip_weekend(_later(anchor, delay), settings)
 
     if resting and next_date > today:
-        count = _unanswered(contact)
+        count = touches_made(contact)
         action = _RESTING_ACTION.format(count=count, s="s" * (count != 1), until=next_date)
         return FollowUp(next_date, Status.CLOSED, 0, action)
     status = _classify(next_date, today, contact.stage, settings)
@@ -142,7 +142,7 @@ def clears_follow_up_on(contact: Contact, on: date, settings: RuleSettings) -> b
 def is_resting(contact: Contact, settings: RuleSettings) -> bool:
     """The courtesy guard: a Waiting contact already followed up `max_unanswered` times gets
     no more nudges, only one light check-in after the rest."""
-    return contact.stage is Stage.WAITING and _unanswered(contact) >= settings.max_unanswered
+    return contact.stage is Stage.WAITING and touches_made(contact) >= settings.max_unanswered
 
 
 def _anchor(contact: Contact) -> date | None:
@@ -168,13 +168,10 @@ def _touches(contact: Contact, step_count: int) -> int:
 
 
 def touches_made(contact: Contact) -> int:
-    """Follow-ups made so far, as far as the data shows (`followup done` records one more)."""
+    """Follow-ups made so far, as far as the data shows (`followup done` records one more, and
+    the courtesy guard counts them for a contact who has not replied): no steps are assumed
+    done when Met on is missing."""
     return _touches(contact, 0)
-
-
-def _unanswered(contact: Contact) -> int:
-    """Follow-ups made to someone who has not replied, for the courtesy guard."""
-    return _touches(contact, 0)  # no steps to assume done when Met on is missing
 
 
 def _plan(contact: Contact, settings: RuleSettings) -> tuple[int | None, str]:
