@@ -502,6 +502,28 @@ def test_undo_refuses_when_the_cells_changed_since(folder: Path) -> None:
     assert book.read_bytes() == before
 
 
+def test_undo_never_writes_over_text_typed_since_in_a_cell_it_would_restore(
+    folder: Path,
+) -> None:
+    """`done` cleared Follow up on; text typed there since reads as blank, like what `done`
+    wrote, but it is the user's: undo refuses rather than put the old date over it."""
+    import openpyxl
+
+    book = folder / "contacts.xlsx"
+    done = invoke(folder, "done", "ann leeson")
+    assert done.exit_code == 0, done.output
+    assert "Follow up on cleared" in done.output
+    workbook = openpyxl.load_workbook(book)
+    workbook["Contacts"].cell(ROW["Ann Leeson"], COL["Follow up on"]).value = "next spring"
+    workbook.save(book)
+    before = book.read_bytes()
+    undone = invoke(folder, "undo")
+    assert undone.exit_code == 2, undone.output
+    assert "Contacts!H4 (Follow up on) holds 'next spring'" in undone.output
+    assert "your text stays" in undone.output
+    assert book.read_bytes() == before
+
+
 def test_a_damaged_undo_record_is_set_aside(folder: Path) -> None:
     assert invoke(folder, "snooze", "bo", "3").exit_code == 0
     state = next(folder.rglob("undo.json"))

@@ -30,6 +30,8 @@ def plan_undo(evaluation: Evaluation, record: Undoable) -> Change:
         )
     contact = owners[0]
     columns = Columns(contents)
+    # Text typed since reads as blank, like a cell the command cleared, but it is the user's.
+    columns.keep_typed(contact, *record.fields)
     for name, (before, after) in record.fields.items():
         now = getattr(contact, name)
         if now != after:
