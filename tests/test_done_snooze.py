@@ -524,6 +524,25 @@ def test_undo_never_writes_over_text_typed_since_in_a_cell_it_would_restore(
     assert book.read_bytes() == before
 
 
+def test_an_undo_that_only_empties_a_log_row_does_empty_it(folder: Path) -> None:
+    """A record whose cells need nothing put back (kept by an older version, or edited) still
+    has its Log row: undo must save that, not only say it, and then forget the record."""
+    book = folder / "contacts.xlsx"
+    assert invoke(folder, "done", "bo", "--on", "2026-03-09").exit_code == 0
+    logged = log_rows(book)
+    assert invoke(folder, "done", "ann lee").exit_code == 0
+    state = next(folder.rglob("undo.json"))
+    record = json.loads(state.read_text(encoding="utf-8"))
+    state.write_text(json.dumps({**record, "fields": {}}), encoding="utf-8")
+    before = keep_copy(book)
+    undone = invoke(folder, "undo")
+    assert undone.exit_code == 0, undone.output
+    assert "(row 2): Log row 3 emptied." in undone.output
+    assert changed_cells(before, book, "Contacts") == {}
+    assert log_rows(book) == logged
+    assert invoke(folder, "undo").exit_code == 2, "undone once, the record is forgotten"
+
+
 def test_a_damaged_undo_record_is_set_aside(folder: Path) -> None:
     assert invoke(folder, "snooze", "bo", "3").exit_code == 0
     state = next(folder.rglob("undo.json"))

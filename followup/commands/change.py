@@ -146,23 +146,21 @@ def apply_locked(
         evaluation = evaluate(config, today)
         change = plan(evaluation)
         _refuse_hidden_cells(evaluation.contents, change.cells)
-        if dry_run or before is None or not (change.cells or change.new_entries):
+        if dry_run or before is None:
             return change
-        if change.undone and not (change.cells or change.cleared_log_rows):
-            forget_undoable(config.state_dir)
-            return change
-        save_workbook(
-            config.workbook,
-            evaluation.contents,
-            change.cells,
-            before,
-            now,
-            expected=change.expected,
-            log=evaluation.history.log,
-            new_entries=change.new_entries,
-            cleared_log_rows=change.cleared_log_rows,
-            every_cell=True,
-        )
+        if change.cells or change.new_entries or change.cleared_log_rows:
+            save_workbook(
+                config.workbook,
+                evaluation.contents,
+                change.cells,
+                before,
+                now,
+                expected=change.expected,
+                log=evaluation.history.log,
+                new_entries=change.new_entries,
+                cleared_log_rows=change.cleared_log_rows,
+                every_cell=True,
+            )
         return _remember(config, change)
     except guards.WorkbookOpen as error:
         raise FollowupError(
