@@ -37,16 +37,16 @@ def plan_import(
     met_on: date | None,
     rows_in_use: Iterable[int],
     dry_run: bool,
-    priority: str = "C",
-    today: date | None = None,
-    config: Config | None = None,
+    priority: str,
+    today: date,
+    config: Config,
 ) -> Change:
     """New rows below the last contact for everyone not already in the workbook.
 
     A person is already there when their email, LinkedIn profile, or name and company match a
     contact (or someone earlier in the file). Existing rows are never touched; the rows the new
-    contacts go into must be empty. Given `today` and `config`, first check-ins are spread
-    (`spread_check_ins`), so a big import does not make everyone due on the first morning.
+    contacts go into must be empty. First check-ins are spread (`spread_check_ins`), so a big
+    import does not make everyone due on the first morning.
     """
     contents = evaluation.contents
     known: dict[str, int] = {}
@@ -109,7 +109,7 @@ def plan_import(
         more = len(added) - listed
         lines.append(f"... and {more} more (rows {first + listed} to {added[-1].row}).")
     held = (c.follow_up_on for c in contents.contacts if c.follow_up_on)
-    spread = spread_check_ins(added, today, config, held) if today and config else {}
+    spread = spread_check_ins(added, today, config, held)
     added = [dataclasses.replace(c, follow_up_on=spread.get(c.row)) for c in added]
     for contact in added:
         cells = {key: getattr(contact, key) for key in (*_IMPORTED_FIELDS, "met_on")}
