@@ -17,18 +17,13 @@ from followup.commands.undo_record import FIELDS, Undoable
 from followup.core.channels import channel as contact_channel
 from followup.core.channels import logged_as
 from followup.core.identity import contact_key, find_contact
-from followup.core.log import REPLY, LogEntry, already_recorded, entries_by_row, logged_on
+from followup.core.log import REPLY, LogEntry, already_recorded, logged_on
 from followup.core.mail_sync import Touch
 from followup.core.model import LAST_DAY, MAX_DAYS, Contact, RuleSettings, Stage, Status
 from followup.core.rules import clears_follow_up_on, follow_up, touches_made
 from followup.errors import UsageError
 from followup.settings import Config
 from followup.workbook.cells import MAX_COUNT, new_cell_text
-
-
-def _contacts(evaluation: Evaluation) -> list[Contact]:
-    """The contacts with their logged touches, as the rules see them."""
-    return [contact for contact, _ in evaluation.entries]
 
 
 def plan_done(
@@ -54,7 +49,7 @@ def plan_done(
     An earlier day than Last contact is logged and counted but leaves Last contact alone.
     """
     contents = evaluation.contents
-    contact = find_contact(_contacts(evaluation), query, contents.sheet, contents.header_row)
+    contact = find_contact(evaluation.contacts(), query, contents.sheet, contents.header_row)
     if not again:
         _refuse_a_second(evaluation, contact, on, today)
     columns = Columns(contents)
@@ -127,8 +122,7 @@ def _done(
 
 def _refuse_a_second(evaluation: Evaluation, contact: Contact, on: date, today: date) -> None:
     """Stop a `done` already recorded for that person and day (core/log.already_recorded)."""
-    entries = entries_by_row(evaluation.contents.contacts, evaluation.history.log.entries)
-    mine = entries.get(contact.row, [])
+    mine = evaluation.logged().get(contact.row, [])
     if not already_recorded(contact, mine, on):
         return
     same_day = logged_on(mine, on)
@@ -153,7 +147,7 @@ def _before_after(before: Contact, after: Contact) -> dict[str, tuple[date | int
 def plan_snooze(evaluation: Evaluation, query: str, until: date, *, today: date) -> Change:
     """Set Follow up on, which wins over every computed date."""
     contents = evaluation.contents
-    contact = find_contact(_contacts(evaluation), query, contents.sheet, contents.header_row)
+    contact = find_contact(evaluation.contacts(), query, contents.sheet, contents.header_row)
     if contact.follow_up_on == until:  # saving nothing, it must not replace the undo record
         line = (
             f"{contact.name} (row {contact.row}): Follow up on is already {until.isoformat()}, "
@@ -186,7 +180,7 @@ def plan_touches(
     text followup cannot read) is told, not applied."""
     contents = evaluation.contents
     columns = Columns(contents)
-    current = {contact.row: contact for contact in _contacts(evaluation)}
+    current = {contact.row: contact for contact in evaluation.contacts()}
     entries: list[LogEntry] = []
     lines: list[str] = []
     changed: set[int] = set()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from followup.commands.memory import MEMORY_FILE, load_memory
 from followup.core.history import History, review
+from followup.core.log import LogEntry, entries_by_row
 from followup.core.model import Contact, FollowUp, Problem
 from followup.core.rules import follow_up
 from followup.settings import Config
@@ -31,6 +32,14 @@ class Evaluation:
     entries: tuple[tuple[Contact, FollowUp], ...]
     history: History = field(default_factory=History)
     """The Log, the hand edits to log and the referrers to thank."""
+
+    def contacts(self) -> list[Contact]:
+        """The contacts as the rules saw them: with their logged touches and latest reply."""
+        return [contact for contact, _ in self.entries]
+
+    def logged(self) -> dict[int, list[LogEntry]]:
+        """Each contact's Log entries, by row (core/log.entries_by_row)."""
+        return entries_by_row(self.contents.contacts, self.history.log.entries)
 
     def rows_and_keys(self) -> Iterator[tuple[int, str]]:
         """Each contact's row and its `identity.contact_key`."""

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from followup.commands.change import Change, apply, apply_locked
 from followup.commands.edits import plan_touches
 from followup.commands.evaluation import Evaluation
-from followup.core.log import entries_by_row
 from followup.core.mail_sync import Message, Touch, decide, waits
 from followup.core.model import Contact
 from followup.delivery.mailbox import (
@@ -52,7 +51,7 @@ def sync_mail(config: Config, today: date, now: datetime, *, locked: bool = Fals
     contacts: list[Contact] = []
 
     def plan(evaluation: Evaluation) -> Change:
-        contacts[:] = [contact for contact, _ in evaluation.entries]
+        contacts[:] = evaluation.contacts()
         decided[:] = decisions(evaluation, imap, messages, today, frozenset(state.applied))
         return plan_touches(evaluation, decided, config.rules, today=today)
 
@@ -78,10 +77,9 @@ def decisions(
     applied: frozenset[str] = frozenset(),
 ) -> list[Touch]:
     """What the messages mean for the evaluated workbook's contacts (core/mail_sync.decide)."""
-    contacts = [contact for contact, _ in evaluation.entries]
     return decide(
-        contacts,
-        entries_by_row(contacts, evaluation.history.log.entries),
+        evaluation.contacts(),
+        evaluation.logged(),
         messages,
         own_address=imap.own_address,
         today=today,
