@@ -19,7 +19,7 @@ from followup.core.channels import logged_as
 from followup.core.identity import contact_key, find_contact
 from followup.core.log import REPLY, LogEntry, already_recorded, logged_on
 from followup.core.mail_sync import Touch
-from followup.core.model import LAST_DAY, MAX_DAYS, Contact, RuleSettings, Stage, Status
+from followup.core.model import LAST_DAY, MAX_DAYS, WEEKDAYS, Contact, RuleSettings, Stage, Status
 from followup.core.rules import clears_follow_up_on, follow_up, touches_made
 from followup.errors import UsageError
 from followup.settings import Config
@@ -228,7 +228,8 @@ def _next(contact: Contact, config: Config, today: date) -> str:
         span = "today" if days == 0 else f"in {days} day{'s' * (days != 1)}"
         if days < 0:
             span = f"{-days} day{'s' * (days != -1)} ago"
-        return f"Next follow-up: {when.isoformat()} ({when:%A}, {span}). {result.action}"
+        weekday = WEEKDAYS[when.weekday()]
+        return f"Next follow-up: {when.isoformat()} ({weekday}, {span}). {result.action}"
     if result.status is Status.NEEDS_INFO:
         return "No next follow-up yet: " + result.action[0].lower() + result.action[1:]
     if contact.stage is not Stage.ACTIVE and result.status in (Status.CLOSED, Status.PAUSED):

@@ -40,10 +40,11 @@ def day_month(day: date) -> str:
 
 def day_name(day: date) -> str:
     """Like "Wed 11 Mar", in English whatever the machine's locale."""
-    return f"{_WEEKDAYS[day.weekday()]} {day_month(day)}"
+    return f"{WEEKDAYS[day.weekday()][:3]} {day_month(day)}"
 
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+"""The days of the week in English, whatever the machine's locale (`strftime("%A")` is not)."""
 
 
 class HowMet(StrEnum):
