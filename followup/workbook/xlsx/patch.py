@@ -37,9 +37,9 @@ from followup.workbook.xlsx.package import (
     Package,
     encode_text,
     open_zip,
-    part_name,
     text_chunks,
 )
+from followup.workbook.xlsx.parts import part_name
 from followup.workbook.xlsx.sheet import SheetPatch
 from followup.workbook.xlsx.styles import NewParts, StylesFile
 from followup.workbook.xlsx.tables import guard_table_headers, load_tables
