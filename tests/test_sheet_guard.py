@@ -433,3 +433,30 @@ def test_a_copy_left_in_the_temp_folder_by_a_killed_run_is_removed_an_hour_later
     os.utime(other, (hours_ago, hours_ago))
     read_contacts(contacts_with(tmp_path / "book", {"XFD2000": "x"}))
     assert sorted(p.name for p in temp.iterdir()) == sorted([fresh.name, other.name])
+
+
+def test_the_read_back_trusts_the_places_the_read_left_out_and_measures_when_they_are_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save's read-back opens the rewritten file trusting the original's measure: the same
+    places are left out and the sheet is not measured again; a place that holds nothing there
+    means the sheet is not what was measured, so it is measured after all."""
+    book = contacts_with(tmp_path, {"XFD2000": "far"})
+    with open_workbook(book) as workbook:
+        workbook.sheet("Contacts")
+        places = workbook.left_out("Contacts")
+    assert places == ((2000, 16384),)
+
+    def measured(*_args: object) -> bool:
+        raise AssertionError("a trusted sheet was measured again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("followup.workbook.sheet_guard.fits", measured)
+        with open_workbook(book, {"Contacts": places}) as workbook:
+            sheet = workbook.sheet("Contacts")
+            assert workbook.left_out("Contacts") == places
+            assert [row[0] for row in sheet.to_python()] == ["Name", "Ann Lee", "Bo Chen"]
+    with open_workbook(book, {"Contacts": ((9, 9),)}) as workbook:
+        sheet = workbook.sheet("Contacts")
+        assert workbook.left_out("Contacts") == places  # found by measuring
+        assert [row[0] for row in sheet.to_python()] == ["Name", "Ann Lee", "Bo Chen"]

@@ -27,12 +27,11 @@ from followup.core.model import (
 )
 
 ReadValue = str | int | float | bool | date | time | timedelta
-"""A cell's value as python-calamine reads it."""
+"""A cell's value as python-calamine reads it (a datetime is a date); an empty cell is ""."""
 WriteValue = str | int | float | date | None
 """A value the program writes into a cell (None empties it)."""
 Cells = dict[tuple[int, int], WriteValue]
 """Values to write, by (row, column)."""
-"""What python-calamine puts in a cell (a datetime is a date); an empty cell is ""."""
 
 DateOrder = Literal["MDY", "DMY"]
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from followup.errors import WorkbookError
 from followup.workbook.xlsx import xmlcheck
 from followup.workbook.xlsx.markup import Doc, Malformed, attr_items, declared_scope, tag_pattern
-from followup.workbook.xlsx.parts import PartIndex, rels_part, target_part
+from followup.workbook.xlsx.parts import PartIndex, part_name, rels_part, target_part
 
 # --- reading the package ---------------------------------------------------------------------
 
@@ -251,10 +251,6 @@ _SHEET_KINDS = {
     "xlMacrosheet": "a macro sheet",
     "xlIntlMacrosheet": "a macro sheet",
 }
-
-
-def part_name(entry: str) -> str:
-    return entry.replace("\\", "/").lstrip("/")
 
 
 REL_NAMESPACES = (

@@ -12,9 +12,14 @@ from collections.abc import Iterable
 from urllib.parse import unquote
 
 
+def part_name(entry: str) -> str:
+    """The part a zip entry holds, as written: '/' separated, without a leading '/'."""
+    return entry.replace("\\", "/").lstrip("/")
+
+
 def part_key(part: str) -> str:
-    """The key a part is found by: '/' separated, without a leading '/', case folded."""
-    return part.replace("\\", "/").lstrip("/").casefold()
+    """The key a part is found by: its `part_name`, case folded."""
+    return part_name(part).casefold()
 
 
 def rels_part(part: str) -> str:

@@ -37,9 +37,9 @@ from followup.workbook.xlsx.package import (
     Package,
     encode_text,
     open_zip,
-    part_name,
     text_chunks,
 )
+from followup.workbook.xlsx.parts import part_name
 from followup.workbook.xlsx.sheet import SheetPatch
 from followup.workbook.xlsx.styles import NewParts, StylesFile
 from followup.workbook.xlsx.tables import guard_table_headers, load_tables
@@ -291,9 +291,7 @@ def _write_zip(archive: zipfile.ZipFile, dst: Path, plan: Plan) -> None:
                 # zipfile turns attributes of 0 into rw-------; they only go in the directory
                 # written on close, so this puts back what the original said.
                 copy.external_attr = info.external_attr
-            stamp = max(
-                (info.date_time for info in archive.infolist()), default=(1980, 1, 1, 0, 0, 0)
-            )
+            stamp = max((info.date_time for info in infos), default=(1980, 1, 1, 0, 0, 0))
             for name, data in changes.items():  # parts that did not exist yet
                 assert name not in names, f"{name} changed after it was copied"
                 out.writestr(

@@ -18,6 +18,7 @@ from typing import IO, NamedTuple
 from xml.parsers import expat
 
 from followup.errors import WorkbookError
+from followup.workbook.xlsx.parts import part_key
 
 CHUNK = 1 << 16
 
@@ -144,7 +145,7 @@ def _duplicate_names(names: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     twice: dict[str, str] = {}
     for name in names:
-        key = name.replace("\\", "/").lstrip("/").casefold()
+        key = part_key(name)
         if key in seen:
             twice.setdefault(key, name)
         seen.add(key)
