@@ -38,7 +38,14 @@ from followup.workbook.contents import SheetContents, digest_skips, padded_rows,
 from followup.workbook.log_sheet import log_in
 from followup.workbook.reader import contacts_in
 from followup.workbook.sheet_guard import Workbook, open_workbook
-from followup.workbook.xlsx import OwnSheet, PatchResult, patch_sheet, read_back, xmlcheck
+from followup.workbook.xlsx import (
+    DamagedPart,
+    OwnSheet,
+    PatchResult,
+    patch_sheet,
+    read_back,
+    xmlcheck,
+)
 
 
 def save_workbook(
@@ -77,7 +84,10 @@ def save_workbook(
 
     def write(tmp: Path) -> None:
         nonlocal result, planned
-        result = patch_sheet(settings.path, tmp, contents.sheet, cells, own)
+        try:
+            result = patch_sheet(settings.path, tmp, contents.sheet, cells, own)
+        except DamagedPart as damaged:
+            raise WorkbookError(f"{damaged} {_restore()}") from None
         planned = _Planned.of(contents, cells, own, result)
         cells.clear()
         if every_cell and result.skipped:
@@ -142,14 +152,21 @@ def _strict_check(original: Path, new: Path) -> None:
     if xmlcheck.broken_parts(original, [part.name]):
         raise WorkbookError(
             f"{original.name} was not saved: its part {part.name} is not well-formed XML "
-            f"({part.problem}), so Excel and LibreOffice may refuse to open the file. Restore "
-            f"an earlier copy (followup keeps some in {guards.BACKUP_FOLDER} beside the "
-            "workbook), then rerun."
+            f"({part.problem}), so Excel and LibreOffice may refuse to open the file. "
+            f"{_restore()}"
         )
     raise WorkbookError(
         f"{original.name} was not saved: the new version's part {part.name} would not be "
         f"well-formed XML ({part.problem}), and Excel could not open it. The workbook is "
         "unchanged. This is a bug in followup; please report it with this message."
+    )
+
+
+def _restore() -> str:
+    """What to do about a workbook that was broken before followup touched it."""
+    return (
+        f"Restore an earlier copy (followup keeps some in {guards.BACKUP_FOLDER} beside the "
+        "workbook), then rerun."
     )
 
 

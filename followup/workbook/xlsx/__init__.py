@@ -20,12 +20,22 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from followup.workbook.xlsx import parts, xmlcheck
+    from followup.workbook.xlsx.package import DamagedPart
     from followup.workbook.xlsx.patch import OwnSheet, PatchResult, patch_sheet
     from followup.workbook.xlsx.values import read_back
 
-__all__ = ["OwnSheet", "PatchResult", "parts", "patch_sheet", "read_back", "xmlcheck"]
+__all__ = [
+    "DamagedPart",
+    "OwnSheet",
+    "PatchResult",
+    "parts",
+    "patch_sheet",
+    "read_back",
+    "xmlcheck",
+]
 
 _HOMES = {
+    "DamagedPart": "package",
     "OwnSheet": "patch",
     "PatchResult": "patch",
     "patch_sheet": "patch",

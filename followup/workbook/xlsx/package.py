@@ -59,6 +59,10 @@ def _not_a_zip(name: str, head: bytes, ole: bytes) -> str:
     )
 
 
+class DamagedPart(WorkbookError):
+    """A part the patcher must read is not well-formed XML: the file was broken before."""
+
+
 class Package:
     """The zip's parts by their OPC name (case-insensitive, '/' even when the zip says '\\')."""
 
@@ -222,12 +226,10 @@ class Book:
         )
         if rel is None:
             if broken := self._broken(package):
-                raise WorkbookError(
+                raise DamagedPart(
                     f"{package.name} is damaged: its part {broken}, so followup cannot tell "
                     f"which part holds the sheet {sheet!r}, and Excel and LibreOffice may refuse "
-                    "to open the file. Nothing was changed. "
-                    "Restore it from a backup (followup keeps them in .followup-backups beside "
-                    "the workbook)."
+                    "to open the file. Nothing was changed."
                 )
             names = ", ".join(repr(name) for name in self.sheets) or "none"
             raise WorkbookError(
