@@ -8,13 +8,16 @@ the product's own tables, so a change to those tables that breaks the contract f
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 from cli_helpers import followup, write_config
+from click.testing import CliRunner
 from reading import read_contacts
 
+from followup.cli import cli
 from followup.core.model import Contact, FollowUp, HowMet, RuleSettings, Stage, Status
 from followup.core.rules import follow_up
 from tests.workbooks import make_workbook
@@ -229,3 +232,62 @@ def test_status_json_problems_carry_sheet_cell_value_and_message(tmp_path: Path)
     (contact,) = report["contacts"]
     assert contact["row"] == 2
     assert contact["status"] == "due-today"  # the problem did not stop the row being used
+
+
+# The contract's commands, then those the issues added.
+SPEC_COMMANDS = ["run", "status", "preview", "done", "snooze", "schedule", "doctor", "init"]
+ISSUE_COMMANDS = ["import", "undo", "sync"]
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS + ISSUE_COMMANDS)
+def test_every_command_takes_config_and_today_after_its_name(command: str) -> None:
+    shown = CliRunner().invoke(cli, [command, "--help"])
+    assert shown.exit_code == 0, shown.output
+    assert "--config PATH" in shown.output
+    assert "--today YYYY-MM-DD" in shown.output
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_shows_the_pipx_uv_and_windows_powershell_installs() -> None:
+    """Issue 13, point 2: the tool install and the Windows line, besides the two commands."""
+    assert "pipx install ." in README and "uv tool install ." in README
+    powershell = README.split("```powershell\n", 1)[1].split("\n```", 1)[0]
+    assert "pip install ." in powershell and "followup" in powershell
+
+
+def test_the_readme_gives_imap_settings_for_gmail_outlook_and_fastmail() -> None:
+    """Issue 15, point 1: the three providers' settings and their app-password steps."""
+    for host in ("imap.gmail.com", "outlook.office365.com", "imap.fastmail.com"):
+        assert f'`"{host}"`' in README
+    assert "FOLLOWUP_IMAP_PASSWORD" in README and "app password" in README
+
+
+def test_the_readme_says_what_the_mailbox_sync_reads_stores_and_never_stores() -> None:
+    """Issue 15, point 7: what is read (headers in the named folders), what is stored (dates,
+    contact keys, UIDs) and what never is (bodies, other people's addresses)."""
+    privacy = " ".join(README.split("**Privacy.**", 1)[1].split("\n\n", 1)[0].split())
+    assert "reads only headers" in privacy
+    assert "UIDVALIDITY" in privacy and "UID" in privacy
+    assert "never downloads a body" in privacy
+    assert "nor anything about people who are not in your workbook" in privacy
+    assert "password is never written to a file or shown in any output" in privacy
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`followup --help` says to start with `followup run` (it 'creates contacts.xlsx with "
+    "examples the first time'), but in a folder without config.toml run exits 2 and says to run "
+    "`followup init`: the first thing the help tells a new user does not work (issue 13, point 1)",
+)
+def test_the_first_step_the_help_names_works_in_an_empty_folder(tmp_path: Path) -> None:
+    user = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "HOME": str(tmp_path / "home")}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    shown = followup(empty, "--help", env=user)
+    first = re.search(r"Start with `followup (\w+)`", shown.stdout)
+    assert first is not None, shown.stdout
+    done = followup(empty, first[1], env=user)
+    assert done.returncode == 0, done.stderr
+    assert (empty / "contacts.xlsx").is_file()
