@@ -31,6 +31,7 @@ from followup.errors import ConfigError, UsageError
 from followup.settings import Config
 from followup.workbook.cells import (
     MAX_COUNT,
+    Invalid,
     new_cell_text,
     parse_cadence,
     parse_count,
@@ -137,14 +138,21 @@ cell_values = (
 )
 
 
+def parsed(result: object, kind: type, low: Any, high: Any) -> bool:
+    """Blank, a refusal that says why, or a value of `kind` within its bounds; nothing else."""
+    if result is None:
+        return True
+    if isinstance(result, Invalid):
+        return bool(result.message.strip())
+    return isinstance(result, kind) and low <= result <= high
+
+
 @PURE
 @given(cell_values, st.sampled_from(["MDY", "DMY"]))
 def test_every_cell_parser_returns_a_value_blank_or_a_refusal(value: Any, order: str) -> None:
-    day = parse_date(value, order)  # type: ignore[arg-type]
-    assert day is None or not isinstance(day, date) or FIRST_DAY <= day <= LAST_DAY
-    count, cadence = parse_count(value), parse_cadence(value)
-    assert not isinstance(count, int) or 0 <= count <= MAX_COUNT
-    assert not isinstance(cadence, int) or 1 <= cadence <= MAX_DAYS
+    assert parsed(parse_date(value, order), date, FIRST_DAY, LAST_DAY)  # type: ignore[arg-type]
+    assert parsed(parse_count(value), int, 0, MAX_COUNT)
+    assert parsed(parse_cadence(value), int, 1, MAX_DAYS)
     for parse in (parse_text, parse_priority, parse_how_met, parse_stage):
         parse(value)
 

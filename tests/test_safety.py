@@ -326,7 +326,16 @@ def test_second_run_gives_up_after_waiting(tmp_path: Path) -> None:
 
 
 def test_run_lock_is_free_again_after_a_run(tmp_path: Path) -> None:
-    with run_lock(tmp_path, wait=0):
+    # Held: a second run in the meantime is turned away.
+    with (
+        run_lock(tmp_path, wait=0),
+        pytest.raises(AnotherRunInProgress),
+        run_lock(tmp_path, wait=0),
+    ):
+        pytest.fail("the lock was taken twice")
+    with run_lock(tmp_path, wait=0):  # free again after a run
         pass
-    with run_lock(tmp_path, wait=0):
+    with pytest.raises(RuntimeError), run_lock(tmp_path, wait=0):
+        raise RuntimeError("a run that fails")
+    with run_lock(tmp_path, wait=0):  # and after a run that failed
         pass
