@@ -130,7 +130,7 @@ class FollowupGroup(click.Group):
 def cli() -> None:
     """Reads your contacts workbook and emails you who to follow up with today.
 
-    Start with `followup run`: it creates contacts.xlsx with examples the first time.
+    Start with `followup init`: it creates config.toml and contacts.xlsx with examples here.
     """
 
 

@@ -275,12 +275,6 @@ def test_the_readme_says_what_the_mailbox_sync_reads_stores_and_never_stores() -
     assert "password is never written to a file or shown in any output" in privacy
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`followup --help` says to start with `followup run` (it 'creates contacts.xlsx with "
-    "examples the first time'), but in a folder without config.toml run exits 2 and says to run "
-    "`followup init`: the first thing the help tells a new user does not work (issue 13, point 1)",
-)
 def test_the_first_step_the_help_names_works_in_an_empty_folder(tmp_path: Path) -> None:
     user = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "HOME": str(tmp_path / "home")}
     empty = tmp_path / "empty"
