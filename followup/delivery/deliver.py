@@ -139,9 +139,9 @@ def _send_queue(
     queue = outbox.pending()
     replaced: list[Path] = []
     if digest:
-        outbox.withdraw(digest.day)  # an undelivered earlier digest of today is superseded
         message = to_message(digest, smtp.sender, to, now)
         todays = outbox.add(_attach(message, calendar), digest.day)
+        outbox.withdraw(todays)  # an undelivered earlier digest of today is superseded
         replaced = [p for p in queue if (day := day_of(p)) is not None and day < digest.day]
         queue = [p for p in outbox.pending() if p not in replaced]
     if not queue:

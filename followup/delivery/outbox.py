@@ -59,10 +59,11 @@ class Outbox:
             return []
         return sorted(self.pending_folder.glob("*.eml"), key=_age)
 
-    def withdraw(self, day: date) -> None:
-        """Drop queued digests of `day`: a fresher digest of the same day replaces them."""
+    def withdraw(self, fresher: Path) -> None:
+        """Drop the queued digests of `fresher`'s day but it: it replaces them. Called only
+        once `fresher` is written, so a failed write never leaves that day without one."""
         for eml in self.pending():
-            if eml.name.startswith(day.isoformat()):
+            if eml != fresher and day_of(eml) == day_of(fresher):
                 eml.with_suffix(".html").unlink(missing_ok=True)
                 eml.unlink()
 
