@@ -51,7 +51,9 @@ class Outbox:
 
     def add(self, message: EmailMessage, day: date) -> Path:
         """Queue the digest in pending/ for SMTP; return its .eml."""
-        return _write(message, _free_name(day, self.pending_folder, self.sent_folder))
+        return _write(
+            message, _free_name(day, self.pending_folder, self.sent_folder, self.replaced_folder)
+        )
 
     def pending(self) -> list[Path]:
         """The queued .eml files, oldest first."""
