@@ -31,6 +31,7 @@ from followup.core.digest import build_digest
 from followup.delivery import mailer
 from followup.delivery import outbox as outbox_module
 from followup.delivery.deliver import deliver
+from followup.delivery.state import STATE_FILE, State
 
 # The test servers take a login over plain TCP on 127.0.0.1 on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -282,14 +283,15 @@ def test_a_full_disk_never_deletes_the_queued_digest_of_the_same_day(
     day = date(2026, 3, 11)
     when = datetime(2026, 3, 11, 7, 30, tzinfo=UTC)
     args = (config.digest, config.smtp)
-    first = deliver(*args, build_digest([], [], day), when, force=False)
+    state = State.load(config.digest.state_dir / STATE_FILE)
+    first = deliver(*args, build_digest([], [], day), when, state=state, force=False)
     assert first.error and pending(tmp_path) == ["2026-03-11 Follow-ups.eml"]
 
     def full_disk(path: Path, data: bytes) -> None:
         raise OSError(28, "No space left on device", str(path))
 
     monkeypatch.setattr(outbox_module, "write_atomic", full_disk)
-    again = deliver(*args, build_digest([], [], day), when, force=False)
+    again = deliver(*args, build_digest([], [], day), when, state=state, force=False)
 
     assert "No space left on device" in again.error
     assert pending(tmp_path) == ["2026-03-11 Follow-ups.eml"]
