@@ -182,7 +182,9 @@ class _Run:
         if not book.exists() and not dry_run:
             create_workbook(book, self.today)
             self.report.messages.append(_Say.created(book))
-        if not (dry_run or force) and settled.is_settled(self.config, self.today):
+        if dry_run:  # shows today's digest, and changes nothing: a settled day stays settled
+            return True
+        if not force and settled.is_settled(self.config, self.today):
             self.report.messages.append(_Say.settled(book))
             return False
         settled.unsettle(self.config)
