@@ -48,7 +48,7 @@ def late_notice(
     if smtp is None:
         return []
     outbox = Outbox(settings.outbox)
-    days = sorted({day for path in outbox.pending() if (day := day_of(path)) and day < today})
+    days = sorted({day for path in outbox.queued_before(today) if (day := day_of(path))})
     if not days:
         return []
     names = ", ".join(map(day_name, days[:-1])) + " and " * (len(days) > 1) + day_name(days[-1])
@@ -145,7 +145,7 @@ def _send_queue(
         message = to_message(digest, smtp.sender, to, now)
         todays = outbox.add(_attach(message, calendar), digest.day)
         outbox.withdraw(todays)  # an undelivered earlier digest of today is superseded
-        replaced = [p for p in queue if (day := day_of(p)) is not None and day < digest.day]
+        replaced = outbox.queued_before(digest.day)
         queue = [p for p in outbox.pending() if p not in replaced]
     if not queue:
         return ""

@@ -61,6 +61,10 @@ class Outbox:
             return []
         return sorted(self.pending_folder.glob("*.eml"), key=_age)
 
+    def queued_before(self, day: date) -> list[Path]:
+        """The queued digests of days before `day`: the ones a digest of `day` replaces."""
+        return [eml for eml in self.pending() if (queued := day_of(eml)) and queued < day]
+
     def withdraw(self, fresher: Path) -> None:
         """Drop the queued digests of `fresher`'s day but it: it replaces them. Called only
         once `fresher` is written, so a failed write never leaves that day without one."""
