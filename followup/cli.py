@@ -12,7 +12,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +42,22 @@ class Context:
     def now(self) -> datetime:
         """This moment (on --today's day if given) in [digest] timezone, else the machine's,
         with its UTC offset: the same clock `followup schedule` reads."""
-        from followup.commands.scheduler import local_time, on_day, utc_now
+        from followup.commands.scheduler import on_day
 
         zone = self.config.digest.timezone
-        now = local_time(utc_now(), zone)
+        now = _wall_clock(zone)
         return on_day(self.given_today, now, zone) if self.given_today else now
 
     @property
     def today(self) -> date:
         return self.given_today or self.now.date()
+
+
+def _wall_clock(zone: tzinfo | None) -> datetime:
+    """The real clock in `zone` (None: the machine's zone)."""
+    from followup.commands.scheduler import local_time, utc_now
+
+    return local_time(utc_now(), zone)
 
 
 def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -187,7 +194,10 @@ def init(ctx: Context, place: Path | None, empty: bool) -> None:
 
     try:
         where = setup.target(place, ctx.config_option, os.environ)
-        today = ctx.given_today or setup.machine_today(where)
+        # init runs where no config may exist yet: the day is in the timezone of the one
+        # already there, else the machine's
+        zone = where.existing.digest.timezone if where.existing else None
+        today = ctx.given_today or _wall_clock(zone).date()
         lines = setup.set_up(where, today, examples=not empty, environ=os.environ)
     except OSError as err:  # a read-only folder, a full disk, a name too long
         raise UsageError(

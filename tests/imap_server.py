@@ -324,17 +324,11 @@ class ImapServer:
         spare = f"{folder} (moving)"
         with self.client(account) as client:
             client.create_folder(spare)
-            client.select_folder(folder)
-            if uids := client.search("ALL"):
-                client.copy(uids, spare)
-            client.close_folder()
+            _copy_all(client, folder, spare)
             client.delete_folder(folder)
             client.create_folder(folder)
             client.subscribe_folder(folder)
-            client.select_folder(spare)
-            if uids := client.search("ALL"):
-                client.copy(uids, folder)
-            client.close_folder()
+            _copy_all(client, spare, folder)
             client.delete_folder(spare)
             return client.folder_status(folder, ["UIDVALIDITY"])[b"UIDVALIDITY"]
 
@@ -580,3 +574,11 @@ class Trickler:
     def close(self) -> None:
         self.stop.set()
         self.listener.close()
+
+
+def _copy_all(client: IMAPClient, source: str, target: str) -> None:
+    """Copy every message of `source` (flags and internal dates too) into `target`."""
+    client.select_folder(source)
+    if uids := client.search("ALL"):
+        client.copy(uids, target)
+    client.close_folder()

@@ -15,7 +15,7 @@ import subprocess
 import time
 import zipfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,11 @@ from workbooks import make_workbook
 
 from followup.cli import cli
 from followup.config import load_config
+from followup.core.digest import build_digest
 from followup.delivery import mailer
+from followup.delivery import outbox as outbox_module
+from followup.delivery.deliver import deliver
+from followup.delivery.state import STATE_FILE, State
 
 # The test servers take a login over plain TCP on 127.0.0.1 on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -267,6 +271,31 @@ def test_a_digest_that_could_not_be_sent_is_replaced_even_on_a_quiet_day(tmp_pat
     )
     assert pending(tmp_path) == []
     assert (tmp_path / "outbox" / "replaced" / "2026-03-11 Follow-ups.eml").exists()
+
+
+def test_a_full_disk_never_deletes_the_queued_digest_of_the_same_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun withdrew today's queued digest before writing the fresher one: when that write
+    failed (a full disk), today's digest was gone, and tomorrow's could not say it replaced it."""
+    monkeypatch.setenv(mailer.PASSWORD_ENV, PASSWORD)
+    config = load_config(smtp_folder(tmp_path, free_port()) / "config.toml")
+    day = date(2026, 3, 11)
+    when = datetime(2026, 3, 11, 7, 30, tzinfo=UTC)
+    args = (config.digest, config.smtp)
+    state = State.load(config.digest.state_dir / STATE_FILE)
+    first = deliver(*args, build_digest([], [], day), when, state=state, force=False)
+    assert first.error and pending(tmp_path) == ["2026-03-11 Follow-ups.eml"]
+
+    def full_disk(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(outbox_module, "write_atomic", full_disk)
+    again = deliver(*args, build_digest([], [], day), when, state=state, force=False)
+
+    assert "No space left on device" in again.error
+    assert pending(tmp_path) == ["2026-03-11 Follow-ups.eml"]
+    assert len(list((tmp_path / "outbox" / "pending").glob("*.html"))) == 1
 
 
 def test_a_wrong_password_fails_clearly_and_keeps_the_digest(tmp_path: Path) -> None:

@@ -133,7 +133,7 @@ FAILURES = [
     ("a-part-held-twice", WITH_PASSWORD, {"Workbook"}, "holds xl/Workbook.xml twice"),
     ("open-in-excel", WITH_PASSWORD, {"Workbook access"}, "contacts.xlsx is open in Excel"),
     ("no-digest-for-three-days", WITH_PASSWORD, {"Last digest"},
-     "The last digest was for Sun 08 Mar 2026, though there is something to report"),
+     "The last digest was for Sun 8 Mar 2026, though there is something to report"),
     ("never-delivered", WITH_PASSWORD, {"Last digest"}, "No digest yet"),
 ]  # fmt: skip
 

@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import keyring
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from imapclient import IMAPClient
 from imapclient.response_parser import parse_fetch_response
+from keyring.backends.fail import Keyring as FailKeyring
 from keyrings import MemoryKeyring
 
 from followup.commands.sync import message_of
@@ -26,6 +28,7 @@ from followup.delivery.mailbox import (
     fetch_new,
     header_of,
     resolve_password,
+    store_password,
 )
 from followup.errors import ConfigError
 from followup.settings import ImapSettings, SmtpSettings
@@ -262,6 +265,17 @@ def test_the_password_comes_from_the_environment_the_keyring_or_the_same_smtp_ac
     assert resolve_password(mine, smtp) == "from-keyring"
     monkeypatch.setenv(PASSWORD_ENV, "from-env")
     assert resolve_password(mine, smtp) == "from-env"
+
+
+def test_the_imap_password_is_stored_in_the_keyring_or_says_to_use_the_variable(
+    imap: ImapServer, memory_keyring: MemoryKeyring
+) -> None:
+    mine = settings(imap)
+    store_password(mine, "kept")
+    assert memory_keyring.entries == {("followup", account_of(mine)): "kept"}
+    keyring.set_keyring(FailKeyring())  # the memory_keyring fixture puts the real one back
+    with pytest.raises(ConfigError, match=f"not available.*{PASSWORD_ENV} instead"):
+        store_password(mine, "kept")
 
 
 _TIMEZONES = st.sampled_from([None, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12"),

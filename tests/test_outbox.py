@@ -85,6 +85,22 @@ def test_mark_sent_moves_the_pair_and_never_reuses_a_sent_name(tmp_path: Path) -
     assert len(names(tmp_path / "sent")) == 4
 
 
+def test_a_digest_set_aside_is_never_overwritten_by_a_later_one_of_its_day(tmp_path: Path) -> None:
+    """add() skipped the names in pending/ and sent/ but not replaced/, so a second digest of a
+    day (a rerun with --today) set aside in its turn replaced the first one kept there."""
+    outbox = Outbox(tmp_path)
+    first = outbox.set_aside(outbox.add(message(), DAY))
+    second = outbox.set_aside(outbox.add(message(), DAY))
+
+    assert first != second
+    assert names(tmp_path / "replaced") == [
+        "2026-03-11 Follow-ups 2.eml",
+        "2026-03-11 Follow-ups 2.html",
+        "2026-03-11 Follow-ups.eml",
+        "2026-03-11 Follow-ups.html",
+    ]
+
+
 def test_pending_without_a_folder_is_empty(tmp_path: Path) -> None:
     assert Outbox(tmp_path / "nowhere").pending() == []
 

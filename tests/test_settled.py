@@ -88,3 +88,15 @@ def test_the_token_changes_with_the_day_the_settings_and_every_byte(folder: Path
     book = folder / "contacts.xlsx"
     book.write_bytes(book.read_bytes() + b"\0")
     assert settled.token(config, day) != token
+
+
+def test_a_dry_run_leaves_a_settled_day_settled(folder: Path) -> None:
+    """A dry run removed the token, so the next real run did all the work again."""
+    assert followup(folder, "run", "--today", TODAY).returncode == 0
+
+    dry = followup(folder, "run", "--dry-run", "--today", TODAY)
+    again = followup(folder, "run", "--today", TODAY)
+
+    assert dry.returncode == 0, dry.stderr
+    assert again.returncode == 0, again.stderr
+    assert NOTHING in again.stdout

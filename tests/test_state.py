@@ -6,10 +6,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from cli_helpers import followup, write_config
+from workbooks import make_workbook
 
 from followup.commands.memory import MEMORY_FILE, load_memory
+from followup.config import load_config
 from followup.core.history import Memory
-from followup.delivery.state import State, last_failure
+from followup.delivery.state import State
 from followup.workbook.guards import RUN_LOCK_NAME, run_lock
 
 DAY = date(2026, 3, 11)
@@ -38,14 +41,14 @@ def test_a_delivery_is_remembered_across_runs(tmp_path: Path) -> None:
 
 def test_why_sending_failed_is_remembered_and_read_without_side_effects(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    assert last_failure(path) == ""
+    assert State.read(path).last_failure == ""
     state = State.load(path)
     state.last_failure = "smtp.example.org refused the connection."
     state.save()
-    assert State.load(path).last_failure == last_failure(path) == state.last_failure
+    assert State.load(path).last_failure == State.read(path).last_failure == state.last_failure
     path.write_text('{"last_failure": 4}')
-    assert last_failure(path) == ""
-    assert path.exists()  # only a run's State.load sets a broken file aside
+    assert State.read(path).last_failure == ""
+    assert path.exists()  # only State.load (a run's) sets a broken file aside
 
 
 @pytest.mark.parametrize(
@@ -115,3 +118,22 @@ def test_a_folder_where_the_run_lock_belongs_is_set_aside(tmp_path: Path) -> Non
     assert (tmp_path / ".followup.lock.bad").is_dir()
     with run_lock(tmp_path, wait=0) as notice:
         assert notice == ""
+
+
+def test_a_dry_run_reads_a_broken_file_and_leaves_it_where_it_is(tmp_path: Path) -> None:
+    """The run reads the state once; a dry run reads it without setting a broken file aside."""
+    make_workbook(tmp_path / "contacts.xlsx", [["Name", "Email"], ["Ann Lee", "ann@example.com"]])
+    write_config(tmp_path)
+    path = load_config(tmp_path / "config.toml").digest.state_dir / "state.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"{not json")
+
+    dry = followup(tmp_path, "run", "--dry-run", "--today", "2026-03-11")
+    assert dry.returncode == 0, dry.stderr
+    assert path.read_bytes() == b"{not json"
+    assert not path.with_name("state.json.bad").exists()
+
+    run = followup(tmp_path, "run", "--today", "2026-03-11")
+    assert run.returncode == 0, run.stderr
+    assert path.with_name("state.json.bad").read_bytes() == b"{not json"
+    assert State.load(path).delivered_on(DAY)

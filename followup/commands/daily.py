@@ -11,7 +11,7 @@ the run tells the user is worded in `_Say`, below.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,7 +26,7 @@ from followup.core.digest import Digest, build_digest, worth_sending
 from followup.core.digest_render import Section
 from followup.core.history import History
 from followup.delivery.deliver import Outcome, deliver, late_notice
-from followup.delivery.state import STATE_FILE, last_shown
+from followup.delivery.state import STATE_FILE, State
 from followup.errors import ConfigError, DeliveryError, FollowupError, WorkbookError
 from followup.settings import Config
 from followup.workbook import guards
@@ -49,9 +49,14 @@ class RunReport:
 
 
 def digest_for(
-    config: Config, evaluation: Evaluation, today: date, notices: Sequence[str] = ()
+    config: Config,
+    evaluation: Evaluation,
+    today: date,
+    notices: Sequence[str] = (),
+    shown: Mapping[str, date] | None = None,
 ) -> Digest:
-    """The digest of an evaluation, whether or not it will be sent."""
+    """The digest of an evaluation, whether or not it will be sent; `shown` is the state's
+    last_shown (None: no weekly section was shown yet)."""
     templates = load_templates(config.digest.templates)
     return build_digest(
         evaluation.entries,
@@ -62,16 +67,17 @@ def digest_for(
         templates=templates.by_name,
         rules=config.rules,
         max_items=config.digest.max_items,
-        mentions=_weekly_sections(config, evaluation, today),
+        mentions=_weekly_sections(config, evaluation, today, shown or {}),
         mark_done_to=config.digest.to if config.imap else "",
         thanks=evaluation.history.thanks,
     )
 
 
-def _weekly_sections(config: Config, evaluation: Evaluation, today: date) -> list[Section]:
+def _weekly_sections(
+    config: Config, evaluation: Evaluation, today: date, shown: Mapping[str, date]
+) -> list[Section]:
     """The sections a digest carries once a week, in the first digest on or after their day
-    since they last reached the user: who needs a date, and the week's story."""
-    shown = last_shown(config.state_dir / STATE_FILE)
+    since they last reached the user (`shown`): who needs a date, and the week's story."""
     digest = config.digest
     sections: list[Section | None] = []
     if needs_info.weekly_due(today, digest.needs_info_day, shown.get(needs_info.TITLE)):
@@ -156,13 +162,15 @@ class _Run:
         before = guards.fingerprint(self.config.workbook.path)
         evaluation = self.read()
         open_in = guards.open_by_user(self.config.workbook.path)
-        late = late_notice(self.config.digest, self.config.smtp, self.today)
+        # read once for the run; a dry run reads it without setting a broken file aside
+        state = (State.read if dry_run else State.load)(self.config.state_dir / STATE_FILE)
+        late = late_notice(self.config.digest, self.config.smtp, self.today, state.last_failure)
         notices = [*late, *_Say.open_notice(open_in), *synced]
-        digest = digest_for(self.config, evaluation, self.today, notices)
+        digest = digest_for(self.config, evaluation, self.today, notices, state.last_shown)
         if dry_run:
             self.report.digest = digest
             return
-        outcome = self.deliver(evaluation, digest, force=force, replaces=bool(late))
+        outcome = self.deliver(evaluation, digest, state, force=force, replaces=bool(late))
         cells = self.plan_cells(evaluation, outcome)
         logged, up_to_date = self.save(evaluation, cells, before, open_in)
         remembered = self.remember(evaluation.history, logged, outcome.delivered is not None)
@@ -174,7 +182,9 @@ class _Run:
         if not book.exists() and not dry_run:
             create_workbook(book, self.today)
             self.report.messages.append(_Say.created(book))
-        if not (dry_run or force) and settled.is_settled(self.config, self.today):
+        if dry_run:  # shows today's digest, and changes nothing: a settled day stays settled
+            return True
+        if not force and settled.is_settled(self.config, self.today):
             self.report.messages.append(_Say.settled(book))
             return False
         settled.unsettle(self.config)
@@ -212,7 +222,7 @@ class _Run:
         return evaluation
 
     def deliver(
-        self, evaluation: Evaluation, digest: Digest, *, force: bool, replaces: bool
+        self, evaluation: Evaluation, digest: Digest, state: State, *, force: bool, replaces: bool
     ) -> Outcome:
         """Deliver the digest when it is worth sending or `replaces` earlier days' that could
         not be sent (and otherwise the queue of earlier ones)."""
@@ -227,6 +237,7 @@ class _Run:
             config.smtp,
             digest if due or config.digest.send_when_empty else None,
             self.now,
+            state=state,
             force=force,
             calendar=self._calendar(evaluation),
             keys=evaluation.keys_of(digest.listed_rows),

@@ -31,6 +31,7 @@ from followup.config import (
     where_missing,
 )
 from followup.core.digest import worth_sending
+from followup.core.model import day_name
 from followup.delivery import mailer
 from followup.delivery.outbox import Outbox
 from followup.delivery.state import STATE_FILE, State
@@ -357,8 +358,8 @@ def check_last_digest(
     last = state.last_day
     if last is not None and last >= today - _RECENT:
         at = f" at {state.last_at:%H:%M}" if state.last_at else ""
-        return Check("Last digest", True, f"delivered for {last:%a %d %b %Y}{at}")
-    since = f"The last digest was for {last:%a %d %b %Y}" if last else "No digest yet"
+        return Check("Last digest", True, f"delivered for {day_name(last)} {last.year}{at}")
+    since = f"The last digest was for {day_name(last)} {last.year}" if last else "No digest yet"
     quiet = (
         isinstance(read, evaluation.Evaluation)
         and not config.digest.send_when_empty

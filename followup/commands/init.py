@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from followup.config import (
@@ -65,13 +65,6 @@ def target(place: Path | None, config_option: str | None, environ: Mapping[str, 
     if workbook is None:
         workbook = existing.workbook.path if existing else config.parent / DEFAULT_WORKBOOK
     return Target(config, workbook, existing)
-
-
-def machine_today(target: Target) -> date:
-    """Today by the machine's clock, or in [digest] timezone of the config already there:
-    `init` runs where no config exists yet, so it cannot ask one for the day."""
-    zone = target.existing.digest.timezone if target.existing else None
-    return datetime.now(zone).date()
 
 
 def set_up(target: Target, today: date, *, examples: bool, environ: Mapping[str, str]) -> list[str]:

@@ -29,9 +29,11 @@ def status_text(config: Config, today: date, *, as_json: bool) -> str:
 def write_preview(config: Config, today: date) -> Path:
     """Today's digest as an HTML file in the outbox; its path."""
     from followup.commands import daily  # not loaded by `status`, which needs no digest
+    from followup.delivery.state import STATE_FILE, State
 
     evaluation = evaluate(config, today)
-    digest = daily.digest_for(config, evaluation, today)
+    shown = State.read(config.state_dir / STATE_FILE).last_shown
+    digest = daily.digest_for(config, evaluation, today, shown=shown)
     out = config.digest.outbox / f"preview-{today.isoformat()}.html"
     _write_file(
         out,

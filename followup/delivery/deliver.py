@@ -19,7 +19,7 @@ from pathlib import Path
 from followup.core.digest import Digest, to_message
 from followup.core.model import day_name
 from followup.delivery.outbox import Outbox, day_of
-from followup.delivery.state import STATE_FILE, State, last_failure
+from followup.delivery.state import State
 from followup.errors import ConfigError, DeliveryError
 from followup.settings import DigestSettings, SmtpSettings
 
@@ -39,17 +39,19 @@ class Outcome:
     """The contact keys that digest listed: their Last reminded is `last_day`."""
 
 
-def late_notice(settings: DigestSettings, smtp: SmtpSettings | None, today: date) -> list[str]:
+def late_notice(
+    settings: DigestSettings, smtp: SmtpSettings | None, today: date, why: str
+) -> list[str]:
     """The line today's digest opens with when digests of earlier days wait in the queue: it
-    replaces them (deliver sets them aside once it is sent), and says why they were not sent."""
+    replaces them (deliver sets them aside once it is sent), and says `why` they were not sent
+    (the state's last_failure)."""
     if smtp is None:
         return []
     outbox = Outbox(settings.outbox)
-    days = sorted({day for path in outbox.pending() if (day := day_of(path)) and day < today})
+    days = sorted({day for path in outbox.queued_before(today) if (day := day_of(path))})
     if not days:
         return []
     names = ", ".join(map(day_name, days[:-1])) + " and " * (len(days) > 1) + day_name(days[-1])
-    why = last_failure(settings.state_dir / STATE_FILE)
     return [
         f"The digest{'s' * (len(days) > 1)} of {names} could not be sent then"
         + (f" ({why.rstrip('.')})" if why else "")
@@ -64,6 +66,7 @@ def deliver(
     digest: Digest | None,
     now: datetime,
     *,
+    state: State,
     force: bool,
     calendar: bytes | None = None,
     keys: Mapping[int, str] | None = None,
@@ -71,10 +74,10 @@ def deliver(
     """Deliver `digest` unless one was already delivered that day (or `force`), plus the queue:
     by `smtp`, or (None) only to the outbox.
 
+    `state` is the run's, loaded once (State.load); the delivery is recorded in it.
     `calendar`, when given, is attached to today's digest as followup.ics. `keys` maps the
     digest's rows to contact keys, remembered with a delivery for Last reminded.
     """
-    state = State.load(settings.state_dir / STATE_FILE)
     outcome = Outcome(messages=[state.warning] if state.warning else [])
     failure = ""
     if digest and state.delivered_on(digest.day) and not force:
@@ -139,10 +142,10 @@ def _send_queue(
     queue = outbox.pending()
     replaced: list[Path] = []
     if digest:
-        outbox.withdraw(digest.day)  # an undelivered earlier digest of today is superseded
         message = to_message(digest, smtp.sender, to, now)
         todays = outbox.add(_attach(message, calendar), digest.day)
-        replaced = [p for p in queue if (day := day_of(p)) is not None and day < digest.day]
+        outbox.withdraw(todays)  # an undelivered earlier digest of today is superseded
+        replaced = outbox.queued_before(digest.day)
         queue = [p for p in outbox.pending() if p not in replaced]
     if not queue:
         return ""

@@ -183,13 +183,7 @@ def resolve_password(imap: ImapSettings, smtp: SmtpSettings | None) -> str:
 def store_password(imap: ImapSettings, password: str) -> None:
     """Save the password in the system keyring for resolve_password (`followup password
     --imap`); ConfigError when there is no keyring here."""
-    try:
-        keyring.set_password(mailer.KEYRING_SERVICE, account_of(imap), password)
-    except KeyringError as err:
-        raise ConfigError(
-            f"Could not store the password: the system keyring is not available "
-            f"({type(err).__name__}). Set the environment variable {PASSWORD_ENV} instead."
-        ) from None
+    mailer.keep_in_keyring(account_of(imap), password, PASSWORD_ENV)
 
 
 def fetch_new(imap: ImapSettings, password: str, state: SyncState, today: date) -> Fetched:

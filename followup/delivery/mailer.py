@@ -91,12 +91,18 @@ def store_password(smtp: SmtpSettings, password: str) -> None:
     """Save the password in the system keyring for resolve_password (`followup password`)."""
     if not smtp.user:
         raise ConfigError("[smtp] user is empty, so no password is needed.")
+    keep_in_keyring(keyring_username(smtp), password, PASSWORD_ENV)
+
+
+def keep_in_keyring(username: str, password: str, variable: str) -> None:
+    """Save a password in the system keyring under `username`, for SMTP and IMAP; ConfigError
+    naming the environment `variable` to set instead when there is no keyring here."""
     try:
-        keyring.set_password(KEYRING_SERVICE, keyring_username(smtp), password)
+        keyring.set_password(KEYRING_SERVICE, username, password)
     except KeyringError as err:
         raise ConfigError(
             f"Could not store the password: the system keyring is not available "
-            f"({type(err).__name__}). Set the environment variable {PASSWORD_ENV} instead."
+            f"({type(err).__name__}). Set the environment variable {variable} instead."
         ) from None
 
 

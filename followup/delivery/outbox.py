@@ -51,7 +51,9 @@ class Outbox:
 
     def add(self, message: EmailMessage, day: date) -> Path:
         """Queue the digest in pending/ for SMTP; return its .eml."""
-        return _write(message, _free_name(day, self.pending_folder, self.sent_folder))
+        return _write(
+            message, _free_name(day, self.pending_folder, self.sent_folder, self.replaced_folder)
+        )
 
     def pending(self) -> list[Path]:
         """The queued .eml files, oldest first."""
@@ -59,10 +61,15 @@ class Outbox:
             return []
         return sorted(self.pending_folder.glob("*.eml"), key=_age)
 
-    def withdraw(self, day: date) -> None:
-        """Drop queued digests of `day`: a fresher digest of the same day replaces them."""
+    def queued_before(self, day: date) -> list[Path]:
+        """The queued digests of days before `day`: the ones a digest of `day` replaces."""
+        return [eml for eml in self.pending() if (queued := day_of(eml)) and queued < day]
+
+    def withdraw(self, fresher: Path) -> None:
+        """Drop the queued digests of `fresher`'s day but it: it replaces them. Called only
+        once `fresher` is written, so a failed write never leaves that day without one."""
         for eml in self.pending():
-            if eml.name.startswith(day.isoformat()):
+            if eml != fresher and day_of(eml) == day_of(fresher):
                 eml.with_suffix(".html").unlink(missing_ok=True)
                 eml.unlink()
 

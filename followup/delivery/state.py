@@ -60,6 +60,15 @@ class State:
                 ),
             )
 
+    @classmethod
+    def read(cls, path: Path) -> State:
+        """Read the state without setting a broken file aside (a dry run or a preview changes
+        nothing): a missing or broken one reads as a fresh start."""
+        try:
+            return cls(path, *_parse(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, RecursionError):
+            return cls(path)
+
     def delivered_on(self, day: date) -> bool:
         """True when a digest for `day` was already delivered."""
         return self.last_day == day
@@ -87,23 +96,6 @@ class State:
             "last_failure": self.last_failure,
         }
         write_atomic(self.path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
-
-
-def last_shown(path: Path) -> Mapping[str, date]:
-    """When each weekly section last reached the user, read without side effects: {} for a
-    missing or broken file (the run's delivery sets a broken one aside and says so)."""
-    try:
-        return _parse(json.loads(path.read_text(encoding="utf-8")))[3]
-    except (OSError, ValueError, RecursionError):
-        return {}
-
-
-def last_failure(path: Path) -> str:
-    """Why the last attempt to send failed, read without side effects ("" when unknown)."""
-    try:
-        return _parse(json.loads(path.read_text(encoding="utf-8")))[4]
-    except (OSError, ValueError, RecursionError):
-        return ""
 
 
 def _parse(
