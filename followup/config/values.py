@@ -11,9 +11,9 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from followup.core.model import MAX_DAYS, HowMet, RuleSettings
+from followup.core.model import MAX_DAYS, WEEKDAYS, HowMet, RuleSettings
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS = tuple(day.lower() for day in WEEKDAYS)
 _RULES = RuleSettings()
 MAX_TIMEOUT = 600
 
